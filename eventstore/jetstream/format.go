@@ -1,0 +1,173 @@
+package jetstream
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/playlog/playlog/eventstore"
+)
+
+// The message format, version 1. One message per Append, on subject
+// "<prefix>.<game-id>", with headers
+//
+//	Playlog-Format:    1
+//	Playlog-First-Seq: seq of the first event in the message
+//	Playlog-Last-Seq:  seq of the last event
+//	Playlog-Last-Hash: hex hash of the last event
+//	Playlog-Msg-Id:    the append's message id (absent if empty)
+//
+// and a JSON payload
+//
+//	{"v":1,"game":"<uuid>","events":[
+//	  {"seq":1,"type":"...","sv":1,"actor":"...","mid":"...","at":<unix µs>,
+//	   "prev":"<hex>","hash":"<hex>","data":<the event's JSON>}, ...]}
+//
+// The headers are an index for reading without decoding payloads; the
+// payload is the record. Fixtures of every format version live in testdata/
+// and are decoded by the tests, so old logs stay readable.
+const formatVersion = 1
+
+const (
+	hdrFormat   = "Playlog-Format"
+	hdrFirstSeq = "Playlog-First-Seq"
+	hdrLastSeq  = "Playlog-Last-Seq"
+	hdrLastHash = "Playlog-Last-Hash"
+	hdrMsgID    = "Playlog-Msg-Id"
+)
+
+type wireMessage struct {
+	V      int         `json:"v"`
+	Game   uuid.UUID   `json:"game"`
+	Events []wireEvent `json:"events"`
+}
+
+type wireEvent struct {
+	Seq   uint64          `json:"seq"`
+	Type  string          `json:"type"`
+	SV    int             `json:"sv"`
+	Actor string          `json:"actor"`
+	MsgID string          `json:"mid,omitempty"`
+	At    int64           `json:"at"`
+	Prev  eventstore.Hash `json:"prev"`
+	Hash  eventstore.Hash `json:"hash"`
+	Data  json.RawMessage `json:"data"`
+}
+
+// encodeMessage encodes the events of one append. It writes each event's
+// data verbatim (encoding/json would compact it), because the hash covers
+// the exact bytes.
+func encodeMessage(game uuid.UUID, events []eventstore.Event) ([]byte, error) {
+	size := 64
+	for _, e := range events {
+		size += 256 + len(e.Type) + len(e.Actor) + len(e.MessageID) + len(e.Data)
+	}
+	b := make([]byte, 0, size)
+	b = append(b, `{"v":1,"game":"`...)
+	b = append(b, game.String()...)
+	b = append(b, `","events":[`...)
+	for i, e := range events {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"seq":`...)
+		b = strconv.AppendUint(b, e.Seq, 10)
+		b = append(b, `,"type":`...)
+		b = appendString(b, e.Type)
+		b = append(b, `,"sv":`...)
+		b = strconv.AppendInt(b, int64(e.SchemaVersion), 10)
+		b = append(b, `,"actor":`...)
+		b = appendString(b, e.Actor)
+		if e.MessageID != "" {
+			b = append(b, `,"mid":`...)
+			b = appendString(b, e.MessageID)
+		}
+		b = append(b, `,"at":`...)
+		b = strconv.AppendInt(b, e.RecordedAt.UnixMicro(), 10)
+		b = append(b, `,"prev":"`...)
+		b = hex.AppendEncode(b, e.PrevHash[:])
+		b = append(b, `","hash":"`...)
+		b = hex.AppendEncode(b, e.Hash[:])
+		b = append(b, `","data":`...)
+		b = append(b, e.Data...)
+		b = append(b, '}')
+	}
+	b = append(b, "]}"...)
+	return b, nil
+}
+
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // a string always marshals
+	return append(b, q...)
+}
+
+var errFormat = errors.New("jetstream: malformed stored message")
+
+// decodeMessage decodes a stored message's payload. streamSeq places its
+// events in the global feed. It rejects anything that is not a well-formed
+// message for game: unknown versions, empty or non-consecutive events, bad
+// hashes, data that is not JSON.
+func decodeMessage(game uuid.UUID, streamSeq uint64, payload []byte) ([]eventstore.Event, error) {
+	var m wireMessage
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("%w at stream seq %d: %v", errFormat, streamSeq, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%w at stream seq %d: trailing data", errFormat, streamSeq)
+	}
+	if m.V != formatVersion {
+		return nil, fmt.Errorf("%w at stream seq %d: format version %d", errFormat, streamSeq, m.V)
+	}
+	if m.Game != game {
+		return nil, fmt.Errorf("%w at stream seq %d: game %s on the subject of %s", errFormat, streamSeq, m.Game, game)
+	}
+	if len(m.Events) == 0 {
+		return nil, fmt.Errorf("%w at stream seq %d: no events", errFormat, streamSeq)
+	}
+	out := make([]eventstore.Event, len(m.Events))
+	for i, w := range m.Events {
+		if w.Seq == 0 || (i > 0 && w.Seq != m.Events[i-1].Seq+1) {
+			return nil, fmt.Errorf("%w at stream seq %d: event seq %d out of order", errFormat, streamSeq, w.Seq)
+		}
+		if len(w.Data) == 0 || w.Type == "" || w.SV < 1 {
+			return nil, fmt.Errorf("%w at stream seq %d: event %d lacks type, version or data", errFormat, streamSeq, w.Seq)
+		}
+		out[i] = eventstore.Event{
+			GameID: game, Seq: w.Seq, Type: w.Type, SchemaVersion: w.SV, Actor: w.Actor,
+			MessageID: w.MsgID, Data: w.Data, RecordedAt: time.UnixMicro(w.At).UTC(),
+			PrevHash: w.Prev, Hash: w.Hash,
+			Position: eventstore.Position{Major: streamSeq, Minor: uint64(i + 1)},
+		}
+	}
+	return out, nil
+}
+
+// msgRef indexes one stored message of a game.
+type msgRef struct {
+	first, last uint64 // the per-game seqs it holds
+	streamSeq   uint64
+	lastHash    eventstore.Hash
+	msgID       string
+}
+
+// headerRef reads a message's index entry from its headers.
+func headerRef(get func(string) string, streamSeq uint64) (msgRef, error) {
+	r := msgRef{streamSeq: streamSeq, msgID: get(hdrMsgID)}
+	var err1, err2 error
+	r.first, err1 = strconv.ParseUint(get(hdrFirstSeq), 10, 64)
+	r.last, err2 = strconv.ParseUint(get(hdrLastSeq), 10, 64)
+	err3 := r.lastHash.UnmarshalText([]byte(get(hdrLastHash)))
+	if err := errors.Join(err1, err2, err3); err != nil || r.first == 0 || r.last < r.first || get(hdrFormat) != "1" {
+		return msgRef{}, fmt.Errorf("%w at stream seq %d: bad index headers", errFormat, streamSeq)
+	}
+	return r, nil
+}

@@ -1,0 +1,62 @@
+package jetstream
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+
+	"github.com/playlog/playlog/eventstore"
+)
+
+// Read implements eventstore.Store.
+func (s *Store) Read(ctx context.Context, game uuid.UUID, after uint64, limit int) ([]eventstore.Event, error) {
+	if err := s.check(game); err != nil {
+		return nil, fmt.Errorf("read %s: %w", game, err)
+	}
+	limit, _ = eventstore.ValidateRead(game, limit)
+	g := s.games.get(game)
+	g.mu.Lock()
+	if err := s.refresh(ctx, game, g); err != nil {
+		g.mu.Unlock()
+		return nil, s.errStore("read", game, err)
+	}
+	if g.head == 0 {
+		g.mu.Unlock()
+		return nil, fmt.Errorf("read %s: %w", game, eventstore.ErrGameNotFound)
+	}
+	if after >= g.head {
+		g.mu.Unlock()
+		return []eventstore.Event{}, nil
+	}
+	// The messages holding seqs after+1 .. after+limit.
+	first := g.locate(after + 1)
+	last := g.locate(after + uint64(limit))
+	if last == len(g.msgs) {
+		last--
+	}
+	from, count := g.msgs[first].streamSeq, last-first+1
+	g.mu.Unlock()
+
+	out := make([]eventstore.Event, 0, limit)
+	err := s.directGet(ctx, game, from, count, func(m *nats.Msg, ss uint64) error {
+		events, err := decodeMessage(game, ss, m.Data)
+		if err != nil {
+			return err
+		}
+		for _, e := range events {
+			if e.Seq > after && len(out) < limit {
+				out = append(out, e)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, s.errStore("read", game, err)
+	}
+	if len(out) == 0 || out[0].Seq != after+1 {
+		return nil, fmt.Errorf("jetstream: read %s after %d: %w: log does not continue at %d", game, after, errFormat, after+1)
+	}
+	return out, nil
+}

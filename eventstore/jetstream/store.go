@@ -1,0 +1,156 @@
+package jetstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	natsjs "github.com/nats-io/nats.go/jetstream"
+
+	"github.com/playlog/playlog/eventstore"
+)
+
+// Store is the JetStream eventstore.Store. It is safe for concurrent use.
+type Store struct {
+	cfg    Config
+	ns     *server.Server // the embedded server, nil with an external one
+	nc     *nats.Conn
+	js     natsjs.JetStream
+	stream natsjs.Stream
+
+	games *gameCache
+
+	mu     sync.Mutex
+	closed bool
+	subs   map[*subscription]struct{}
+}
+
+var _ eventstore.Store = (*Store)(nil)
+
+// Open connects to (or starts) the server and creates or updates the stream.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Store{cfg: cfg, games: newGameCache(cfg.CachedGames), subs: map[*subscription]struct{}{}}
+	var err error
+	if cfg.URL == "" {
+		if s.ns, err = startEmbedded(&cfg); err != nil {
+			return nil, err
+		}
+		s.nc, err = nats.Connect(s.ns.ClientURL(), nats.InProcessServer(s.ns), nats.Name("playlog"))
+	} else {
+		s.nc, err = nats.Connect(cfg.URL, nats.Name("playlog"), nats.MaxReconnects(-1))
+	}
+	if err != nil {
+		s.shutdownServer()
+		return nil, fmt.Errorf("jetstream: connect: %w", err)
+	}
+	if s.js, err = natsjs.New(s.nc); err == nil {
+		s.stream, err = s.js.CreateOrUpdateStream(ctx, natsjs.StreamConfig{
+			Name:        cfg.Stream,
+			Description: "playlog game event log: one subject per game, one message per append",
+			Subjects:    []string{cfg.SubjectPrefix + ".*"},
+			Storage:     natsjs.FileStorage,
+			Replicas:    cfg.Replicas,
+			Duplicates:  cfg.DuplicateWindow,
+			Retention:   natsjs.LimitsPolicy,
+			Discard:     natsjs.DiscardNew,
+			DenyDelete:  true,
+			DenyPurge:   true,
+			AllowDirect: true,
+		})
+	}
+	if err != nil {
+		s.nc.Close()
+		s.shutdownServer()
+		return nil, fmt.Errorf("jetstream: stream %s: %w", cfg.Stream, err)
+	}
+	return s, nil
+}
+
+// ClientURL is the embedded server's client URL for other processes, or ""
+// if it accepts only in-process connections or the server is external.
+func (s *Store) ClientURL() string {
+	if s.ns == nil || s.cfg.Listen == "" {
+		return ""
+	}
+	return s.ns.ClientURL()
+}
+
+// Close ends every subscription, closes the connection and stops the
+// embedded server, waiting for it to finish writing. Safe to call twice.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	subs := s.subs
+	s.subs = nil
+	s.mu.Unlock()
+	for sub := range subs {
+		sub.Close()
+	}
+	s.nc.Close()
+	s.shutdownServer()
+	return nil
+}
+
+func (s *Store) shutdownServer() {
+	if s.ns != nil {
+		s.ns.Shutdown()
+		s.ns.WaitForShutdown()
+	}
+}
+
+func (s *Store) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+func (s *Store) subject(game uuid.UUID) string {
+	return s.cfg.SubjectPrefix + "." + game.String()
+}
+
+// errStore maps connection-level errors of a closed store to ErrClosed.
+func (s *Store) errStore(op string, game uuid.UUID, err error) error {
+	if s.isClosed() || errors.Is(err, nats.ErrConnectionClosed) {
+		return fmt.Errorf("%s %s: %w", op, game, eventstore.ErrClosed)
+	}
+	return fmt.Errorf("jetstream: %s %s: %w", op, game, err)
+}
+
+// Head implements eventstore.Store.
+func (s *Store) Head(ctx context.Context, game uuid.UUID) (uint64, error) {
+	if err := s.check(game); err != nil {
+		return 0, err
+	}
+	g := s.games.get(game)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err := s.refresh(ctx, game, g); err != nil {
+		return 0, s.errStore("head", game, err)
+	}
+	if g.head == 0 {
+		return 0, fmt.Errorf("head %s: %w", game, eventstore.ErrGameNotFound)
+	}
+	return g.head, nil
+}
+
+func (s *Store) check(game uuid.UUID) error {
+	if s.isClosed() {
+		return eventstore.ErrClosed
+	}
+	if game == uuid.Nil {
+		return fmt.Errorf("%w: game id is the nil UUID", eventstore.ErrInvalidArgument)
+	}
+	return nil
+}

@@ -1,0 +1,51 @@
+package eventstore
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+)
+
+// Store is the durable, per-game, append-only event log. Implementations are
+// safe for concurrent use by many goroutines and many processes sharing one
+// database.
+type Store interface {
+	// Append stores events after the game's event expected (0 for a new
+	// game), atomically. Errors: *ConflictError (ErrConflict) if the head is
+	// not expected; ErrGameNotFound if expected > 0 and the game has no
+	// events; validation errors (see ValidateAppend); ErrClosed. A message id
+	// the game already holds returns the stored events with Duplicate set.
+	Append(ctx context.Context, game uuid.UUID, expected uint64, events ...Pending) (Appended, error)
+
+	// Read returns up to limit events with seq > after, in order (limit <= 0
+	// means MaxReadLimit). An empty slice means the reader is at the head.
+	// Errors: ErrGameNotFound, ErrInvalidArgument, ErrClosed.
+	Read(ctx context.Context, game uuid.UUID, after uint64, limit int) ([]Event, error)
+
+	// Head returns the seq of the game's last event. Errors: ErrGameNotFound,
+	// ErrInvalidArgument, ErrClosed.
+	Head(ctx context.Context, game uuid.UUID) (uint64, error)
+
+	// Subscribe delivers the game's events with seq > after: those already
+	// stored, then new ones as they are appended. Errors: ErrGameNotFound,
+	// ErrInvalidArgument, ErrClosed. The subscription ends when ctx is done
+	// or it is closed.
+	Subscribe(ctx context.Context, game uuid.UUID, after uint64) (Subscription, error)
+
+	// Feed delivers every event of every game with a position after from,
+	// exactly once, in an order consistent with each game's seq.
+	Feed(ctx context.Context, from Position) (Subscription, error)
+
+	// Close releases the store. Subscriptions end with ErrClosed.
+	Close() error
+}
+
+// Subscription is a stream of events. Next is not safe for concurrent use;
+// Close may be called from any goroutine, more than once.
+type Subscription interface {
+	// Next blocks until the next event. It returns ctx.Err() when ctx is done
+	// (the subscription stays usable), and ErrClosed once the subscription,
+	// its store or the context given to Subscribe/Feed has ended.
+	Next(ctx context.Context) (Event, error)
+	Close() error
+}
