@@ -1,0 +1,168 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/playlog/playlog/eventstore"
+	"github.com/playlog/playlog/migrations"
+)
+
+// Config configures a Store.
+type Config struct {
+	// URL is the database's connection string (postgres://...). Required.
+	URL string
+	// Schema holds playlog's tables. Default "playlog".
+	Schema string
+	// MaxConns bounds the connection pool. Default 32.
+	MaxConns int32
+	// PollInterval is how often a subscription looks for new events when no
+	// notification has woken it. Default 500ms.
+	PollInterval time.Duration
+	// CachedGames bounds the per-game hash cache. Default 10000.
+	CachedGames int
+	// Now is the clock that stamps events. Default time.Now.
+	Now func() time.Time
+	// Logger receives operational messages. Default slog.Default().
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.Schema == "" {
+		c.Schema = "playlog"
+	}
+	if c.MaxConns == 0 {
+		c.MaxConns = 32
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = 500 * time.Millisecond
+	}
+	if c.CachedGames == 0 {
+		c.CachedGames = 10000
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Validate reports the first invalid setting.
+func (c *Config) Validate() error {
+	switch {
+	case c.URL == "":
+		return errors.New("postgres: URL is required")
+	case c.MaxConns < 2:
+		return fmt.Errorf("postgres: MaxConns %d: need at least 2", c.MaxConns)
+	case c.PollInterval < time.Millisecond:
+		return fmt.Errorf("postgres: PollInterval %v is under 1ms", c.PollInterval)
+	case c.CachedGames < 1:
+		return fmt.Errorf("postgres: CachedGames %d", c.CachedGames)
+	}
+	return nil
+}
+
+// Store is the PostgreSQL eventstore.Store. It is safe for concurrent use,
+// and any number of processes may share one database.
+type Store struct {
+	cfg     Config
+	pool    *pgxpool.Pool
+	channel string
+	heads   *headCache
+	hub     *hub
+
+	cancel context.CancelFunc // stops the listener and notifier
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	closed bool
+}
+
+var _ eventstore.Store = (*Store)(nil)
+
+// Open connects, applies pending migrations and starts listening for other
+// processes' appends.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	pcfg, err := pgxpool.ParseConfig(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	conn, err := pgx.ConnectConfig(ctx, pcfg.ConnConfig.Copy())
+	if err != nil {
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	_, err = migrations.Apply(ctx, conn, cfg.Schema)
+	conn.Close(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	pcfg.MaxConns = cfg.MaxConns
+	pcfg.ConnConfig.RuntimeParams["search_path"] = cfg.Schema
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	s := &Store{
+		cfg: cfg, pool: pool, channel: cfg.Schema + "_events", cancel: cancel,
+		heads: newHeadCache(cfg.CachedGames), hub: newHub(),
+	}
+	s.wg.Add(2)
+	go func() { defer s.wg.Done(); s.listen(runCtx) }()
+	go func() { defer s.wg.Done(); s.hub.runNotifier(runCtx, s.notifyOthers) }()
+	return s, nil
+}
+
+// Close ends every subscription, stops the listener and closes the pool,
+// waiting for all of them. Safe to call twice.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	s.hub.close()
+	s.cancel()
+	s.wg.Wait()
+	s.pool.Close()
+	return nil
+}
+
+func (s *Store) check(game uuid.UUID) error {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return eventstore.ErrClosed
+	}
+	if game == uuid.Nil {
+		return fmt.Errorf("%w: game id is the nil UUID", eventstore.ErrInvalidArgument)
+	}
+	return nil
+}
+
+// wrap maps errors of a closed store to ErrClosed.
+func (s *Store) wrap(op string, game uuid.UUID, err error) error {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return fmt.Errorf("%s %s: %w", op, game, eventstore.ErrClosed)
+	}
+	return fmt.Errorf("postgres: %s %s: %w", op, game, err)
+}

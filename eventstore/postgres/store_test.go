@@ -1,0 +1,49 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/playlog/playlog/eventstore"
+	"github.com/playlog/playlog/eventstore/postgres"
+	"github.com/playlog/playlog/eventstore/storetest"
+	"github.com/playlog/playlog/internal/pgtest"
+)
+
+var databaseURL string
+
+func TestMain(m *testing.M) {
+	cluster, err := pgtest.Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	databaseURL = cluster.URL
+	code := m.Run()
+	cluster.Stop()
+	os.Exit(code)
+}
+
+// backend runs stores in one schema of the test database; reopening
+// connects anew to the same tables.
+type backend struct{ schema string }
+
+func (b backend) Open(t *testing.T, opts storetest.Options) eventstore.Store {
+	t.Helper()
+	s, err := postgres.Open(context.Background(), postgres.Config{
+		URL: databaseURL, Schema: b.schema, Now: opts.Now, PollInterval: 200 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func (b backend) DedupeWindow() time.Duration { return 0 }
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) storetest.Backend { return backend{schema: pgtest.NewSchema("conf")} })
+}

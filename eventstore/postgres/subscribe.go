@@ -1,0 +1,157 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/playlog/playlog/eventstore"
+)
+
+// pollSub is a subscription to one game (game set) or to the feed (game
+// uuid.Nil). It reads a page when its buffer runs dry, and otherwise waits
+// for a wake-up or the poll interval.
+type pollSub struct {
+	store    *Store
+	game     uuid.UUID
+	afterSeq uint64
+	afterPos eventstore.Position
+	buf      []eventstore.Event
+
+	wake      chan struct{} // capacity 1: a pending wake-up
+	done      chan struct{}
+	closeOnce sync.Once
+	stop      func() bool
+}
+
+const pageSize = 256
+
+// Subscribe implements eventstore.Store.
+func (s *Store) Subscribe(ctx context.Context, game uuid.UUID, after uint64) (eventstore.Subscription, error) {
+	if err := s.check(game); err != nil {
+		return nil, fmt.Errorf("subscribe %s: %w", game, err)
+	}
+	if _, err := s.Head(ctx, game); err != nil {
+		return nil, fmt.Errorf("subscribe: %w", err)
+	}
+	return s.startSub(ctx, &pollSub{store: s, game: game, afterSeq: after})
+}
+
+// Feed implements eventstore.Store. Positions are (transaction id, row
+// position).
+func (s *Store) Feed(ctx context.Context, from eventstore.Position) (eventstore.Subscription, error) {
+	if err := s.check(uuid.New()); err != nil {
+		return nil, fmt.Errorf("feed: %w", err)
+	}
+	return s.startSub(ctx, &pollSub{store: s, afterPos: from})
+}
+
+func (s *Store) startSub(ctx context.Context, sub *pollSub) (eventstore.Subscription, error) {
+	sub.wake, sub.done = make(chan struct{}, 1), make(chan struct{})
+	if !s.hub.add(sub) {
+		return nil, fmt.Errorf("subscribe: %w", eventstore.ErrClosed)
+	}
+	sub.stop = context.AfterFunc(ctx, func() { sub.Close() })
+	return sub, nil
+}
+
+func (sub *pollSub) signal() {
+	select {
+	case sub.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Next implements eventstore.Subscription.
+func (sub *pollSub) Next(ctx context.Context) (eventstore.Event, error) {
+	var timer *time.Timer
+	for len(sub.buf) == 0 {
+		select {
+		case <-sub.done:
+			return eventstore.Event{}, eventstore.ErrClosed
+		default:
+		}
+		if err := sub.fill(ctx); err != nil {
+			select {
+			case <-sub.done:
+				return eventstore.Event{}, eventstore.ErrClosed
+			default:
+			}
+			if ctx.Err() != nil {
+				return eventstore.Event{}, ctx.Err()
+			}
+			return eventstore.Event{}, err
+		}
+		if len(sub.buf) > 0 {
+			break
+		}
+		if timer == nil {
+			timer = time.NewTimer(sub.store.cfg.PollInterval)
+			defer timer.Stop()
+		} else {
+			timer.Reset(sub.store.cfg.PollInterval)
+		}
+		select {
+		case <-sub.done:
+			return eventstore.Event{}, eventstore.ErrClosed
+		case <-ctx.Done():
+			return eventstore.Event{}, ctx.Err()
+		case <-sub.wake:
+		case <-timer.C:
+		}
+	}
+	e := sub.buf[0]
+	sub.buf = sub.buf[1:]
+	if sub.game == uuid.Nil {
+		sub.afterPos = e.Position
+	} else {
+		sub.afterSeq = e.Seq
+	}
+	return e, nil
+}
+
+// fill reads the next page into buf.
+func (sub *pollSub) fill(ctx context.Context) error {
+	s := sub.store
+	var (
+		events []eventstore.Event
+		err    error
+	)
+	if sub.game != uuid.Nil {
+		events, err = s.readRange(ctx, sub.game, sub.afterSeq, pageSize)
+		if err == nil && len(events) > 0 && events[0].Seq != sub.afterSeq+1 {
+			err = fmt.Errorf("postgres: game %s continues at %d after %d", sub.game, events[0].Seq, sub.afterSeq)
+		}
+	} else {
+		var rows pgx.Rows
+		rows, err = s.pool.Query(ctx, `SELECT `+eventColumns+` FROM events
+			WHERE (txid, position) > ($1::bigint::text::xid8, $2::bigint)
+			  AND txid < pg_snapshot_xmin(pg_current_snapshot())
+			ORDER BY txid, position LIMIT $3`,
+			int64(sub.afterPos.Major), int64(sub.afterPos.Minor), pageSize)
+		if err == nil {
+			events, err = scanEvents(rows)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	sub.buf = events
+	return nil
+}
+
+// Close implements eventstore.Subscription.
+func (sub *pollSub) Close() error {
+	sub.closeOnce.Do(func() {
+		close(sub.done)
+		sub.store.hub.remove(sub)
+		if sub.stop != nil {
+			sub.stop()
+		}
+	})
+	return nil
+}
