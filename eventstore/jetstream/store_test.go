@@ -19,7 +19,20 @@ const testDedupeWindow = 300 * time.Millisecond
 func (b backend) Open(t *testing.T, opts storetest.Options) eventstore.Store {
 	t.Helper()
 	s, err := jetstream.Open(context.Background(), jetstream.Config{
-		Dir: b.dir, Now: opts.Now, DuplicateWindow: testDedupeWindow,
+		Dir: b.dir, Listen: "127.0.0.1:0", Now: opts.Now, DuplicateWindow: testDedupeWindow,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// OpenPeer connects a second store to the first one's embedded server by
+// URL, as another playlogd would.
+func (b backend) OpenPeer(t *testing.T, first eventstore.Store, opts storetest.Options) eventstore.Store {
+	t.Helper()
+	s, err := jetstream.Open(context.Background(), jetstream.Config{
+		URL: first.(*jetstream.Store).ClientURL(), Now: opts.Now, DuplicateWindow: testDedupeWindow,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -42,6 +42,10 @@ func (b backend) Open(t *testing.T, opts storetest.Options) eventstore.Store {
 	return s
 }
 
+func (b backend) OpenPeer(t *testing.T, _ eventstore.Store, opts storetest.Options) eventstore.Store {
+	return b.Open(t, opts)
+}
+
 func (b backend) DedupeWindow() time.Duration { return 0 }
 
 func TestConformance(t *testing.T) {

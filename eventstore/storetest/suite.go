@@ -32,6 +32,9 @@ type Backend interface {
 	// (JetStream's duplicate window), or 0 if it has none. The suite waits it
 	// out to prove idempotency does not depend on it.
 	DedupeWindow() time.Duration
+	// OpenPeer opens a second store on the same data while first is open,
+	// as another playlogd process would.
+	OpenPeer(t *testing.T, first eventstore.Store, opts Options) eventstore.Store
 }
 
 // Run runs the whole suite. newBackend must return a Backend on fresh,
@@ -58,6 +61,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) Backend) {
 		{"BadInputChangesNothing", testBadInput},
 		{"UnknownGame", testUnknownGame},
 		{"ClosedStore", testClosedStore},
+		{"TwoStoresShareOneLog", testTwoStores},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
