@@ -100,14 +100,9 @@ func (s *Store) publish(ctx context.Context, game uuid.UUID, lastSS uint64, msgI
 	}
 	m := nats.NewMsg(s.subject(game))
 	m.Data = payload
-	m.Header.Set(hdrFormat, "1")
-	m.Header.Set(hdrFirstSeq, strconv.FormatUint(events[0].Seq, 10))
-	m.Header.Set(hdrLastSeq, strconv.FormatUint(events[len(events)-1].Seq, 10))
-	m.Header.Set(hdrLastHash, events[len(events)-1].Hash.String())
-	if msgID != "" {
-		m.Header.Set(hdrMsgID, msgID)
-	}
-	m.Header.Set(natsjs.ExpectedLastSubjSeqHeader, strconv.FormatUint(lastSS, 10))
+	// Direct map writes: the keys are already canonical.
+	m.Header[hdrIndex] = []string{indexHeader(events, msgID)}
+	m.Header[natsjs.ExpectedLastSubjSeqHeader] = []string{strconv.FormatUint(lastSS, 10)}
 	return s.js.PublishMsg(ctx, m)
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,14 +16,13 @@ import (
 )
 
 // The message format, version 1. One message per Append, on subject
-// "<prefix>.<game-id>", with headers
+// "<prefix>.<game-id>", with one header (one, because the server scans
+// headers on every publish)
 //
-//	Playlog-Format:    1
-//	Playlog-First-Seq: seq of the first event in the message
-//	Playlog-Last-Seq:  seq of the last event
-//	Playlog-Last-Hash: hex hash of the last event
-//	Playlog-Msg-Id:    the append's message id (absent if empty)
+//	Playlog-Index: 1 <first seq> <last seq> <hex hash of last event> <message id>
 //
+// (format version, the seqs the message holds, the chain head it leaves, and
+// the append's message id as a Go-quoted string, "" when empty), and
 // and a JSON payload
 //
 //	{"v":1,"game":"<uuid>","events":[
@@ -34,13 +34,7 @@ import (
 // and are decoded by the tests, so old logs stay readable.
 const formatVersion = 1
 
-const (
-	hdrFormat   = "Playlog-Format"
-	hdrFirstSeq = "Playlog-First-Seq"
-	hdrLastSeq  = "Playlog-Last-Seq"
-	hdrLastHash = "Playlog-Last-Hash"
-	hdrMsgID    = "Playlog-Msg-Id"
-)
+const hdrIndex = "Playlog-Index"
 
 type wireMessage struct {
 	V      int         `json:"v"`
@@ -159,15 +153,36 @@ type msgRef struct {
 	msgID       string
 }
 
-// headerRef reads a message's index entry from its headers.
-func headerRef(get func(string) string, streamSeq uint64) (msgRef, error) {
-	r := msgRef{streamSeq: streamSeq, msgID: get(hdrMsgID)}
-	var err1, err2 error
-	r.first, err1 = strconv.ParseUint(get(hdrFirstSeq), 10, 64)
-	r.last, err2 = strconv.ParseUint(get(hdrLastSeq), 10, 64)
-	err3 := r.lastHash.UnmarshalText([]byte(get(hdrLastHash)))
-	if err := errors.Join(err1, err2, err3); err != nil || r.first == 0 || r.last < r.first || get(hdrFormat) != "1" {
-		return msgRef{}, fmt.Errorf("%w at stream seq %d: bad index headers", errFormat, streamSeq)
+// indexHeader is the Playlog-Index header of a message holding events.
+func indexHeader(events []eventstore.Event, msgID string) string {
+	last := events[len(events)-1]
+	b := make([]byte, 0, 100+len(msgID))
+	b = append(b, "1 "...)
+	b = strconv.AppendUint(b, events[0].Seq, 10)
+	b = append(b, ' ')
+	b = strconv.AppendUint(b, last.Seq, 10)
+	b = append(b, ' ')
+	b = hex.AppendEncode(b, last.Hash[:])
+	b = append(b, ' ')
+	b = strconv.AppendQuote(b, msgID)
+	return string(b)
+}
+
+// headerRef reads a message's index entry from its Playlog-Index header.
+func headerRef(header string, streamSeq uint64) (msgRef, error) {
+	bad := fmt.Errorf("%w at stream seq %d: bad %s header %q", errFormat, streamSeq, hdrIndex, header)
+	parts := strings.SplitN(header, " ", 5)
+	if len(parts) != 5 || parts[0] != "1" {
+		return msgRef{}, bad
+	}
+	r := msgRef{streamSeq: streamSeq}
+	var err1, err2, err4 error
+	r.msgID, err4 = strconv.Unquote(parts[4])
+	r.first, err1 = strconv.ParseUint(parts[1], 10, 64)
+	r.last, err2 = strconv.ParseUint(parts[2], 10, 64)
+	err3 := r.lastHash.UnmarshalText([]byte(parts[3]))
+	if errors.Join(err1, err2, err3, err4) != nil || r.first == 0 || r.last < r.first {
+		return msgRef{}, bad
 	}
 	return r, nil
 }

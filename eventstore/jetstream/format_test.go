@@ -41,7 +41,7 @@ func TestFormatV1Fixture(t *testing.T) {
 		events := fixtureEvents()
 		payload, _ := encodeMessage(fixtureGame, events)
 		f := fixture{Subject: "playlog.game." + fixtureGame.String(), StreamSeq: 42, Headers: map[string]string{
-			hdrFormat: "1", hdrFirstSeq: "1", hdrLastSeq: "2", hdrLastHash: events[1].Hash.String(), hdrMsgID: "m-1",
+			hdrIndex: indexHeader(events, "m-1"),
 		}, Payload: string(payload)}
 		b, _ := json.MarshalIndent(f, "", "  ")
 		if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
@@ -74,7 +74,7 @@ func TestFormatV1Fixture(t *testing.T) {
 			t.Fatalf("event %d position %v", i, g.Position)
 		}
 	}
-	ref, err := headerRef(func(k string) string { return f.Headers[k] }, f.StreamSeq)
+	ref, err := headerRef(f.Headers[hdrIndex], f.StreamSeq)
 	if err != nil || ref.first != 1 || ref.last != 2 || ref.msgID != "m-1" || ref.lastHash != want[1].Hash {
 		t.Fatalf("index headers: %+v, %v", ref, err)
 	}

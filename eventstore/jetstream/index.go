@@ -83,7 +83,7 @@ func (c *gameCache) get(game uuid.UUID) *gameIndex {
 // g.lastSS. The caller holds g.mu.
 func (s *Store) refresh(ctx context.Context, game uuid.UUID, g *gameIndex) error {
 	return s.directGet(ctx, game, g.lastSS+1, 0, func(m *nats.Msg, ss uint64) error {
-		r, err := headerRef(m.Header.Get, ss)
+		r, err := headerRef(m.Header.Get(hdrIndex), ss)
 		if err != nil {
 			return err
 		}

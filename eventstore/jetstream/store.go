@@ -83,6 +83,10 @@ func (s *Store) ClientURL() string {
 	return s.ns.ClientURL()
 }
 
+// Conn is the store's NATS connection, for tools that need the server
+// directly (benchmarks, administration). Do not close it.
+func (s *Store) Conn() *nats.Conn { return s.nc }
+
 // Close ends every subscription, closes the connection and stops the
 // embedded server, waiting for it to finish writing. Safe to call twice.
 func (s *Store) Close() error {

@@ -52,14 +52,13 @@ func (s *Store) appendOnce(ctx context.Context, game uuid.UUID, expected uint64,
 		status          string
 		head, first, lt int64
 		txid            int64
-		positions       []int64
 	)
 	err := s.pool.QueryRow(ctx,
-		`SELECT status, head, first_seq, last_seq, txid, positions
+		`SELECT status, head, first_seq, last_seq, txid
 		   FROM append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		game, int64(expected), prev[:], msgID, stored[0].RecordedAt,
 		types, versions, actors, data, hashes,
-	).Scan(&status, &head, &first, &lt, &txid, &positions)
+	).Scan(&status, &head, &first, &lt, &txid)
 	if err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
@@ -72,7 +71,7 @@ func (s *Store) appendOnce(ctx context.Context, game uuid.UUID, expected uint64,
 	switch status {
 	case "ok":
 		for i := range stored {
-			stored[i].Position = eventstore.Position{Major: uint64(txid), Minor: uint64(positions[i])}
+			stored[i].Position = eventstore.Position{Major: uint64(txid), Minor: stored[i].Seq}
 		}
 		last := stored[n-1]
 		s.heads.put(game, last.Seq, last.Hash)
@@ -97,9 +96,11 @@ func (s *Store) appendOnce(ctx context.Context, game uuid.UUID, expected uint64,
 func (s *Store) afterRace(ctx context.Context, game uuid.UUID, expected uint64, msgID string) (eventstore.Appended, error) {
 	var first, last, head *int64
 	err := s.pool.QueryRow(ctx,
-		`SELECT (SELECT first_seq FROM commands WHERE game_id = $1 AND message_id = $2 AND $2 <> ''),
-		        (SELECT last_seq  FROM commands WHERE game_id = $1 AND message_id = $2 AND $2 <> ''),
-		        (SELECT max(seq)  FROM events   WHERE game_id = $1)`, game, msgID,
+		`SELECT (SELECT seq FROM events
+		          WHERE game_id = $1 AND message_id = $2 AND $2 <> '' AND command_size > 0),
+		        (SELECT seq + command_size - 1 FROM events
+		          WHERE game_id = $1 AND message_id = $2 AND $2 <> '' AND command_size > 0),
+		        (SELECT max(seq) FROM events WHERE game_id = $1)`, game, msgID,
 	).Scan(&first, &last, &head)
 	if err != nil {
 		return eventstore.Appended{}, s.wrap("append", game, err)

@@ -11,7 +11,7 @@ import (
 )
 
 const eventColumns = `game_id, seq, type, schema_version, actor, message_id, data::text,
-	recorded_at, prev_hash, hash, txid::text::bigint, position`
+	recorded_at, prev_hash, hash, txid::text::bigint`
 
 // Read implements eventstore.Store.
 func (s *Store) Read(ctx context.Context, game uuid.UUID, after uint64, limit int) ([]eventstore.Event, error) {
@@ -46,21 +46,21 @@ func scanEvents(rows pgx.Rows) ([]eventstore.Event, error) {
 	out := []eventstore.Event{}
 	for rows.Next() {
 		var (
-			e              eventstore.Event
-			seq, txid, pos int64
-			version        int32
-			data           string
-			prev, hash     []byte
+			e          eventstore.Event
+			seq, txid  int64
+			version    int32
+			data       string
+			prev, hash []byte
 		)
 		if err := rows.Scan(&e.GameID, &seq, &e.Type, &version, &e.Actor, &e.MessageID, &data,
-			&e.RecordedAt, &prev, &hash, &txid, &pos); err != nil {
+			&e.RecordedAt, &prev, &hash, &txid); err != nil {
 			return nil, err
 		}
 		e.Seq, e.SchemaVersion, e.Data = uint64(seq), int(version), []byte(data)
 		e.RecordedAt = e.RecordedAt.UTC()
 		copy(e.PrevHash[:], prev)
 		copy(e.Hash[:], hash)
-		e.Position = eventstore.Position{Major: uint64(txid), Minor: uint64(pos)}
+		e.Position = eventstore.Position{Major: uint64(txid), Minor: e.Seq}
 		out = append(out, e)
 	}
 	return out, rows.Err()

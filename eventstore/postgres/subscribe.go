@@ -41,8 +41,8 @@ func (s *Store) Subscribe(ctx context.Context, game uuid.UUID, after uint64) (ev
 	return s.startSub(ctx, &pollSub{store: s, game: game, afterSeq: after})
 }
 
-// Feed implements eventstore.Store. Positions are (transaction id, row
-// position).
+// Feed implements eventstore.Store. Positions are (transaction id, seq):
+// one transaction appends to one game.
 func (s *Store) Feed(ctx context.Context, from eventstore.Position) (eventstore.Subscription, error) {
 	if err := s.check(uuid.New()); err != nil {
 		return nil, fmt.Errorf("feed: %w", err)
@@ -129,9 +129,9 @@ func (sub *pollSub) fill(ctx context.Context) error {
 	} else {
 		var rows pgx.Rows
 		rows, err = s.pool.Query(ctx, `SELECT `+eventColumns+` FROM events
-			WHERE (txid, position) > ($1::bigint::text::xid8, $2::bigint)
+			WHERE (txid, seq) > ($1::bigint::text::xid8, $2::bigint)
 			  AND txid < pg_snapshot_xmin(pg_current_snapshot())
-			ORDER BY txid, position LIMIT $3`,
+			ORDER BY txid, seq LIMIT $3`,
 			int64(sub.afterPos.Major), int64(sub.afterPos.Minor), pageSize)
 		if err == nil {
 			events, err = scanEvents(rows)

@@ -1,0 +1,47 @@
+# playlog: the two commands a newcomer needs are `make run` and `make test`.
+GO      ?= go
+DATA    ?= ./data
+FUZZTIME ?= 5s
+
+# Packages whose code starts goroutines or shares state between them.
+RACE_PKGS = ./eventstore/... ./migrations/... ./internal/...
+
+.PHONY: all build run test test-unit test-race fuzz bench lint clean
+
+all: build
+
+build:
+	$(GO) build -o bin/ ./cmd/...
+
+## run: start playlogd with embedded JetStream under $(DATA).
+run: build
+	./bin/playlogd -data $(DATA)
+
+## test: every test, both store backends (embedded NATS in-process, a
+## throwaway PostgreSQL unless PLAYLOG_TEST_DATABASE_URL is set), the race
+## detector on the concurrent packages, and a short pass of every fuzzer.
+test: lint test-unit test-race fuzz
+
+test-unit:
+	$(GO) test -count=1 ./...
+
+test-race:
+	$(GO) test -race -count=1 -short $(RACE_PKGS)
+
+fuzz:
+	@set -e; for target in $$(./.ci/fuzz-targets); do \
+		pkg=$${target%%:*}; name=$${target##*:}; \
+		echo "fuzz $$name in $$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
+
+## bench: throughput of playlog's Append beside the raw engine, same run.
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 3s ./eventstore/jetstream ./eventstore/postgres
+
+lint:
+	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt: the files above need formatting" && exit 1)
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin
