@@ -12,8 +12,14 @@ import (
 	"github.com/playlog/playlog/eventstore"
 )
 
-// Append implements eventstore.Store: one round trip when this process
-// knows the hash of the expected event, two when it must read it first.
+// Append implements eventstore.Store: one round trip when this process's
+// index of the game stands at expected, a refresh first when it does not.
+//
+// Idempotency without an index on message ids: the index holds every
+// message id of the game up to its head. The append function writes seq
+// expected+1 only if seq expected is committed (primary key plus prev-hash
+// check), so when it succeeds the game's head was exactly expected, and the
+// index, complete up to expected, proved the message id new.
 func (s *Store) Append(ctx context.Context, game uuid.UUID, expected uint64, events ...eventstore.Pending) (eventstore.Appended, error) {
 	if err := s.check(game); err != nil {
 		return eventstore.Appended{}, fmt.Errorf("append %s: %w", game, err)
@@ -23,96 +29,124 @@ func (s *Store) Append(ctx context.Context, game uuid.UUID, expected uint64, eve
 	}
 	defer s.hub.wakeFeed() // even a failed append may unblock the feed's horizon
 	msgID := events[0].MessageID
+	g := s.games.get(game)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.head != expected {
+		if err := s.refresh(ctx, game, g); err != nil {
+			return eventstore.Appended{}, s.wrap("append", game, err)
+		}
+	}
 	for attempt := 0; ; attempt++ {
-		prev, ok := s.heads.hashAt(game, expected)
-		if !ok && expected > 0 {
-			var err error
-			if prev, err = s.hashOf(ctx, game, expected); err != nil {
-				return eventstore.Appended{}, s.wrap("append", game, err)
+		if r, ok := g.ids[msgID]; ok && msgID != "" {
+			return s.duplicate(ctx, game, r[0], r[1])
+		}
+		if g.head != expected {
+			if g.head == 0 {
+				return eventstore.Appended{}, fmt.Errorf("append %s after seq %d: %w", game, expected, eventstore.ErrGameNotFound)
 			}
+			return eventstore.Appended{}, &eventstore.ConflictError{Game: game, Expected: expected, Actual: g.head}
 		}
-		res, retry, err := s.appendOnce(ctx, game, expected, prev, msgID, events)
-		if retry && attempt < 3 {
-			continue
+		res, err := s.insert(ctx, game, g, msgID, events)
+		if err == nil || !errors.Is(err, errRaced) || attempt >= 2 {
+			return res, err
 		}
-		return res, err
+		// Another writer got there first: catch up, then it is a duplicate,
+		// a conflict, or (if only the index had lagged) a retry.
+		if err := s.refresh(ctx, game, g); err != nil {
+			return eventstore.Appended{}, s.wrap("append", game, err)
+		}
 	}
 }
 
-func (s *Store) appendOnce(ctx context.Context, game uuid.UUID, expected uint64, prev eventstore.Hash, msgID string, pending []eventstore.Pending) (eventstore.Appended, bool, error) {
-	stored := eventstore.Seal(game, expected, prev, s.cfg.Now(), pending)
+// errRaced: the log moved past this process's index of the game.
+var errRaced = errors.New("postgres: the game moved on")
+
+// appendSQL stores one append in one statement, one round trip, one
+// transaction: it writes only if the event at the expected seq ($2) is
+// committed with the hash the new events chain from ($3), or $2 is 0. A
+// racing writer of the same seq makes it fail on the primary key. It reports
+// how many rows it wrote and the writing transaction's id (the feed
+// position's major part). One append per transaction: the events_feed index
+// enforces it.
+const appendSQL = `
+WITH ins AS (
+    INSERT INTO events (game_id, seq, type, schema_version, actor, message_id,
+                        command_size, data, recorded_at, prev_hash, hash)
+    SELECT $1, $2 + t.i, t.typ, t.ver, t.act, $4,
+           CASE WHEN t.i = 1 AND $4 <> '' THEN cardinality($6::text[]) ELSE 0 END,
+           t.dat::json, $5,
+           CASE WHEN t.i = 1 THEN $3 ELSE ($10::bytea[])[t.i - 1] END, t.hsh
+      FROM unnest($6::text[], $7::int[], $8::text[], $9::text[], $10::bytea[])
+           WITH ORDINALITY AS t(typ, ver, act, dat, hsh, i)
+     WHERE $2 = 0 OR EXISTS (
+           SELECT 1 FROM events e WHERE e.game_id = $1 AND e.seq = $2 AND e.hash = $3)
+    RETURNING 1)
+SELECT count(*), coalesce(pg_current_xact_id_if_assigned()::text::bigint, 0) FROM ins`
+
+// appendOneSQL is appendSQL for a single event, with scalar parameters.
+// It returns the writing transaction's id, or no row if it wrote nothing.
+const appendOneSQL = `
+INSERT INTO events (game_id, seq, type, schema_version, actor, message_id,
+                    command_size, data, recorded_at, prev_hash, hash)
+SELECT $1, $2 + 1, $6, $7, $8, $4, CASE WHEN $4 <> '' THEN 1 ELSE 0 END,
+       $9::json, $5, $3, $10
+ WHERE $2 = 0 OR EXISTS (
+       SELECT 1 FROM events e WHERE e.game_id = $1 AND e.seq = $2 AND e.hash = $3)
+RETURNING pg_current_xact_id()::text::bigint`
+
+// insert writes the events after g's head. The caller holds g.mu.
+func (s *Store) insert(ctx context.Context, game uuid.UUID, g *gameIndex, msgID string, pending []eventstore.Pending) (eventstore.Appended, error) {
+	stored := eventstore.Seal(game, g.head, g.headHash, s.cfg.Now(), pending)
 	n := len(stored)
 	types, versions, actors := make([]string, n), make([]int32, n), make([]string, n)
 	data, hashes := make([]string, n), make([][]byte, n)
-	for i, e := range stored {
+	for i := range stored {
+		e := &stored[i]
 		types[i], versions[i], actors[i] = e.Type, int32(e.SchemaVersion), e.Actor
-		data[i], hashes[i] = string(e.Data), stored[i].Hash[:]
+		data[i], hashes[i] = string(e.Data), e.Hash[:]
 	}
-	var (
-		status          string
-		head, first, lt int64
-		txid            int64
-	)
-	err := s.pool.QueryRow(ctx,
-		`SELECT status, head, first_seq, last_seq, txid
-		   FROM append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		game, int64(expected), prev[:], msgID, stored[0].RecordedAt,
-		types, versions, actors, data, hashes,
-	).Scan(&status, &head, &first, &lt, &txid)
-	if err != nil {
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-			// A racing writer took the seq (or the message id) first.
-			res, err := s.afterRace(ctx, game, expected, msgID)
-			return res, false, err
+	var count, txid int64
+	var err error
+	if n == 1 { // the common case, without arrays
+		e := &stored[0]
+		err = s.pool.QueryRow(ctx, appendOneSQL,
+			game, int64(g.head), g.headHash[:], msgID, e.RecordedAt,
+			e.Type, int32(e.SchemaVersion), e.Actor, string(e.Data), e.Hash[:],
+		).Scan(&txid)
+		count = 1
+		if errors.Is(err, pgx.ErrNoRows) {
+			count, err = 0, nil
 		}
-		return eventstore.Appended{}, false, s.wrap("append", game, err)
+	} else {
+		err = s.pool.QueryRow(ctx, appendSQL,
+			game, int64(g.head), g.headHash[:], msgID, stored[0].RecordedAt,
+			types, versions, actors, data, hashes,
+		).Scan(&count, &txid)
 	}
-	switch status {
-	case "ok":
-		for i := range stored {
-			stored[i].Position = eventstore.Position{Major: uint64(txid), Minor: stored[i].Seq}
-		}
-		last := stored[n-1]
-		s.heads.put(game, last.Seq, last.Hash)
-		s.hub.appended(game)
-		return eventstore.Appended{Events: stored}, false, nil
-	case "duplicate":
-		res, err := s.duplicate(ctx, game, uint64(first), uint64(lt))
-		return res, false, err
-	case "conflict":
-		return eventstore.Appended{}, false, &eventstore.ConflictError{Game: game, Expected: expected, Actual: uint64(head)}
-	case "not_found":
-		return eventstore.Appended{}, false, fmt.Errorf("append %s after seq %d: %w", game, expected, eventstore.ErrGameNotFound)
-	case "stale_prev":
-		// The event at expected appeared after we looked for its hash.
-		return eventstore.Appended{}, true, s.wrap("append", game, errors.New("hash of the expected event changed under us"))
-	}
-	return eventstore.Appended{}, false, s.wrap("append", game, fmt.Errorf("append_events returned status %q", status))
-}
-
-// afterRace classifies a unique violation: the command was stored by a
-// racing twin (duplicate), or another command took the seq (conflict).
-func (s *Store) afterRace(ctx context.Context, game uuid.UUID, expected uint64, msgID string) (eventstore.Appended, error) {
-	var first, last, head *int64
-	err := s.pool.QueryRow(ctx,
-		`SELECT (SELECT seq FROM events
-		          WHERE game_id = $1 AND message_id = $2 AND $2 <> '' AND command_size > 0),
-		        (SELECT seq + command_size - 1 FROM events
-		          WHERE game_id = $1 AND message_id = $2 AND $2 <> '' AND command_size > 0),
-		        (SELECT max(seq) FROM events WHERE game_id = $1)`, game, msgID,
-	).Scan(&first, &last, &head)
-	if err != nil {
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &pgErr) && pgErr.Code == "23505": // the seq was taken
+		return eventstore.Appended{}, errRaced
+	case err != nil:
 		return eventstore.Appended{}, s.wrap("append", game, err)
+	case count == 0:
+		// The event at the head is not (or no longer) what the index says:
+		// the game moved on, or the log was altered under us.
+		return eventstore.Appended{}, errRaced
+	case count != int64(n):
+		return eventstore.Appended{}, s.wrap("append", game, fmt.Errorf("stored %d of %d events", count, n))
 	}
-	if first != nil {
-		return s.duplicate(ctx, game, uint64(*first), uint64(*last))
+	for i := range stored {
+		stored[i].Position = eventstore.Position{Major: uint64(txid), Minor: stored[i].Seq}
 	}
-	actual := uint64(0)
-	if head != nil {
-		actual = uint64(*head)
+	last := stored[n-1]
+	if msgID != "" {
+		g.ids[msgID] = [2]uint64{stored[0].Seq, last.Seq}
 	}
-	return eventstore.Appended{}, &eventstore.ConflictError{Game: game, Expected: expected, Actual: actual}
+	g.head, g.headHash = last.Seq, last.Hash
+	s.hub.appended(game)
+	return eventstore.Appended{Events: stored}, nil
 }
 
 func (s *Store) duplicate(ctx context.Context, game uuid.UUID, first, last uint64) (eventstore.Appended, error) {
@@ -124,20 +158,4 @@ func (s *Store) duplicate(ctx context.Context, game uuid.UUID, first, last uint6
 		return eventstore.Appended{}, s.wrap("append", game, fmt.Errorf("command events %d..%d missing", first, last))
 	}
 	return eventstore.Appended{Events: events, Duplicate: true}, nil
-}
-
-// hashOf reads the hash of the game's event seq; zero if there is none (the
-// append function then reports not_found or conflict).
-func (s *Store) hashOf(ctx context.Context, game uuid.UUID, seq uint64) (eventstore.Hash, error) {
-	var h []byte
-	err := s.pool.QueryRow(ctx, `SELECT hash FROM events WHERE game_id = $1 AND seq = $2`, game, int64(seq)).Scan(&h)
-	var out eventstore.Hash
-	if errors.Is(err, pgx.ErrNoRows) {
-		return out, nil
-	}
-	if err != nil {
-		return out, err
-	}
-	copy(out[:], h)
-	return out, nil
 }

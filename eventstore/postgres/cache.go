@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"container/list"
+	"context"
 	"sync"
 
 	"github.com/google/uuid"
@@ -9,54 +10,76 @@ import (
 	"github.com/playlog/playlog/eventstore"
 )
 
-// headCache remembers, per recently used game, the seq and hash of the last
-// event this process saw. Events never change, so an entry is never wrong,
-// only possibly behind; the database confirms it on every append.
-type headCache struct {
+// gameIndex is this process's view of one game: its head and every message
+// id it holds, built from the log. It may lag the log (another process
+// appended); refresh brings it up to date. Events never change, so what it
+// holds is never wrong, only possibly incomplete past head.
+type gameIndex struct {
+	mu       sync.Mutex // held across a refresh or an append of this game
+	head     uint64
+	headHash eventstore.Hash
+	ids      map[string][2]uint64 // message id -> first, last seq
+}
+
+// gameCache is a bounded LRU of game indexes. An evicted index stays valid
+// for whoever holds it; it is only forgotten here.
+type gameCache struct {
 	mu    sync.Mutex
 	max   int
 	order *list.List
 	byID  map[uuid.UUID]*list.Element
 }
 
-type headEntry struct {
+type cacheEntry struct {
 	game uuid.UUID
-	seq  uint64
-	hash eventstore.Hash
+	idx  *gameIndex
 }
 
-func newHeadCache(max int) *headCache {
-	return &headCache{max: max, order: list.New(), byID: map[uuid.UUID]*list.Element{}}
+func newGameCache(max int) *gameCache {
+	return &gameCache{max: max, order: list.New(), byID: map[uuid.UUID]*list.Element{}}
 }
 
-// hashAt returns the cached hash of the game's event seq, if that is the
-// cached head.
-func (c *headCache) hashAt(game uuid.UUID, seq uint64) (eventstore.Hash, bool) {
+func (c *gameCache) get(game uuid.UUID) *gameIndex {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.byID[game]; ok {
-		if e := el.Value.(*headEntry); e.seq == seq {
-			c.order.MoveToFront(el)
-			return e.hash, true
-		}
-	}
-	return eventstore.Hash{}, false
-}
-
-// put records seq and hash as the game's head if it is newer.
-func (c *headCache) put(game uuid.UUID, seq uint64, hash eventstore.Hash) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.byID[game]; ok {
-		if e := el.Value.(*headEntry); seq > e.seq {
-			e.seq, e.hash = seq, hash
-		}
 		c.order.MoveToFront(el)
-		return
+		return el.Value.(*cacheEntry).idx
 	}
-	c.byID[game] = c.order.PushFront(&headEntry{game: game, seq: seq, hash: hash})
+	e := &cacheEntry{game: game, idx: &gameIndex{ids: map[string][2]uint64{}}}
+	c.byID[game] = c.order.PushFront(e)
 	for c.order.Len() > c.max {
-		old := c.order.Remove(c.order.Back()).(*headEntry)
+		old := c.order.Remove(c.order.Back()).(*cacheEntry)
 		delete(c.byID, old.game)
 	}
+	return e.idx
+}
+
+// refresh reads the index columns of the game's events after g.head. The
+// caller holds g.mu.
+func (s *Store) refresh(ctx context.Context, game uuid.UUID, g *gameIndex) error {
+	rows, err := s.pool.Query(ctx,
+		`SELECT seq, hash, message_id, command_size FROM events
+		  WHERE game_id = $1 AND seq > $2 ORDER BY seq`, game, int64(g.head))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			seq   int64
+			hash  []byte
+			msgID string
+			size  int16
+		)
+		if err := rows.Scan(&seq, &hash, &msgID, &size); err != nil {
+			return err
+		}
+		g.head = uint64(seq)
+		copy(g.headHash[:], hash)
+		if size > 0 {
+			g.ids[msgID] = [2]uint64{uint64(seq), uint64(seq) + uint64(size) - 1}
+		}
+	}
+	return rows.Err()
 }

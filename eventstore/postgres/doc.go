@@ -2,14 +2,18 @@
 // pgx/v5.
 //
 // Schema (migrations/): table events with primary key (game_id, seq), the
-// guard against forks; table commands with primary key (game_id,
-// message_id), the idempotency record; both append-only by trigger. An
-// Append is one call of the append_events function: one round trip, one
-// transaction.
+// guard against forks, append-only by trigger. An Append is one SQL
+// statement (appendSQL): one round trip, one transaction.
 //
-// Hashes are computed here, in Go, from the hash of the event at the expected
-// seq, which this process caches per game (bounded); the function checks it
-// against the stored row, so a stale cache can only cause a retry.
+// Each process keeps, per recently used game (bounded), an index built from
+// the log: the head, its hash, and every message id with the seqs it
+// produced. Hashes are computed here from the head's hash; the statement
+// writes only if the event at the expected seq is committed with that hash,
+// so a lagging index can only cause a retry. Because of that check, a write
+// succeeds only when the index was complete up to the game's real head, which
+// makes the index a sound proof that a message id is new: idempotency holds
+// forever without an index on message ids (the one cost that kept appends
+// well below a raw INSERT).
 //
 // The global feed orders events by the transaction id that wrote them, then
 // by row position, and reads only below pg_snapshot_xmin of the current
@@ -18,6 +22,7 @@
 // the feed back until it ends; it never makes it lose events.
 //
 // Subscriptions poll. LISTEN/NOTIFY (channel "<schema>_events", payload the
-// game id) and in-process signals only wake them early; the poll interval is
+// comma-separated ids of games appended to, or "*") and in-process signals
+// only wake them early; the poll interval is
 // the fallback, so a lost notification delays an event, never drops it.
 package postgres

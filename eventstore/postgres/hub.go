@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -127,22 +128,27 @@ func (h *hub) close() {
 }
 
 // runNotifier announces queued games to other processes through send until
-// ctx ends, coalescing bursts into one statement.
-func (h *hub) runNotifier(ctx context.Context, send func(context.Context, []string) error) {
+// ctx ends. After the first append it waits linger, so that a burst of
+// appends costs one NOTIFY transaction, not one each: other processes learn
+// of an append up to linger late (this process's subscribers at once).
+func (h *hub) runNotifier(ctx context.Context, linger time.Duration, send func(context.Context, []string) error) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-h.kick:
 		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(linger):
+		}
 		h.mu.Lock()
 		var payloads []string
 		if h.overflow {
 			payloads = []string{"*"}
 		} else {
-			for g := range h.pending {
-				payloads = append(payloads, g.String())
-			}
+			payloads = pack(h.pending)
 		}
 		h.pending, h.overflow = map[uuid.UUID]struct{}{}, false
 		h.mu.Unlock()
@@ -154,4 +160,28 @@ func (h *hub) runNotifier(ctx context.Context, send func(context.Context, []stri
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
+}
+
+// maxPayload keeps a notification under PostgreSQL's 8000-byte limit.
+const maxPayload = 7900
+
+// pack joins game ids with commas into as few payloads as fit: each
+// notification costs the listening backends work, so 200 ids travel as one.
+func pack(games map[uuid.UUID]struct{}) []string {
+	var out []string
+	var b strings.Builder
+	for g := range games {
+		if b.Len()+37 > maxPayload {
+			out = append(out, b.String())
+			b.Reset()
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(g.String())
+	}
+	if b.Len() > 0 {
+		out = append(out, b.String())
+	}
+	return out
 }

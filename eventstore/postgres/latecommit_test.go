@@ -46,12 +46,11 @@ func TestFeedWaitsForLateCommit(t *testing.T) {
 	}
 	slow := uuid.New()
 	sealed := eventstore.Seal(slow, 0, eventstore.Hash{}, time.Now(), []eventstore.Pending{{Type: "slow", SchemaVersion: 1, Data: []byte(`{}`)}})
-	var status string
-	err = tx.QueryRow(ctx, `SELECT status FROM append_events($1, 0, $2, '', $3, $4, $5, $6, $7, $8)`,
-		slow, make([]byte, 32), sealed[0].RecordedAt, []string{"slow"}, []int32{1}, []string{""},
-		[]string{"{}"}, [][]byte{sealed[0].Hash[:]}).Scan(&status)
-	if err != nil || status != "ok" {
-		t.Fatalf("slow append: %q %v", status, err)
+	_, err = tx.Exec(ctx, `INSERT INTO events (game_id, seq, type, schema_version, actor, message_id, data, recorded_at, prev_hash, hash)
+		VALUES ($1, 1, 'slow', 1, '', '', '{}', $2, $3, $4)`,
+		slow, sealed[0].RecordedAt, make([]byte, 32), sealed[0].Hash[:])
+	if err != nil {
+		t.Fatalf("slow append: %v", err)
 	}
 
 	// The fast writer commits after the slow one wrote, before it commits.

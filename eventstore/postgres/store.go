@@ -27,7 +27,11 @@ type Config struct {
 	// PollInterval is how often a subscription looks for new events when no
 	// notification has woken it. Default 500ms.
 	PollInterval time.Duration
-	// CachedGames bounds the per-game hash cache. Default 10000.
+	// NotifyDelay is how long appends are gathered before one NOTIFY tells
+	// other processes about them all. Default 5ms.
+	NotifyDelay time.Duration
+	// CachedGames bounds how many games' indexes (head and message ids) are
+	// kept in memory. Default 10000.
 	CachedGames int
 	// Now is the clock that stamps events. Default time.Now.
 	Now func() time.Time
@@ -48,6 +52,9 @@ func (c *Config) setDefaults() {
 	if c.CachedGames == 0 {
 		c.CachedGames = 10000
 	}
+	if c.NotifyDelay == 0 {
+		c.NotifyDelay = 5 * time.Millisecond
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -65,6 +72,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("postgres: MaxConns %d: need at least 2", c.MaxConns)
 	case c.PollInterval < time.Millisecond:
 		return fmt.Errorf("postgres: PollInterval %v is under 1ms", c.PollInterval)
+	case c.NotifyDelay < 0 || c.NotifyDelay > time.Second:
+		return fmt.Errorf("postgres: NotifyDelay %v not in 0..1s", c.NotifyDelay)
 	case c.CachedGames < 1:
 		return fmt.Errorf("postgres: CachedGames %d", c.CachedGames)
 	}
@@ -77,7 +86,7 @@ type Store struct {
 	cfg     Config
 	pool    *pgxpool.Pool
 	channel string
-	heads   *headCache
+	games   *gameCache
 	hub     *hub
 
 	cancel context.CancelFunc // stops the listener and notifier
@@ -118,11 +127,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	runCtx, cancel := context.WithCancel(context.Background())
 	s := &Store{
 		cfg: cfg, pool: pool, channel: cfg.Schema + "_events", cancel: cancel,
-		heads: newHeadCache(cfg.CachedGames), hub: newHub(),
+		games: newGameCache(cfg.CachedGames), hub: newHub(),
 	}
 	s.wg.Add(2)
 	go func() { defer s.wg.Done(); s.listen(runCtx) }()
-	go func() { defer s.wg.Done(); s.hub.runNotifier(runCtx, s.notifyOthers) }()
+	go func() { defer s.wg.Done(); s.hub.runNotifier(runCtx, cfg.NotifyDelay, s.notifyOthers) }()
 	return s, nil
 }
 
