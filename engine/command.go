@@ -1,0 +1,75 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// Command is a request to act: who sends it and the action as JSON, an
+// object with a "type" field ({"type":"place","cell":4}).
+//
+// Three action types belong to the engine and work in every game:
+//
+//	{"type":"resign"}                   from a player in play: they lose, the
+//	                                    others in play win (reason resignation)
+//	{"type":"timeout","player":"bob"}   from System, for a player who must act
+//	                                    now: the rules' TimeoutPolicy action if
+//	                                    it has one, else bob loses like a
+//	                                    resignation (reason timeout)
+//	{"type":"abandon"}                  from System: the game ends with no
+//	                                    winner (reason abandonment)
+type Command struct {
+	Actor  string          `json:"actor"`
+	Action json.RawMessage `json:"action"`
+}
+
+// Engine action types.
+const (
+	ActionResign  = "resign"
+	ActionTimeout = "timeout"
+	ActionAbandon = "abandon"
+)
+
+type typeOnly struct {
+	Type string `json:"type"`
+}
+
+type timeoutAction struct {
+	Type   string `json:"type"`
+	Player string `json:"player"`
+}
+
+// DecodeAction decodes an action strictly and returns it re-encoded in
+// canonical form, without looking at any game state; the gateway can use
+// it to reject malformed input early. Errors wrap ErrInvalidAction.
+func (g *Game) DecodeAction(data []byte) (json.RawMessage, error) {
+	o, err := ParseObject(data)
+	if err != nil {
+		return nil, err
+	}
+	typ, err := o.Type()
+	if err != nil {
+		return nil, err
+	}
+	switch typ {
+	case ActionResign, ActionAbandon:
+		if err := o.Done(); err != nil {
+			return nil, err
+		}
+		return json.Marshal(typeOnly{Type: typ})
+	case ActionTimeout:
+		p, err := o.String("player")
+		if err != nil {
+			return nil, err
+		}
+		if err := o.Done(); err != nil {
+			return nil, err
+		}
+		return json.Marshal(timeoutAction{Type: typ, Player: p})
+	}
+	return g.k.decodeAction(data)
+}
+
+func notAllowed(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrActionNotAllowed}, args...)...)
+}

@@ -1,0 +1,126 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// Object is a strictly parsed JSON object, for decoding actions and configs
+// by hand: keys are matched exactly (not case-insensitively), a key may
+// appear once, nothing may follow the object, and Done reports any key the
+// decoder did not ask for. All errors wrap ErrInvalidAction.
+//
+//	o, err := engine.ParseObject(data)
+//	cell, err := o.Int("cell", 0, 8)
+//	err = o.Done()
+type Object struct {
+	keys   []string
+	values []json.RawMessage
+	used   []bool
+}
+
+// ParseObject parses data, which must be exactly one JSON object.
+func ParseObject(data []byte) (*Object, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil || tok != json.Delim('{') {
+		return nil, fmt.Errorf("%w: not a JSON object", ErrInvalidAction)
+	}
+	o := &Object{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("%w: malformed JSON: %v", ErrInvalidAction, err)
+		}
+		key, ok := tok.(string)
+		if !ok {
+			return nil, fmt.Errorf("%w: malformed JSON", ErrInvalidAction)
+		}
+		for _, k := range o.keys {
+			if k == key {
+				return nil, fmt.Errorf("%w: duplicate field %q", ErrInvalidAction, key)
+			}
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, fmt.Errorf("%w: field %q: %v", ErrInvalidAction, key, err)
+		}
+		o.keys = append(o.keys, key)
+		o.values = append(o.values, raw)
+		o.used = append(o.used, false)
+	}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
+		return nil, fmt.Errorf("%w: malformed JSON", ErrInvalidAction)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("%w: data after the JSON object", ErrInvalidAction)
+	}
+	return o, nil
+}
+
+// Has reports whether the object has key.
+func (o *Object) Has(key string) bool {
+	for _, k := range o.keys {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
+
+func (o *Object) take(key string) (json.RawMessage, error) {
+	for i, k := range o.keys {
+		if k == key {
+			o.used[i] = true
+			return o.values[i], nil
+		}
+	}
+	return nil, fmt.Errorf("%w: missing field %q", ErrInvalidAction, key)
+}
+
+// String returns the required string field key.
+func (o *Object) String(key string) (string, error) {
+	raw, err := o.take(key)
+	if err != nil {
+		return "", err
+	}
+	var s string
+	if len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
+		return "", fmt.Errorf("%w: field %q must be a string", ErrInvalidAction, key)
+	}
+	return s, nil
+}
+
+// Int returns the required integer field key, which must lie in [min, max].
+// Numbers with a fraction or exponent are rejected.
+func (o *Object) Int(key string, min, max int) (int, error) {
+	raw, err := o.take(key)
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.Atoi(string(raw))
+	if err != nil {
+		return 0, fmt.Errorf("%w: field %q must be an integer", ErrInvalidAction, key)
+	}
+	if n < min || n > max {
+		return 0, fmt.Errorf("%w: field %q is %d, want %d..%d", ErrInvalidAction, key, n, min, max)
+	}
+	return n, nil
+}
+
+// Type returns the required string field "type".
+func (o *Object) Type() (string, error) { return o.String("type") }
+
+// Done returns an error naming the first field that was never read.
+func (o *Object) Done() error {
+	for i, k := range o.keys {
+		if !o.used[i] {
+			return fmt.Errorf("%w: unknown field %q", ErrInvalidAction, k)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,71 @@
+package engine
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestParseObjectIsStrict(t *testing.T) {
+	tests := []struct {
+		name string
+		data string
+		ok   bool
+	}{
+		{"an object with the asked fields", `{"type":"t","n":3}`, true},
+		{"whitespace around it", " \n{\"type\" : \"t\", \"n\" : 3}\t", true},
+		{"not an object", `[1]`, false},
+		{"a string", `"x"`, false},
+		{"null", `null`, false},
+		{"empty", ``, false},
+		{"truncated", `{"type":"t"`, false},
+		{"trailing data", `{"type":"t","n":3} {}`, false},
+		{"trailing garbage", `{"type":"t","n":3}x`, false},
+		{"a duplicate field", `{"type":"t","n":3,"n":4}`, false},
+		{"an unknown field", `{"type":"t","n":3,"m":1}`, false},
+		{"a field in another case", `{"Type":"t","n":3}`, false},
+		{"a missing field", `{"type":"t"}`, false},
+		{"a string where a number is due", `{"type":"t","n":"3"}`, false},
+		{"a fraction", `{"type":"t","n":3.0}`, false},
+		{"an exponent", `{"type":"t","n":3e0}`, false},
+		{"out of range", `{"type":"t","n":11}`, false},
+		{"a huge number", `{"type":"t","n":100000000000000000000000}`, false},
+		{"a number where a string is due", `{"type":1,"n":3}`, false},
+		{"null for a string", `{"type":null,"n":3}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := parseTN([]byte(tt.data))
+			if tt.ok && err != nil {
+				t.Fatalf("rejected: %v", err)
+			}
+			if !tt.ok && !errors.Is(err, ErrInvalidAction) {
+				t.Fatalf("got %v, want ErrInvalidAction", err)
+			}
+		})
+	}
+}
+
+func parseTN(data []byte) error {
+	o, err := ParseObject(data)
+	if err != nil {
+		return err
+	}
+	if _, err := o.Type(); err != nil {
+		return err
+	}
+	if _, err := o.Int("n", 0, 10); err != nil {
+		return err
+	}
+	return o.Done()
+}
+
+func FuzzParseObject(f *testing.F) {
+	for _, s := range []string{`{"type":"t","n":3}`, `{"a":[1,{"b":2}],"c":"\u00e9"}`, `{"type":"t","type":"u"}`, `{`, `{"n":-0}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if err := parseTN(data); err != nil && !errors.Is(err, ErrInvalidAction) {
+			t.Fatalf("error %v does not wrap ErrInvalidAction", err)
+		}
+	})
+}
