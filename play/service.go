@@ -1,0 +1,338 @@
+package play
+
+import (
+	"container/list"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/google/uuid"
+
+	"github.com/playlog/playlog/engine"
+	"github.com/playlog/playlog/eventstore"
+)
+
+// Config configures a Service.
+type Config struct {
+	Store    eventstore.Store
+	Registry *engine.Registry
+	// SeedSecret derives every game's seed; at least 32 bytes, the same on
+	// every process serving the store.
+	SeedSecret []byte
+	// CachedGames bounds the games kept in memory. Default 10000.
+	CachedGames int
+	// MaxAttempts bounds decide-append rounds for one command under
+	// contention. Default 8.
+	MaxAttempts int
+	// NewID makes game ids. Default uuid.New.
+	NewID func() uuid.UUID
+	// Logger for operational messages. Default slog.Default().
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.CachedGames == 0 {
+		c.CachedGames = 10000
+	}
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = 8
+	}
+	if c.NewID == nil {
+		c.NewID = uuid.New
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Validate reports the first invalid setting.
+func (c *Config) Validate() error {
+	switch {
+	case c.Store == nil:
+		return errors.New("play: Store is required")
+	case c.Registry == nil:
+		return errors.New("play: Registry is required")
+	case len(c.SeedSecret) < 32:
+		return fmt.Errorf("play: SeedSecret is %d bytes; need at least 32", len(c.SeedSecret))
+	case c.CachedGames < 1 || c.MaxAttempts < 1:
+		return errors.New("play: CachedGames and MaxAttempts must be positive")
+	}
+	return nil
+}
+
+// Service runs commands. It is safe for concurrent use; commands to one game
+// from this process run one at a time, commands to different games in
+// parallel.
+type Service struct {
+	cfg Config
+
+	mu    sync.Mutex
+	order *list.List // of *entry, most recent first
+	byID  map[uuid.UUID]*list.Element
+}
+
+// New returns a Service.
+func New(cfg Config) (*Service, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Service{cfg: cfg, order: list.New(), byID: map[uuid.UUID]*list.Element{}}, nil
+}
+
+// Snapshot is a game at one seq. It is a value: later commands do not
+// change it.
+type Snapshot struct {
+	ID    uuid.UUID
+	Rules *engine.Game
+	State engine.State
+}
+
+// Head is the seq of the last event folded into the snapshot.
+func (s Snapshot) Head() uint64 { return s.State.Seq() }
+
+// Result is what a command stored: its events (Duplicate if an earlier
+// command with the same message id stored them) and the game after them.
+type Result struct {
+	Events    []eventstore.Event
+	Duplicate bool
+	Game      Snapshot
+}
+
+// entry is one cached game. mu serializes this process's commands to it.
+type entry struct {
+	id    uuid.UUID
+	mu    sync.Mutex
+	rules *engine.Game // nil until loaded
+	state engine.State
+	ids   map[string][2]uint64 // stored message id -> first, last seq
+}
+
+func (s *Service) entry(id uuid.UUID) *entry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if el, ok := s.byID[id]; ok {
+		s.order.MoveToFront(el)
+		return el.Value.(*entry)
+	}
+	e := &entry{id: id, ids: map[string][2]uint64{}}
+	s.byID[id] = s.order.PushFront(e)
+	for s.order.Len() > s.cfg.CachedGames {
+		old := s.order.Remove(s.order.Back()).(*entry)
+		delete(s.byID, old.id)
+	}
+	return e
+}
+
+// Seed returns the game's secret seed.
+func (s *Service) Seed(id uuid.UUID) []byte {
+	m := hmac.New(sha256.New, s.cfg.SeedSecret)
+	m.Write([]byte("playlog/seed/v1"))
+	m.Write(id[:])
+	return m.Sum(nil)
+}
+
+// StoreMessageID scopes a client's message id to its actor, so two users
+// choosing the same message id never collide.
+func StoreMessageID(actor, messageID string) string {
+	if messageID == "" {
+		return ""
+	}
+	return actor + "/" + messageID
+}
+
+// Limits on what callers pass in.
+const (
+	MaxMessageIDLen = 64
+	MaxActorLen     = 60
+)
+
+// Create starts a game of rules for players and returns it; creator must be
+// one of the players. Errors: ErrBadRequest (unknown rules, bad players or
+// config), ErrNotInGame, store errors.
+func (s *Service) Create(ctx context.Context, rules string, players []string, config json.RawMessage, creator string) (Snapshot, error) {
+	g, err := s.cfg.Registry.Lookup(rules)
+	if err != nil {
+		return Snapshot{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
+	}
+	for _, p := range players {
+		if len(p) > MaxActorLen {
+			return Snapshot{}, fmt.Errorf("%w: player id %.20q... is over %d bytes", ErrBadRequest, p, MaxActorLen)
+		}
+	}
+	if !contains(players, creator) {
+		return Snapshot{}, fmt.Errorf("%w: the creator %q must be one of the players", ErrNotInGame, creator)
+	}
+	if len(config) == 0 {
+		config = json.RawMessage(`{}`)
+	}
+	id := s.cfg.NewID()
+	events, err := g.Create(config, players, s.Seed(id))
+	if err != nil {
+		return Snapshot{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
+	}
+	if _, err := s.cfg.Store.Append(ctx, id, 0, pending(events, creator, "")...); err != nil {
+		return Snapshot{}, fmt.Errorf("create %s: %w", id, err)
+	}
+	state, err := g.Apply(engine.State{}, events...)
+	if err != nil {
+		return Snapshot{}, fmt.Errorf("create %s: %w", id, err)
+	}
+	e := s.entry(id)
+	e.mu.Lock()
+	if e.rules == nil {
+		e.rules, e.state = g, state
+	}
+	e.mu.Unlock()
+	return Snapshot{ID: id, Rules: g, State: state}, nil
+}
+
+// Load returns the game as the log has it now. Errors: ErrGameNotFound.
+func (s *Service) Load(ctx context.Context, id uuid.UUID) (Snapshot, error) {
+	e := s.entry(id)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, err := s.catchUp(ctx, e); err != nil {
+		return Snapshot{}, err
+	}
+	return Snapshot{ID: id, Rules: e.rules, State: e.state}, nil
+}
+
+// Execute runs actor's action in game id. messageID ("" for none) makes it
+// idempotent. Rejections wrap the engine's sentinels (engine.ErrNotYourTurn,
+// ...); other errors: ErrGameNotFound, ErrBusy, store errors.
+func (s *Service) Execute(ctx context.Context, id uuid.UUID, actor string, action json.RawMessage, messageID string) (Result, error) {
+	if len(messageID) > MaxMessageIDLen || len(actor) > MaxActorLen {
+		return Result{}, fmt.Errorf("%w: message id or actor too long", ErrBadRequest)
+	}
+	storeID := StoreMessageID(actor, messageID)
+	e := s.entry(id)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.rules == nil {
+		if _, err := s.catchUp(ctx, e); err != nil {
+			return Result{}, err
+		}
+	}
+	for attempt := 0; attempt < s.cfg.MaxAttempts; attempt++ {
+		if r, ok := e.ids[storeID]; ok && storeID != "" {
+			return s.duplicate(ctx, e, r)
+		}
+		decided, err := e.rules.Decide(e.state, engine.Command{Actor: actor, Action: action}, s.Seed(id))
+		if err != nil {
+			// The state may be behind the log (another process moved the
+			// game on, perhaps with this very command): look before refusing.
+			moved, cerr := s.catchUp(ctx, e)
+			if cerr != nil {
+				return Result{}, cerr
+			}
+			if moved {
+				continue
+			}
+			return Result{}, err
+		}
+		res, err := s.cfg.Store.Append(ctx, id, e.state.Seq(), pending(decided, actor, storeID)...)
+		switch {
+		case err == nil && !res.Duplicate:
+			next, aerr := e.rules.Apply(e.state, decided...)
+			if aerr != nil {
+				return Result{}, fmt.Errorf("apply own events to %s: %w", id, aerr)
+			}
+			e.state = next
+			if storeID != "" {
+				e.ids[storeID] = [2]uint64{res.Events[0].Seq, res.Last()}
+			}
+			return Result{Events: res.Events, Game: Snapshot{ID: id, Rules: e.rules, State: e.state}}, nil
+		case err == nil: // the store knew the message id: it ran elsewhere
+			if _, err := s.catchUp(ctx, e); err != nil {
+				return Result{}, err
+			}
+			return Result{Events: res.Events, Duplicate: true, Game: Snapshot{ID: id, Rules: e.rules, State: e.state}}, nil
+		case errors.Is(err, eventstore.ErrConflict):
+			if _, err := s.catchUp(ctx, e); err != nil {
+				return Result{}, err
+			}
+		default:
+			return Result{}, fmt.Errorf("execute in %s: %w", id, err)
+		}
+	}
+	return Result{}, fmt.Errorf("%w: game %s after %d attempts", ErrBusy, id, s.cfg.MaxAttempts)
+}
+
+func (s *Service) duplicate(ctx context.Context, e *entry, r [2]uint64) (Result, error) {
+	events, err := s.cfg.Store.Read(ctx, e.id, r[0]-1, int(r[1]-r[0]+1))
+	if err != nil {
+		return Result{}, fmt.Errorf("read command of %s: %w", e.id, err)
+	}
+	return Result{Events: events, Duplicate: true, Game: Snapshot{ID: e.id, Rules: e.rules, State: e.state}}, nil
+}
+
+// catchUp folds the events stored after e's state and reports whether there
+// were any. The caller holds e.mu.
+func (s *Service) catchUp(ctx context.Context, e *entry) (bool, error) {
+	moved := false
+	for {
+		events, err := s.cfg.Store.Read(ctx, e.id, e.state.Seq(), 0)
+		if errors.Is(err, eventstore.ErrGameNotFound) {
+			return false, fmt.Errorf("game %s: %w", e.id, ErrGameNotFound)
+		}
+		if err != nil {
+			return moved, fmt.Errorf("load %s: %w", e.id, err)
+		}
+		if len(events) == 0 {
+			return moved, nil
+		}
+		if e.rules == nil {
+			if e.rules, err = s.cfg.Registry.GameOf(toEngine(events[0])); err != nil {
+				return false, fmt.Errorf("load %s: %w", e.id, err)
+			}
+		}
+		batch := make([]engine.Event, len(events))
+		for i, ev := range events {
+			batch[i] = toEngine(ev)
+			if ev.MessageID != "" {
+				r := e.ids[ev.MessageID]
+				if r[0] == 0 {
+					r[0] = ev.Seq
+				}
+				r[1] = ev.Seq
+				e.ids[ev.MessageID] = r
+			}
+		}
+		next, err := e.rules.Apply(e.state, batch...)
+		if err != nil {
+			return moved, fmt.Errorf("fold %s: %w", e.id, err)
+		}
+		e.state, moved = next, true
+	}
+}
+
+func toEngine(ev eventstore.Event) engine.Event {
+	return engine.Event{Type: ev.Type, Version: ev.SchemaVersion, Actor: ev.Actor, Data: ev.Data}
+}
+
+func pending(events []engine.Event, actor, messageID string) []eventstore.Pending {
+	out := make([]eventstore.Pending, len(events))
+	for i, ev := range events {
+		a := ev.Actor
+		if a == "" {
+			a = actor
+		}
+		out[i] = eventstore.Pending{Type: ev.Type, SchemaVersion: ev.Version, Actor: a, MessageID: messageID, Data: ev.Data}
+	}
+	return out
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
