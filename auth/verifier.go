@@ -1,0 +1,157 @@
+package auth
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// MaxUserIDLen is the longest subject accepted as a user id, in bytes.
+const MaxUserIDLen = 64
+
+// Verifier checks tokens against one key. It is safe for concurrent use.
+type Verifier struct {
+	key    any    // []byte, *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey
+	alg    string // the only algorithm accepted, implied by key
+	cfg    Config
+	parser *jwt.Parser
+}
+
+// NewVerifier validates cfg, loads its key (reading PublicKeyFile once) and
+// returns a Verifier. Errors wrap ErrInvalidConfig.
+func NewVerifier(cfg Config) (*Verifier, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	v := &Verifier{cfg: cfg}
+	if cfg.PublicKeyFile != "" {
+		key, alg, err := loadPublicKey(cfg.PublicKeyFile)
+		if err != nil {
+			return nil, err
+		}
+		v.key, v.alg = key, alg
+	} else {
+		v.key, v.alg = bytes.Clone(cfg.Secret), HS256
+		v.cfg.Secret = nil // held once, in v.key
+	}
+	opts := []jwt.ParserOption{
+		jwt.WithValidMethods([]string{v.alg}),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(cfg.Leeway),
+		jwt.WithTimeFunc(cfg.Now),
+		jwt.WithStrictDecoding(),
+	}
+	if cfg.Issuer != "" {
+		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
+	}
+	if cfg.Audience != "" {
+		opts = append(opts, jwt.WithAudience(cfg.Audience))
+	}
+	v.parser = jwt.NewParser(opts...)
+	return v, nil
+}
+
+// Algorithm returns the one "alg" this Verifier accepts.
+func (v *Verifier) Algorithm() string { return v.alg }
+
+// Verify checks token and returns the user id it carries (its subject).
+// Every error wraps ErrUnauthenticated and says why, without echoing the
+// token.
+func (v *Verifier) Verify(token string) (userID string, err error) {
+	var claims jwt.RegisteredClaims
+	t, err := v.parser.ParseWithClaims(token, &claims, v.keyFunc)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrUnauthenticated, v.reason(err, t, &claims))
+	}
+	if err := checkUserID(claims.Subject); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrUnauthenticated, err)
+	}
+	return claims.Subject, nil
+}
+
+// keyFunc hands out the key only for the expected signing method type and
+// name; WithValidMethods has already checked the name, this is the second
+// lock.
+func (v *Verifier) keyFunc(t *jwt.Token) (any, error) {
+	var ok bool
+	switch v.alg {
+	case HS256:
+		_, ok = t.Method.(*jwt.SigningMethodHMAC)
+	case RS256:
+		_, ok = t.Method.(*jwt.SigningMethodRSA)
+	case ES256:
+		_, ok = t.Method.(*jwt.SigningMethodECDSA)
+	case EdDSA:
+		_, ok = t.Method.(*jwt.SigningMethodEd25519)
+	}
+	if !ok || t.Method.Alg() != v.alg {
+		return nil, errUnexpectedAlg
+	}
+	return v.key, nil
+}
+
+// reason maps a jwt error to one of this package's reasons. Claim errors
+// are joined by jwt; the first matching reason below wins.
+func (v *Verifier) reason(err error, t *jwt.Token, c *jwt.RegisteredClaims) error {
+	unexpected := fmt.Errorf("%w (want %s)", errUnexpectedAlg, v.alg)
+	switch {
+	case errors.Is(err, errUnexpectedAlg):
+		return unexpected
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return errMalformed
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
+		// "alg" missing or naming an algorithm jwt does not know.
+		return unexpected
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		// WithValidMethods reports a foreign alg as a signature error.
+		if t != nil && t.Method != nil && t.Method.Alg() != v.alg {
+			return unexpected
+		}
+		return errBadSignature
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return errExpired
+	case errors.Is(err, jwt.ErrTokenNotValidYet):
+		return errNotYetValid
+	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return errIssuedInFuture
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+		return errWrongIssuer
+	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+		return errWrongAudience
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		switch {
+		case c.ExpiresAt == nil:
+			return errMissingExpiry
+		case v.cfg.Issuer != "" && c.Issuer == "":
+			return fmt.Errorf("%w: token has no iss", errWrongIssuer)
+		default:
+			return fmt.Errorf("%w: token has no aud", errWrongAudience)
+		}
+	}
+	return errMalformed
+}
+
+// checkUserID enforces the user id rules on a subject.
+func checkUserID(sub string) error {
+	if sub == "" {
+		return errMissingSubject
+	}
+	if len(sub) > MaxUserIDLen {
+		return fmt.Errorf("%w: longer than %d bytes", errInvalidSubject, MaxUserIDLen)
+	}
+	if !utf8.ValidString(sub) {
+		return fmt.Errorf("%w: not UTF-8", errInvalidSubject)
+	}
+	for _, r := range sub {
+		if !unicode.IsPrint(r) {
+			return fmt.Errorf("%w: unprintable character", errInvalidSubject)
+		}
+	}
+	return nil
+}

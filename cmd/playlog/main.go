@@ -1,0 +1,71 @@
+// Command playlog is playlog's command-line tool. Each subcommand lives in
+// its own file and is listed in commands; today there is one:
+//
+//	playlog token --user NAME [--ttl 24h] [--secret-file PATH] [--issuer X] [--audience Y]
+//
+// prints a development HS256 token. Exit codes: 0 success, 1 failure while
+// working, 2 bad usage.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+// command is one subcommand. run gets the arguments after the subcommand
+// name and returns the exit code.
+type command struct {
+	name    string
+	summary string
+	run     func(args []string, env func(string) string, stdout, stderr io.Writer) int
+}
+
+// commands lists the subcommands in the order usage shows them. Add new
+// ones (audit, dump, load) here, each implemented in its own file.
+func commands() []command {
+	return []command{
+		{"token", "print a development HS256 token for a user", runToken},
+	}
+}
+
+// run is the whole program, minus the process: tests call it directly.
+func run(args []string, env func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	name, rest := args[0], args[1:]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if len(rest) > 0 {
+			// "playlog help token" is "playlog token -h".
+			return run([]string{rest[0], "-h"}, env, stdout, stderr)
+		}
+		usage(stdout)
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			return c.run(rest, env, stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "playlog: unknown command %q\n\n", name)
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: playlog <command> [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, `Run "playlog help <command>" for a command's flags.`)
+}
