@@ -38,3 +38,13 @@ func TokenFromRequest(r *http.Request) (string, error) {
 	}
 	return q[0], nil
 }
+
+// Authenticate reads the request's token (TokenFromRequest) and verifies
+// it, returning the user id: the gateway's Authenticator.
+func (v *Verifier) Authenticate(r *http.Request) (string, error) {
+	token, err := TokenFromRequest(r)
+	if err != nil {
+		return "", err
+	}
+	return v.Verify(token)
+}

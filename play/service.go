@@ -203,6 +203,20 @@ func (s *Service) Load(ctx context.Context, id uuid.UUID) (Snapshot, error) {
 	return Snapshot{ID: id, Rules: e.rules, State: e.state}, nil
 }
 
+// Players returns the game's players. Players never change, so a game this
+// process has loaded costs no round trip. Errors: ErrGameNotFound.
+func (s *Service) Players(ctx context.Context, id uuid.UUID) ([]string, error) {
+	e := s.entry(id)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.rules == nil {
+		if _, err := s.catchUp(ctx, e); err != nil {
+			return nil, err
+		}
+	}
+	return e.state.Players(), nil
+}
+
 // Execute runs actor's action in game id. messageID ("" for none) makes it
 // idempotent. Rejections wrap the engine's sentinels (engine.ErrNotYourTurn,
 // ...); other errors: ErrGameNotFound, ErrBusy, store errors.

@@ -1,0 +1,81 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config holds the gateway's limits. Each protects the server from one
+// client; docs/protocol.md lists them with their effects.
+type Config struct {
+	// MaxFrameBytes is the largest client frame; a larger one closes the
+	// connection with 1009. Default 16 KiB.
+	MaxFrameBytes int64
+	// MessagesPerSecond and Burst bound each connection's message rate
+	// (token bucket). A message over the rate is answered rate_limited and
+	// ignored. Defaults 20 and 40.
+	MessagesPerSecond float64
+	Burst             int
+	// AbuseLimit is how many rate-limited messages in a row close the
+	// connection (1008). Default 100.
+	AbuseLimit int
+	// SendQueue bounds the messages waiting to be written to one client.
+	// Default 512.
+	SendQueue int
+	// PingInterval is how often the server pings; a client that does not
+	// answer within PongTimeout is disconnected. Defaults 20s and 10s.
+	PingInterval time.Duration
+	PongTimeout  time.Duration
+	// IdleTimeout closes a connection (4002) that sends no message for this
+	// long. Default 10 minutes.
+	IdleTimeout time.Duration
+	// WriteTimeout bounds one write to a client. Default 10s.
+	WriteTimeout time.Duration
+	// PresenceDebounce delays "disconnected" so that a quick reconnect does
+	// not flap. Default 3s.
+	PresenceDebounce time.Duration
+}
+
+func (c *Config) setDefaults() {
+	def := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if c.MaxFrameBytes == 0 {
+		c.MaxFrameBytes = 16 << 10
+	}
+	if c.MessagesPerSecond == 0 {
+		c.MessagesPerSecond = 20
+	}
+	if c.Burst == 0 {
+		c.Burst = 40
+	}
+	if c.AbuseLimit == 0 {
+		c.AbuseLimit = 100
+	}
+	if c.SendQueue == 0 {
+		c.SendQueue = 512
+	}
+	def(&c.PingInterval, 20*time.Second)
+	def(&c.PongTimeout, 10*time.Second)
+	def(&c.IdleTimeout, 10*time.Minute)
+	def(&c.WriteTimeout, 10*time.Second)
+	def(&c.PresenceDebounce, 3*time.Second)
+}
+
+// Validate reports the first invalid limit.
+func (c *Config) Validate() error {
+	switch {
+	case c.MaxFrameBytes < 512:
+		return fmt.Errorf("gateway: MaxFrameBytes %d is under 512", c.MaxFrameBytes)
+	case c.MessagesPerSecond <= 0 || c.Burst < 1 || c.AbuseLimit < 1:
+		return errors.New("gateway: MessagesPerSecond, Burst and AbuseLimit must be positive")
+	case c.SendQueue < 16:
+		return fmt.Errorf("gateway: SendQueue %d is under 16", c.SendQueue)
+	case c.PingInterval <= 0 || c.PongTimeout <= 0 || c.IdleTimeout <= 0 || c.WriteTimeout <= 0 || c.PresenceDebounce < 0:
+		return errors.New("gateway: timeouts must be positive")
+	}
+	return nil
+}

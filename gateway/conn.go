@@ -1,0 +1,287 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/gorilla/websocket"
+
+	"github.com/playlog/playlog/protocol"
+)
+
+// conn is one WebSocket connection of one user.
+type conn struct {
+	s    *Server
+	ws   *websocket.Conn
+	user string
+	ctx  context.Context // ends when the connection does
+	stop context.CancelFunc
+
+	send chan []byte // bounded: full means the client is too slow
+	done chan struct{}
+
+	closeOnce sync.Once
+	closeCode int
+	closeText string
+
+	mu       sync.Mutex
+	sessions map[uuid.UUID]*session
+	lastSeen time.Time // last client message, for the idle timeout
+
+	bucket     tokenBucket
+	violations int
+}
+
+func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+	user, err := s.deps.Auth.Authenticate(r)
+	if err != nil {
+		writeError(w, errorf(protocol.CodeAuthenticationFailed, http.StatusUnauthorized, err.Error()))
+		return
+	}
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered
+	}
+	ctx, stop := context.WithCancel(s.ctx)
+	c := &conn{
+		s: s, ws: ws, user: user, ctx: ctx, stop: stop,
+		send: make(chan []byte, s.cfg.SendQueue), done: make(chan struct{}),
+		sessions: map[uuid.UUID]*session{}, lastSeen: s.now(),
+		bucket: newTokenBucket(s.cfg.MessagesPerSecond, s.cfg.Burst, s.now()),
+	}
+	s.mu.Lock()
+	if s.ctx.Err() != nil {
+		s.mu.Unlock()
+		ws.Close()
+		return
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+	c.run()
+}
+
+// run serves the connection until it ends, then stops everything it started.
+func (c *conn) run() {
+	var writer sync.WaitGroup
+	writer.Add(1)
+	go func() { defer writer.Done(); c.writeLoop() }()
+
+	c.push(protocol.Message{Type: protocol.TypeConnected, UserID: c.user, ActiveGames: c.s.activeGames(c.user)})
+	c.readLoop()
+
+	c.kill(websocket.CloseNormalClosure, "")
+	c.stop()
+	c.mu.Lock()
+	sessions := c.sessions
+	c.sessions = map[uuid.UUID]*session{}
+	c.mu.Unlock()
+	for _, ss := range sessions {
+		ss.end()
+	}
+	writer.Wait()
+	c.ws.Close()
+	c.s.mu.Lock()
+	delete(c.s.conns, c)
+	c.s.mu.Unlock()
+}
+
+// kill ends the connection with a close code; the writer sends the close
+// frame. Safe from any goroutine, any number of times.
+func (c *conn) kill(code int, text string) {
+	c.closeOnce.Do(func() {
+		c.closeCode, c.closeText = code, text
+		close(c.done)
+	})
+}
+
+// push queues a message for the client. If the queue is full the client is
+// too slow: it is disconnected (4001) and will resume from its last event.
+func (c *conn) push(m protocol.Message) bool {
+	m.MessageID = uuid.NewString()
+	m.Timestamp = c.s.now().UTC()
+	b, err := json.Marshal(m)
+	if err != nil {
+		c.s.log.Error("encode message", "type", m.Type, "err", err)
+		return false
+	}
+	select {
+	case <-c.done:
+		return false
+	default:
+	}
+	select {
+	case c.send <- b:
+		return true
+	default:
+		c.kill(protocol.CloseSlowConsumer, "send queue full: reconnect and resume with last_event_id")
+		return false
+	}
+}
+
+func (c *conn) writeLoop() {
+	ping := time.NewTicker(c.s.cfg.PingInterval)
+	defer ping.Stop()
+	for {
+		select {
+		case b := <-c.send:
+			c.ws.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
+			if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+				c.kill(websocket.CloseAbnormalClosure, "")
+				c.ws.Close() // unblock the reader
+				return
+			}
+		case <-ping.C:
+			c.mu.Lock()
+			idle := c.s.now().Sub(c.lastSeen) > c.s.cfg.IdleTimeout
+			c.mu.Unlock()
+			if idle {
+				c.kill(protocol.CloseIdle, "idle timeout")
+				continue
+			}
+			c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.s.cfg.WriteTimeout))
+		case <-c.done:
+			if c.closeCode != websocket.CloseAbnormalClosure {
+				c.ws.WriteControl(websocket.CloseMessage,
+					websocket.FormatCloseMessage(c.closeCode, c.closeText), time.Now().Add(time.Second))
+			}
+			// Give the client a moment to answer the close, then cut.
+			c.ws.SetReadDeadline(time.Now().Add(time.Second))
+			return
+		}
+	}
+}
+
+func (c *conn) readLoop() {
+	c.ws.SetReadLimit(c.s.cfg.MaxFrameBytes)
+	deadline := func() {
+		c.ws.SetReadDeadline(time.Now().Add(c.s.cfg.PingInterval + c.s.cfg.PongTimeout))
+	}
+	deadline()
+	c.ws.SetPongHandler(func(string) error { deadline(); return nil })
+	for {
+		typ, data, err := c.ws.ReadMessage()
+		if err != nil {
+			if errors.Is(err, websocket.ErrReadLimit) {
+				c.kill(websocket.CloseMessageTooBig, "frame over the size limit")
+			}
+			return
+		}
+		select {
+		case <-c.done:
+			return
+		default:
+		}
+		deadline()
+		c.mu.Lock()
+		c.lastSeen = c.s.now()
+		c.mu.Unlock()
+		if !c.allow() {
+			continue
+		}
+		if typ != websocket.TextMessage {
+			c.reply("", errorf(protocol.CodeInvalidMessage, 0, "messages are JSON in text frames"))
+			continue
+		}
+		c.handle(data)
+	}
+}
+
+// allow applies the rate limit: a message over it is answered rate_limited
+// and dropped; AbuseLimit of them in a row close the connection.
+func (c *conn) allow() bool {
+	if c.bucket.take(c.s.now()) {
+		c.violations = 0
+		return true
+	}
+	c.violations++
+	if c.violations >= c.s.cfg.AbuseLimit {
+		c.kill(websocket.ClosePolicyViolation, "rate limit exceeded repeatedly")
+		return false
+	}
+	c.reply("", errorf(protocol.CodeRateLimited, 0, "too many messages; slow down"))
+	return false
+}
+
+// reply sends an error for the request requestID.
+func (c *conn) reply(requestID string, e *apiError) {
+	c.push(protocol.Message{Type: protocol.TypeError, RequestMessageID: requestID,
+		Error: &protocol.Error{Code: e.code, Message: e.message}})
+}
+
+// parse decodes a client message strictly: unknown fields, trailing data,
+// a missing or malformed message_id, and fields the type does not use are
+// invalid_message; an unknown type is unknown_message_type.
+func parse(data []byte) (protocol.Request, *apiError) {
+	var req protocol.Request
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		// Echo the message id if one can be read, so the client can match.
+		var probe struct {
+			MessageID string `json:"message_id"`
+		}
+		json.Unmarshal(data, &probe)
+		if checkMessageID(probe.MessageID, true) == nil {
+			req.MessageID = probe.MessageID
+		} else {
+			req.MessageID = ""
+		}
+		return req, invalid("malformed message: " + err.Error())
+	}
+	if dec.More() {
+		return req, invalid("malformed message: data after the object")
+	}
+	if err := checkMessageID(req.MessageID, true); err != nil {
+		id := req.MessageID
+		if len(id) > 64 {
+			id = ""
+		}
+		req.MessageID = id
+		return req, err.(*apiError)
+	}
+	needsGame := true
+	switch req.Type {
+	case protocol.TypeJoinGame, protocol.TypeSpectate:
+	case protocol.TypeLeaveGame, protocol.TypeLeaveSpectate, protocol.TypeResign, protocol.TypeAction:
+		if req.LastEventID != nil {
+			return req, invalid("last_event_id is only for join_game and spectate")
+		}
+	case protocol.TypeHeartbeat:
+		needsGame = false
+		if req.LastEventID != nil || req.GameID != "" {
+			return req, invalid("heartbeat takes only type and message_id")
+		}
+	case "":
+		return req, invalid("type is required")
+	default:
+		return req, errorf(protocol.CodeUnknownMessageType, 0, "unknown message type "+quote(req.Type))
+	}
+	if (req.Type == protocol.TypeAction) != (len(req.Action) > 0) {
+		if req.Type == protocol.TypeAction {
+			return req, invalid("action is required")
+		}
+		return req, invalid("action is only for type action")
+	}
+	if needsGame {
+		if id, err := uuid.Parse(req.GameID); err != nil || id == uuid.Nil {
+			return req, invalid("game_id must be a UUID")
+		}
+	}
+	return req, nil
+}
+
+func quote(s string) string {
+	if len(s) > 40 {
+		s = s[:40] + "..."
+	}
+	b, _ := json.Marshal(s)
+	return string(b)
+}

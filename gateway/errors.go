@@ -1,0 +1,58 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/playlog/playlog/engine"
+	"github.com/playlog/playlog/eventstore"
+	"github.com/playlog/playlog/play"
+	"github.com/playlog/playlog/protocol"
+)
+
+// apiError is an error with its wire code, HTTP status and the message the
+// user sees. Everything else becomes internal_error, logged, never shown.
+type apiError struct {
+	code    string
+	status  int
+	message string
+}
+
+func (e *apiError) Error() string { return e.code + ": " + e.message }
+
+func errorf(code string, status int, message string) *apiError {
+	return &apiError{code: code, status: status, message: message}
+}
+
+func invalid(message string) *apiError {
+	return errorf(protocol.CodeInvalidMessage, http.StatusBadRequest, message)
+}
+
+// classify maps an error to its wire code, once, at the edge.
+func classify(err error) *apiError {
+	var ae *apiError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.Is(err, engine.ErrNotYourTurn):
+		return errorf(protocol.CodeNotYourTurn, http.StatusConflict, err.Error())
+	case errors.Is(err, engine.ErrInvalidAction):
+		return errorf(protocol.CodeInvalidAction, http.StatusBadRequest, err.Error())
+	case errors.Is(err, engine.ErrActionNotAllowed):
+		return errorf(protocol.CodeActionNotAllowed, http.StatusConflict, err.Error())
+	case errors.Is(err, engine.ErrGameOver):
+		return errorf(protocol.CodeGameEnded, http.StatusConflict, "the game has ended")
+	case errors.Is(err, play.ErrGameNotFound), errors.Is(err, eventstore.ErrGameNotFound):
+		return errorf(protocol.CodeGameNotFound, http.StatusNotFound, "no game with that id")
+	case errors.Is(err, play.ErrNotInGame):
+		return errorf(protocol.CodeNotInGame, http.StatusForbidden, err.Error())
+	case errors.Is(err, play.ErrBadRequest):
+		return errorf(protocol.CodeInvalidMessage, http.StatusBadRequest, err.Error())
+	case errors.Is(err, play.ErrBusy):
+		return errorf(protocol.CodeInternalError, http.StatusServiceUnavailable, "the game is too busy; retry with the same message_id")
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return errorf(protocol.CodeInternalError, http.StatusServiceUnavailable, "the request timed out; retry with the same message_id")
+	}
+	return errorf(protocol.CodeInternalError, http.StatusInternalServerError, "internal error")
+}

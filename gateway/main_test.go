@@ -1,0 +1,147 @@
+package gateway_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/playlog/playlog/auth"
+	"github.com/playlog/playlog/client"
+	"github.com/playlog/playlog/engine/games"
+	"github.com/playlog/playlog/eventstore"
+	"github.com/playlog/playlog/gateway"
+	"github.com/playlog/playlog/internal/testenv"
+	"github.com/playlog/playlog/play"
+	"github.com/playlog/playlog/projections"
+	"github.com/playlog/playlog/protocol"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+var (
+	jwtSecret  = []byte("test-secret-test-secret-test-secret!")
+	seedSecret = []byte("seed-secret-seed-secret-seed-secret!")
+)
+
+// node is one playlogd: command path, directory, gateway, HTTP server.
+type node struct {
+	url   string // http://127.0.0.1:port
+	store eventstore.Store
+	srv   *gateway.Server
+}
+
+func startNode(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg gateway.Config) *node {
+	t.Helper()
+	svc, err := play.New(play.Config{Store: store, Registry: games.Standard(), SeedSecret: seedSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := projections.NewDirectory(store)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); dir.Run(ctx) }()
+	verifier, err := auth.NewVerifier(auth.Config{Secret: jwtSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := gateway.New(gateway.Deps{Play: svc, Directory: dir, Store: store, Auth: verifier, Bus: bus}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		srv.Close()
+		hs.Close()
+		cancel()
+		<-done
+	})
+	return &node{url: hs.URL, store: store, srv: srv}
+}
+
+func token(t testing.TB, user string) string {
+	t.Helper()
+	tok, err := auth.Mint(jwtSecret, user, time.Hour, "", "", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func (n *node) dial(t testing.TB, user string) *client.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := client.Dial(ctx, "ws"+strings.TrimPrefix(n.url, "http")+"/v1/ws", token(t, user), client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	m, err := c.Next(ctx)
+	if err != nil || m.Type != protocol.TypeConnected || m.UserID != user {
+		t.Fatalf("first message %+v, %v; want connected for %s", m, err, user)
+	}
+	return c
+}
+
+// rest calls the REST API as user and decodes the JSON answer into out.
+func (n *node) rest(t testing.TB, user, method, path string, body any, out any) int {
+	t.Helper()
+	var rd *bytes.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	} else {
+		rd = bytes.NewReader(nil)
+	}
+	req, _ := http.NewRequest(method, n.url+path, rd)
+	if user != "" {
+		req.Header.Set("Authorization", "Bearer "+token(t, user))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			t.Fatalf("%s %s: undecodable answer: %v", method, path, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+type gameInfo struct {
+	GameID  string            `json:"game_id"`
+	Rules   string            `json:"rules"`
+	Players []string          `json:"players"`
+	Status  string            `json:"status"`
+	Head    uint64            `json:"head"`
+	Turn    []string          `json:"turn"`
+	Legal   []json.RawMessage `json:"legal"`
+	Forced  *protocol.Forced  `json:"forced"`
+	Error   *protocol.Error   `json:"error"`
+}
+
+func (n *node) create(t testing.TB, rules string, players ...string) uuid.UUID {
+	t.Helper()
+	var g gameInfo
+	if st := n.rest(t, players[0], "POST", "/v1/games", map[string]any{"rules": rules, "players": players}, &g); st != http.StatusCreated {
+		t.Fatalf("create %s: %d %+v", rules, st, g.Error)
+	}
+	return uuid.MustParse(g.GameID)
+}
+
+func ctxT(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func u64(v uint64) *uint64 { return &v }

@@ -1,0 +1,288 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/google/uuid"
+
+	"github.com/playlog/playlog/engine"
+	"github.com/playlog/playlog/play"
+	"github.com/playlog/playlog/protocol"
+)
+
+const maxBody = 64 << 10
+
+// decodeBody decodes a JSON body strictly into v.
+func decodeBody(r *http.Request, v any) error {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return invalid("cannot read the request body")
+	}
+	if len(body) > maxBody {
+		return errorf(protocol.CodeInvalidMessage, http.StatusRequestEntityTooLarge, "the request body is over 64 KiB")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return invalid("malformed JSON body: " + err.Error())
+	}
+	if dec.More() {
+		return invalid("malformed JSON body: data after the object")
+	}
+	return nil
+}
+
+func gameID(r *http.Request) (uuid.UUID, error) {
+	id, err := uuid.Parse(r.PathValue("id"))
+	if err != nil || id == uuid.Nil {
+		return uuid.Nil, invalid("game id must be a UUID")
+	}
+	return id, nil
+}
+
+type createRequest struct {
+	Rules   string          `json:"rules"`
+	Players []string        `json:"players"`
+	Config  json.RawMessage `json:"config"`
+}
+
+func (s *Server) createGame(w http.ResponseWriter, r *http.Request, user string) {
+	var req createRequest
+	if err := decodeBody(r, &req); err != nil {
+		s.fail(w, err)
+		return
+	}
+	if req.Rules == "" || len(req.Players) == 0 {
+		s.fail(w, invalid("rules and players are required"))
+		return
+	}
+	g, err := s.deps.Play.Create(r.Context(), req.Rules, req.Players, req.Config, user)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/games/"+g.ID.String())
+	writeJSON(w, http.StatusCreated, s.gameInfo(g, user))
+}
+
+// gameInfo is a game as REST shows it to user.
+func (s *Server) gameInfo(g play.Snapshot, user string) map[string]any {
+	out := g.State.Outcome()
+	status := "active"
+	if out.Ended {
+		status = "ended"
+	}
+	info := map[string]any{
+		"game_id": g.ID.String(), "rules": g.Rules.Name(), "players": g.State.Players(),
+		"status": status, "head": g.Head(), "turn": nonNil(g.Rules.Turn(g.State)),
+		"outcome": wireOutcome(out),
+	}
+	if f, ok := g.Rules.Forced(g.State); ok {
+		info["forced"] = protocol.Forced{Player: f.Player, Action: f.Action}
+	}
+	if g.State.IsPlayer(user) {
+		info["legal"] = g.Rules.Legal(g.State, user)
+	}
+	return info
+}
+
+func (s *Server) getGame(w http.ResponseWriter, r *http.Request, user string) {
+	id, err := gameID(r)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	g, err := s.deps.Play.Load(r.Context(), id)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.gameInfo(g, user))
+}
+
+func (s *Server) listGames(w http.ResponseWriter, r *http.Request, user string) {
+	if r.URL.Query().Get("player") != "me" {
+		s.fail(w, invalid("list games with ?player=me"))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"games": s.activeGames(user)})
+}
+
+func (s *Server) activeGames(user string) []protocol.GameSummary {
+	games := s.deps.Directory.Active(user)
+	out := make([]protocol.GameSummary, len(games))
+	for i, g := range games {
+		out[i] = protocol.GameSummary{GameID: g.ID.String(), Rules: g.Rules, Players: g.Players, Head: g.Head}
+	}
+	return out
+}
+
+type actionRequest struct {
+	MessageID string          `json:"message_id"`
+	Action    json.RawMessage `json:"action"`
+}
+
+func (s *Server) postAction(w http.ResponseWriter, r *http.Request, user string) {
+	id, err := gameID(r)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	var req actionRequest
+	if err := decodeBody(r, &req); err != nil {
+		s.fail(w, err)
+		return
+	}
+	if err := checkMessageID(req.MessageID, false); err != nil {
+		s.fail(w, err)
+		return
+	}
+	if len(req.Action) == 0 {
+		s.fail(w, invalid("action is required"))
+		return
+	}
+	s.execute(w, r, user, id, req.Action, req.MessageID)
+}
+
+func (s *Server) resign(w http.ResponseWriter, r *http.Request, user string) {
+	id, err := gameID(r)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	msgID := r.Header.Get("Idempotency-Key")
+	if err := checkMessageID(msgID, false); err != nil {
+		s.fail(w, err)
+		return
+	}
+	s.execute(w, r, user, id, json.RawMessage(`{"type":"resign"}`), msgID)
+}
+
+func (s *Server) execute(w http.ResponseWriter, r *http.Request, user string, id uuid.UUID, action json.RawMessage, msgID string) {
+	if err := s.mustPlay(r, id, user); err != nil {
+		s.fail(w, err)
+		return
+	}
+	res, err := s.deps.Play.Execute(r.Context(), id, user, action, msgID)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"game_id": id.String(), "event_ids": seqs(res), "duplicate": res.Duplicate, "head": res.Game.Head(),
+	})
+}
+
+// mustPlay refuses users who are not players of the game: not_in_game.
+func (s *Server) mustPlay(r *http.Request, id uuid.UUID, user string) error {
+	players, err := s.deps.Play.Players(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	for _, p := range players {
+		if p == user {
+			return nil
+		}
+	}
+	return errorf(protocol.CodeNotInGame, http.StatusForbidden, "you are not a player in this game")
+}
+
+func (s *Server) getEvents(w http.ResponseWriter, r *http.Request, user string) {
+	id, err := gameID(r)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	q := r.URL.Query()
+	after, limit := uint64(0), 100
+	if v := q.Get("after"); v != "" {
+		if after, err = strconv.ParseUint(v, 10, 64); err != nil {
+			s.fail(w, invalid("after must be a non-negative integer"))
+			return
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 1000 {
+			s.fail(w, invalid("limit must be 1 to 1000"))
+			return
+		}
+	}
+	g, err := s.deps.Play.Load(r.Context(), id)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	if after > g.Head() {
+		s.fail(w, invalid("after is beyond the game's head "+strconv.FormatUint(g.Head(), 10)))
+		return
+	}
+	viewer := viewerFor(g, user)
+	events, err := s.deps.Store.Read(r.Context(), id, after, limit)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	out := make([]protocol.Message, 0, len(events))
+	for _, e := range events {
+		m, err := s.renderEvent(g.Rules, id, e, viewer)
+		if err != nil {
+			s.fail(w, err)
+			return
+		}
+		out = append(out, m)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"game_id": id.String(), "head": g.Head(), "events": out})
+}
+
+// viewerFor is a player's own view for players, the spectators' otherwise.
+func viewerFor(g play.Snapshot, user string) engine.Viewer {
+	if g.State.IsPlayer(user) {
+		return engine.AsPlayer(user)
+	}
+	return engine.AsSpectator()
+}
+
+func seqs(res play.Result) []uint64 {
+	out := make([]uint64, len(res.Events))
+	for i, e := range res.Events {
+		out[i] = e.Seq
+	}
+	return out
+}
+
+func nonNil(xs []string) []string {
+	if xs == nil {
+		return []string{}
+	}
+	return xs
+}
+
+func wireOutcome(o engine.Outcome) protocol.Outcome {
+	return protocol.Outcome{Ended: o.Ended, Winners: nonNil(o.Winners), Draw: o.Draw, Reason: string(o.Reason)}
+}
+
+var errBadMessageID = invalid("message_id must be 1 to 64 characters from A-Z a-z 0-9 . _ : -")
+
+func checkMessageID(id string, required bool) error {
+	if id == "" {
+		if required {
+			return errBadMessageID
+		}
+		return nil
+	}
+	if len(id) > play.MaxMessageIDLen {
+		return errBadMessageID
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-') {
+			return errBadMessageID
+		}
+	}
+	return nil
+}
+

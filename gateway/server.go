@@ -1,0 +1,172 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/gorilla/websocket"
+
+	"github.com/playlog/playlog/eventstore"
+	"github.com/playlog/playlog/play"
+	"github.com/playlog/playlog/projections"
+	"github.com/playlog/playlog/protocol"
+)
+
+// Authenticator turns a request's credentials into a user id. Errors mean
+// authentication_failed; their text is shown to the client.
+type Authenticator interface {
+	Authenticate(r *http.Request) (userID string, err error)
+}
+
+// Deps are the parts the gateway serves from, built by cmd/playlogd.
+type Deps struct {
+	Play      *play.Service
+	Directory *projections.Directory
+	Store     eventstore.Store
+	Auth      Authenticator
+	// Bus carries presence between nodes. Default: this process only.
+	Bus    Bus
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Server serves REST and WebSocket. Create it with New, serve Handler,
+// and Close it to end every connection.
+type Server struct {
+	cfg      Config
+	deps     Deps
+	log      *slog.Logger
+	now      func() time.Time
+	presence *presence
+	upgrader websocket.Upgrader
+	mux      *http.ServeMux
+
+	ctx    context.Context // ends at Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // connections and their goroutines
+
+	mu    sync.Mutex
+	conns map[*conn]struct{}
+}
+
+// New returns a Server. It starts the presence loop, which Close stops.
+func New(deps Deps, cfg Config) (*Server, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.Play == nil || deps.Directory == nil || deps.Store == nil || deps.Auth == nil {
+		return nil, errors.New("gateway: Play, Directory, Store and Auth are required")
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Bus == nil {
+		deps.Bus = NewLocalBus()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{
+		cfg: cfg, deps: deps, log: deps.Logger, now: deps.Now, ctx: ctx, cancel: cancel,
+		conns: map[*conn]struct{}{},
+		upgrader: websocket.Upgrader{
+			ReadBufferSize: 4096, WriteBufferSize: 4096,
+			// Tokens, not cookies, authenticate: any origin may connect.
+			CheckOrigin: func(*http.Request) bool { return true },
+		},
+	}
+	s.presence = newPresence(s, deps.Bus)
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.presence.run(ctx) }()
+	s.routes()
+	return s, nil
+}
+
+// Handler is the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Close ends every connection (close code 1001) and waits for all of the
+// server's goroutines.
+func (s *Server) Close() error {
+	s.cancel()
+	s.mu.Lock()
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.kill(websocket.CloseGoingAway, "server shutting down")
+	}
+	s.wg.Wait()
+	return nil
+}
+
+func (s *Server) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	m.HandleFunc("GET /readyz", s.ready)
+	m.HandleFunc("GET /v1/ws", s.serveWS)
+	m.HandleFunc("POST /v1/games", s.authed(s.createGame))
+	m.HandleFunc("GET /v1/games", s.authed(s.listGames))
+	m.HandleFunc("GET /v1/games/{id}", s.authed(s.getGame))
+	m.HandleFunc("POST /v1/games/{id}/actions", s.authed(s.postAction))
+	m.HandleFunc("POST /v1/games/{id}/resign", s.authed(s.resign))
+	m.HandleFunc("GET /v1/games/{id}/events", s.authed(s.getEvents))
+	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, errorf("not_found", http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path))
+	})
+	s.mux = m
+}
+
+// ready answers 200 when the store answers.
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if _, err := s.deps.Store.Head(ctx, uuid.New()); err != nil && !errors.Is(err, eventstore.ErrGameNotFound) {
+		s.log.Warn("readiness: store not answering", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "store unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (s *Server) authed(h func(w http.ResponseWriter, r *http.Request, user string)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		user, err := s.deps.Auth.Authenticate(r)
+		if err != nil {
+			writeError(w, errorf(protocol.CodeAuthenticationFailed, http.StatusUnauthorized, err.Error()))
+			return
+		}
+		h(w, r, user)
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, e *apiError) {
+	writeJSON(w, e.status, map[string]any{"error": protocol.Error{Code: e.code, Message: e.message}})
+}
+
+// fail logs unexpected errors and writes the classified one.
+func (s *Server) fail(w http.ResponseWriter, err error) {
+	e := classify(err)
+	if e.code == protocol.CodeInternalError {
+		s.log.Error("request failed", "err", err)
+	}
+	writeError(w, e)
+}
