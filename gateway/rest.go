@@ -285,4 +285,3 @@ func checkMessageID(id string, required bool) error {
 	}
 	return nil
 }
-
