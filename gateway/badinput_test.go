@@ -1,0 +1,166 @@
+package gateway_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/gorilla/websocket"
+
+	"github.com/playlog/playlog/auth"
+	"github.com/playlog/playlog/client"
+	"github.com/playlog/playlog/gateway"
+	"github.com/playlog/playlog/internal/testenv"
+	"github.com/playlog/playlog/protocol"
+)
+
+// TestBadInputOverWebSocket: every malformed or refused message gets its
+// error code, echoes its message id when it had a readable one, and
+// changes nothing.
+func TestBadInputOverWebSocket(t *testing.T) {
+	testenv.ForEachStore(t, func(t *testing.T, b testenv.Backend) {
+		n := startNode(t, b.Open(t), nil, gateway.Config{MaxFrameBytes: 1024})
+		ctx := ctxT(t)
+		game := n.create(t, "tictactoe", "alice", "bob")
+		other := n.create(t, "tictactoe", "carol", "dave")
+		ended := n.create(t, "tictactoe", "alice", "bob")
+		if st := n.rest(t, "bob", "POST", "/v1/games/"+ended.String()+"/resign", nil, nil); st != http.StatusOK {
+			t.Fatalf("resign: %d", st)
+		}
+		alice := n.dial(t, "alice")
+		g := game.String()
+		cases := []struct {
+			name string
+			raw  string
+			code string
+			echo string
+		}{
+			{"malformed JSON", `{"type":"heartbeat","message_id":"a1"`, protocol.CodeInvalidMessage, ""},
+			{"not an object", `[1,2]`, protocol.CodeInvalidMessage, ""},
+			{"trailing data", `{"type":"heartbeat","message_id":"a2"} {}`, protocol.CodeInvalidMessage, "a2"},
+			{"unknown type", `{"type":"teleport","message_id":"a3"}`, protocol.CodeUnknownMessageType, "a3"},
+			{"missing type", `{"message_id":"a4"}`, protocol.CodeInvalidMessage, "a4"},
+			{"missing message id", `{"type":"heartbeat"}`, protocol.CodeInvalidMessage, ""},
+			{"bad message id", `{"type":"heartbeat","message_id":"has space"}`, protocol.CodeInvalidMessage, "has space"},
+			{"unknown field", `{"type":"heartbeat","message_id":"a5","x":1}`, protocol.CodeInvalidMessage, "a5"},
+			{"missing game id", `{"type":"join_game","message_id":"a6"}`, protocol.CodeInvalidMessage, "a6"},
+			{"bad UUID", `{"type":"join_game","message_id":"a7","game_id":"nope"}`, protocol.CodeInvalidMessage, "a7"},
+			{"unknown game", `{"type":"join_game","message_id":"a8","game_id":"` + uuid.NewString() + `"}`, protocol.CodeGameNotFound, "a8"},
+			{"not a participant", `{"type":"join_game","message_id":"a9","game_id":"` + other.String() + `"}`, protocol.CodeNotInGame, "a9"},
+			{"last_event_id beyond head", `{"type":"join_game","message_id":"b1","game_id":"` + g + `","last_event_id":99}`, protocol.CodeInvalidMessage, "b1"},
+			{"negative last_event_id", `{"type":"join_game","message_id":"b2","game_id":"` + g + `","last_event_id":-1}`, protocol.CodeInvalidMessage, "b2"},
+			{"action without action", `{"type":"action","message_id":"b3","game_id":"` + g + `"}`, protocol.CodeInvalidMessage, "b3"},
+			{"action on heartbeat", `{"type":"heartbeat","message_id":"b4","action":{}}`, protocol.CodeInvalidMessage, "b4"},
+			{"leave a game not joined", `{"type":"leave_game","message_id":"b5","game_id":"` + g + `"}`, protocol.CodeNotInGame, "b5"},
+			{"spectate own game", `{"type":"spectate","message_id":"b6","game_id":"` + g + `"}`, protocol.CodeActionNotAllowed, "b6"},
+		}
+		for _, tc := range cases {
+			if err := alice.SendRaw([]byte(tc.raw)); err != nil {
+				t.Fatal(err)
+			}
+			m, err := alice.Next(ctx)
+			if err != nil || m.Type != protocol.TypeError || m.Error == nil || m.Error.Code != tc.code {
+				t.Fatalf("%s: got %+v (%v), want error %s", tc.name, m, err, tc.code)
+			}
+			if m.RequestMessageID != tc.echo || m.Error.Message == "" {
+				t.Fatalf("%s: request_message_id %q (want %q), message %q", tc.name, m.RequestMessageID, tc.echo, m.Error.Message)
+			}
+		}
+		// Refused actions: a failed action_result with the code.
+		actions := []struct {
+			name, game, action, code string
+		}{
+			{"invalid action", g, `{"type":"place","cell":42}`, protocol.CodeInvalidAction},
+			{"unknown action type", g, `{"type":"castle"}`, protocol.CodeInvalidAction},
+			{"action not an object", g, `"place"`, protocol.CodeInvalidAction},
+			{"not a participant", other.String(), `{"type":"place","cell":0}`, protocol.CodeNotInGame},
+			{"unknown game", uuid.NewString(), `{"type":"place","cell":0}`, protocol.CodeGameNotFound},
+			{"game over", ended.String(), `{"type":"place","cell":0}`, protocol.CodeGameEnded},
+		}
+		for _, tc := range actions {
+			m, err := alice.Request(ctx, protocol.Request{Type: protocol.TypeAction, GameID: tc.game, Action: []byte(tc.action)})
+			var pe *protocol.Error
+			if !errors.As(err, &pe) || pe.Code != tc.code || m.Type != protocol.TypeActionResult || m.Success == nil || *m.Success {
+				t.Fatalf("%s: %+v %v, want failed action_result %s", tc.name, m, err, tc.code)
+			}
+		}
+		bob := n.dial(t, "bob")
+		if _, err := bob.Request(ctx, protocol.Request{Type: protocol.TypeAction, GameID: g, Action: []byte(`{"type":"place","cell":0}`)}); !isCode(err, protocol.CodeNotYourTurn) {
+			t.Fatalf("bob out of turn: %v", err)
+		}
+		// A spectator cannot act.
+		sam := n.dial(t, "sam")
+		if _, err := sam.Request(ctx, protocol.Request{Type: protocol.TypeSpectate, GameID: g}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sam.Request(ctx, protocol.Request{Type: protocol.TypeAction, GameID: g, Action: []byte(`{"type":"place","cell":0}`)}); !isCode(err, protocol.CodeActionNotAllowed) {
+			t.Fatalf("spectator acting: %v", err)
+		}
+		// Nothing above changed the game.
+		var info gameInfo
+		n.rest(t, "alice", "GET", "/v1/games/"+g, nil, &info)
+		if info.Head != 1+uint64(countSetup(t, n, game)) || info.Turn[0] != "alice" {
+			t.Fatalf("game changed: %+v", info)
+		}
+		// The connection survived all of it.
+		if _, err := alice.Request(ctx, protocol.Request{Type: protocol.TypeHeartbeat}); err != nil {
+			t.Fatalf("heartbeat after bad input: %v", err)
+		}
+		// An oversize frame closes the connection with 1009.
+		alice.SendRaw([]byte(`{"type":"heartbeat","message_id":"big","pad":"` + strings.Repeat("x", 2000) + `"}`))
+		for {
+			_, err := alice.Next(ctx)
+			if err == nil {
+				continue
+			}
+			if !websocket.IsCloseError(err, websocket.CloseMessageTooBig) {
+				t.Fatalf("after an oversize frame: %v, want close 1009", err)
+			}
+			break
+		}
+	})
+}
+
+// countSetup is how many events a new game of tictactoe starts with beyond
+// game_created.
+func countSetup(t *testing.T, n *node, game uuid.UUID) int {
+	var out struct {
+		Events []protocol.Message `json:"events"`
+	}
+	n.rest(t, "alice", "GET", "/v1/games/"+game.String()+"/events", nil, &out)
+	return len(out.Events) - 1
+}
+
+func isCode(err error, code string) bool {
+	var pe *protocol.Error
+	return errors.As(err, &pe) && pe.Code == code
+}
+
+// TestBadTokens: the handshake refuses bad credentials with 401 and
+// authentication_failed.
+func TestBadTokens(t *testing.T) {
+	n := startNode(t, testenv.Stores(t)[0].Open(t), nil, gateway.Config{})
+	expired, _ := auth.Mint(jwtSecret, "alice", time.Minute, "", "", time.Now().Add(-time.Hour))
+	wrongKey, _ := auth.Mint([]byte("another-secret-another-secret-another!"), "alice", time.Hour, "", "", time.Now())
+	for name, tok := range map[string]string{"none": "", "garbage": "garbage", "expired": expired, "wrong key": wrongKey} {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := client.Dial(ctx, "ws"+strings.TrimPrefix(n.url, "http")+"/v1/ws", tok, client.Options{})
+		cancel()
+		if !isCode(err, protocol.CodeAuthenticationFailed) {
+			t.Fatalf("%s token: %v", name, err)
+		}
+		req, _ := http.NewRequest("GET", n.url+"/v1/games?player=me", nil)
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("%s token over REST: %v %v", name, resp.Status, err)
+		}
+		resp.Body.Close()
+	}
+}
