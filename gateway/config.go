@@ -23,6 +23,10 @@ type Config struct {
 	// SendQueue bounds the messages waiting to be written to one client.
 	// Default 512.
 	SendQueue int
+	// SlowConsumerTimeout is how long a full send queue may stay full
+	// before the client is disconnected (4001). Producers of that client's
+	// messages wait meanwhile; nobody else does. Default 5s.
+	SlowConsumerTimeout time.Duration
 	// PingInterval is how often the server pings; a client that does not
 	// answer within PongTimeout is disconnected. Defaults 20s and 10s.
 	PingInterval time.Duration
@@ -58,6 +62,7 @@ func (c *Config) setDefaults() {
 	if c.SendQueue == 0 {
 		c.SendQueue = 512
 	}
+	def(&c.SlowConsumerTimeout, 5*time.Second)
 	def(&c.PingInterval, 20*time.Second)
 	def(&c.PongTimeout, 10*time.Second)
 	def(&c.IdleTimeout, 10*time.Minute)
@@ -74,7 +79,7 @@ func (c *Config) Validate() error {
 		return errors.New("gateway: MessagesPerSecond, Burst and AbuseLimit must be positive")
 	case c.SendQueue < 16:
 		return fmt.Errorf("gateway: SendQueue %d is under 16", c.SendQueue)
-	case c.PingInterval <= 0 || c.PongTimeout <= 0 || c.IdleTimeout <= 0 || c.WriteTimeout <= 0 || c.PresenceDebounce < 0:
+	case c.SlowConsumerTimeout <= 0 || c.PingInterval <= 0 || c.PongTimeout <= 0 || c.IdleTimeout <= 0 || c.WriteTimeout <= 0 || c.PresenceDebounce < 0:
 		return errors.New("gateway: timeouts must be positive")
 	}
 	return nil

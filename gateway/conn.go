@@ -62,6 +62,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.conns[c] = struct{}{}
+	s.stats.connections.Add(1)
 	s.wg.Add(1)
 	s.mu.Unlock()
 	defer s.wg.Done()
@@ -102,8 +103,10 @@ func (c *conn) kill(code int, text string) {
 	})
 }
 
-// push queues a message for the client. If the queue is full the client is
-// too slow: it is disconnected (4001) and will resume from its last event.
+// push queues a message for the client. If the queue stays full for
+// SlowConsumerTimeout the client is too slow: it is disconnected (4001) and
+// will resume from its last event. Only the caller (this connection's
+// reader or one of its game sessions) waits meanwhile.
 func (c *conn) push(m protocol.Message) bool {
 	m.MessageID = uuid.NewString()
 	m.Timestamp = c.s.now().UTC()
@@ -121,7 +124,17 @@ func (c *conn) push(m protocol.Message) bool {
 	case c.send <- b:
 		return true
 	default:
+	}
+	t := time.NewTimer(c.s.cfg.SlowConsumerTimeout)
+	defer t.Stop()
+	select {
+	case c.send <- b:
+		return true
+	case <-c.done:
+		return false
+	case <-t.C:
 		c.kill(protocol.CloseSlowConsumer, "send queue full: reconnect and resume with last_event_id")
+		c.s.stats.slowConsumers.Add(1)
 		return false
 	}
 }
@@ -148,12 +161,30 @@ func (c *conn) writeLoop() {
 			}
 			c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.s.cfg.WriteTimeout))
 		case <-c.done:
+			if c.closeCode != protocol.CloseSlowConsumer && c.closeCode != websocket.CloseAbnormalClosure {
+				c.flush() // what was said before the close, such as the last error
+			}
 			if c.closeCode != websocket.CloseAbnormalClosure {
 				c.ws.WriteControl(websocket.CloseMessage,
 					websocket.FormatCloseMessage(c.closeCode, c.closeText), time.Now().Add(time.Second))
 			}
 			// Give the client a moment to answer the close, then cut.
 			c.ws.SetReadDeadline(time.Now().Add(time.Second))
+			return
+		}
+	}
+}
+
+// flush writes the messages already queued, within one second.
+func (c *conn) flush() {
+	c.ws.SetWriteDeadline(time.Now().Add(time.Second))
+	for {
+		select {
+		case b := <-c.send:
+			if c.ws.WriteMessage(websocket.TextMessage, b) != nil {
+				return
+			}
+		default:
 			return
 		}
 	}
@@ -204,6 +235,7 @@ func (c *conn) allow() bool {
 	c.violations++
 	if c.violations >= c.s.cfg.AbuseLimit {
 		c.kill(websocket.ClosePolicyViolation, "rate limit exceeded repeatedly")
+		c.s.stats.rateLimitCloses.Add(1)
 		return false
 	}
 	c.reply("", errorf(protocol.CodeRateLimited, 0, "too many messages; slow down"))

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -53,6 +54,26 @@ type Server struct {
 
 	mu    sync.Mutex
 	conns map[*conn]struct{}
+
+	stats struct {
+		connections, slowConsumers, rateLimitCloses atomic.Int64
+	}
+}
+
+// Stats counts what happened to connections since the server started.
+type Stats struct {
+	Connections     int64 // accepted WebSocket connections
+	SlowConsumers   int64 // closed (4001) because their send queue filled
+	RateLimitCloses int64 // closed (1008) for repeated rate-limit violations
+}
+
+// Stats returns the counters. Safe for concurrent use.
+func (s *Server) Stats() Stats {
+	return Stats{
+		Connections:     s.stats.connections.Load(),
+		SlowConsumers:   s.stats.slowConsumers.Load(),
+		RateLimitCloses: s.stats.rateLimitCloses.Load(),
+	}
 }
 
 // New returns a Server. It starts the presence loop, which Close stops.

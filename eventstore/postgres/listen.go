@@ -39,14 +39,20 @@ func (s *Store) listenOnce(ctx context.Context) error {
 	// The connection leaves the pool: LISTEN state must not leak to others.
 	pc := conn.Hijack()
 	defer pc.Close(context.Background())
-	if _, err := pc.Exec(ctx, "LISTEN "+pgx.Identifier{s.channel}.Sanitize()); err != nil {
-		return err
+	for _, ch := range []string{s.channel, s.busChannel()} {
+		if _, err := pc.Exec(ctx, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
+			return err
+		}
 	}
 	s.hub.wake(uuid.Nil) // anything appended before LISTEN took effect
 	for {
 		n, err := pc.WaitForNotification(ctx)
 		if err != nil {
 			return err
+		}
+		if n.Channel == s.busChannel() {
+			s.buses.deliver(n.Payload)
+			continue
 		}
 		if n.Payload == "*" {
 			s.hub.wake(uuid.Nil)

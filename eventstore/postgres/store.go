@@ -88,6 +88,7 @@ type Store struct {
 	channel string
 	games   *gameCache
 	hub     *hub
+	buses   busSubs
 
 	cancel context.CancelFunc // stops the listener and notifier
 	wg     sync.WaitGroup

@@ -83,3 +83,21 @@ func ForEachStore(t *testing.T, f func(t *testing.T, b Backend)) {
 		t.Run(b.Name, func(t *testing.T) { f(t, b) })
 	}
 }
+
+// Bus is a store's broadcast bus (gateway.Bus has the same methods).
+type Bus interface {
+	Publish(ctx context.Context, msg []byte) error
+	Subscribe(ctx context.Context, fn func([]byte)) error
+}
+
+// BusOf returns the store's real bus named "presence": core NATS for
+// JetStream, NOTIFY for PostgreSQL.
+func BusOf(s eventstore.Store) Bus {
+	switch st := s.(type) {
+	case *jetstream.Store:
+		return st.Bus("presence")
+	case *postgres.Store:
+		return st.Bus("presence")
+	}
+	panic(fmt.Sprintf("testenv: no bus for %T", s))
+}

@@ -1,0 +1,181 @@
+package gateway_test
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/gorilla/websocket"
+
+	"github.com/playlog/playlog/client"
+	"github.com/playlog/playlog/gateway"
+	"github.com/playlog/playlog/internal/testenv"
+	"github.com/playlog/playlog/protocol"
+)
+
+// smallBuffers shrinks the kernel's socket buffers of accepted
+// connections, so a client that stops reading fills them in kilobytes.
+type smallBuffers struct{ net.Listener }
+
+func (l smallBuffers) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(4096)
+	}
+	return c, err
+}
+
+// TestSlowReaderIsDisconnected: a spectator that stops reading, watching
+// ten games, is disconnected once its send queue fills, while the players
+// finish all ten games undisturbed; it then resumes from event 0 and gets
+// everything.
+func TestSlowReaderIsDisconnected(t *testing.T) {
+	b := testenv.Stores(t)[0]
+	cfg := gateway.Config{SendQueue: 16, SlowConsumerTimeout: 300 * time.Millisecond}
+	n := startNode(t, b.Open(t), nil, cfg)
+	// A second HTTP server on the same gateway, with tiny socket buffers.
+	hs := httptest.NewUnstartedServer(n.srv.Handler())
+	hs.Listener = smallBuffers{hs.Listener}
+	hs.Start()
+	defer hs.Close()
+	ctx := ctxT(t)
+
+	ids := make([]uuid.UUID, 10)
+	for i := range ids {
+		ids[i] = n.create(t, "tictactoe", "alice", "bob")
+	}
+	dialer := &websocket.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+			return rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 2048) })
+		}}
+		return d.DialContext(ctx, network, addr)
+	}}
+	slow, err := client.Dial(ctx, "ws"+strings.TrimPrefix(hs.URL, "http")+"/v1/ws", token(t, "sam"), client.Options{Buffer: 1, Dialer: dialer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	for i, id := range ids {
+		slow.Send(protocol.Request{Type: protocol.TypeSpectate, MessageID: "s" + strconv.Itoa(i), GameID: id.String(), LastEventID: u64(0)})
+	}
+
+	alice, bob := n.dial(t, "alice"), n.dial(t, "bob")
+	start := time.Now()
+	for round := 0; round < 4; round++ {
+		for _, id := range ids {
+			for _, mv := range []struct {
+				c    *client.Client
+				cell int
+			}{{alice, 2 * round}, {bob, 2*round + 1}} {
+				_, err := mv.c.Request(ctx, protocol.Request{Type: protocol.TypeAction, GameID: id.String(),
+					Action: json.RawMessage(`{"type":"place","cell":` + strconv.Itoa(mv.cell) + `}`)})
+				if err != nil && !isCode(err, protocol.CodeGameEnded) {
+					t.Fatalf("move: %v", err)
+				}
+			}
+		}
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Fatalf("players took %v: the slow reader held them up", d)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for n.srv.Stats().SlowConsumers == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the slow reader was never disconnected")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// It resumes, reading now, and gets every event of every game.
+	again := n.dial(t, "sam")
+	for _, id := range ids {
+		v := newViewer(t, again, id, "tictactoe")
+		if _, err := again.Request(ctx, protocol.Request{Type: protocol.TypeSpectate, GameID: id.String(), LastEventID: u64(0)}); err != nil {
+			t.Fatal(err)
+		}
+		var info gameInfo
+		n.rest(t, "alice", "GET", "/v1/games/"+id.String(), nil, &info)
+		v.until(ctx, info.Head)
+		if _, err := again.Request(ctx, protocol.Request{Type: protocol.TypeLeaveSpectate, GameID: id.String()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestRateLimit: messages over the rate are answered rate_limited and
+// dropped; keeping on closes the connection with 1008.
+func TestRateLimit(t *testing.T) {
+	n := startNode(t, testenv.Stores(t)[0].Open(t), nil, gateway.Config{MessagesPerSecond: 1, Burst: 5, AbuseLimit: 20})
+	ctx := ctxT(t)
+	c := n.dial(t, "alice")
+	for i := 0; i < 30; i++ {
+		c.Send(protocol.Request{Type: protocol.TypeHeartbeat, MessageID: "h" + strconv.Itoa(i)})
+	}
+	acks, limited := 0, 0
+	for {
+		m, err := c.Next(ctx)
+		if err != nil {
+			if !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
+				t.Fatalf("closed with %v, want 1008", err)
+			}
+			break
+		}
+		switch {
+		case m.Type == protocol.TypeHeartbeatAck:
+			acks++
+		case m.Type == protocol.TypeError && m.Error.Code == protocol.CodeRateLimited:
+			limited++
+		}
+	}
+	if acks < 5 || acks > 7 || limited < 15 {
+		t.Fatalf("%d acks and %d rate_limited errors, want the burst (5) acked and the rest limited", acks, limited)
+	}
+	if n.srv.Stats().RateLimitCloses != 1 {
+		t.Fatalf("stats %+v", n.srv.Stats())
+	}
+}
+
+// TestPresenceAndSpectators: a player hears the opponent connect; a quick
+// reconnect within the debounce does not flap; players get the spectator
+// count.
+func TestPresenceAndSpectators(t *testing.T) {
+	n := startNode(t, testenv.Stores(t)[0].Open(t), nil, gateway.Config{PresenceDebounce: 500 * time.Millisecond})
+	ctx := ctxT(t)
+	game := n.create(t, "tictactoe", "alice", "bob")
+	alice := newViewer(t, n.dial(t, "alice"), game, "tictactoe")
+	if _, err := alice.c.Request(ctx, protocol.Request{Type: protocol.TypeJoinGame, GameID: game.String()}); err != nil {
+		t.Fatal(err)
+	}
+	bobConn := n.dial(t, "bob")
+	bobConn.Request(ctx, protocol.Request{Type: protocol.TypeJoinGame, GameID: game.String()})
+	waitFor(t, alice, func(m protocol.Message) bool {
+		return m.Type == protocol.TypeOpponentStatus && m.PlayerID == "bob" && m.Status == "connected"
+	})
+	// A quick reconnect: no "disconnected" reaches alice.
+	bobConn.Drop()
+	bobConn = n.dial(t, "bob")
+	bobConn.Request(ctx, protocol.Request{Type: protocol.TypeJoinGame, GameID: game.String()})
+	sam := n.dial(t, "sam")
+	sam.Request(ctx, protocol.Request{Type: protocol.TypeSpectate, GameID: game.String()})
+	m := waitFor(t, alice, func(m protocol.Message) bool {
+		return m.Type == protocol.TypeSpectatorCount || (m.Type == protocol.TypeOpponentStatus && m.Status == "disconnected")
+	})
+	if m.Type != protocol.TypeSpectatorCount || *m.Count != 1 {
+		t.Fatalf("alice got %+v before the spectator count: presence flapped", m)
+	}
+	// A real departure is announced after the debounce.
+	bobConn.Drop()
+	start := time.Now()
+	waitFor(t, alice, func(m protocol.Message) bool {
+		return m.Type == protocol.TypeOpponentStatus && m.PlayerID == "bob" && m.Status == "disconnected"
+	})
+	if time.Since(start) < 400*time.Millisecond {
+		t.Fatal("disconnected announced before the debounce")
+	}
+}
