@@ -103,7 +103,9 @@ func TestDuplicateMessageIDs(t *testing.T) {
 		ctx := ctxT(t)
 		game := n.create(t, "tictactoe", "alice", "bob")
 		a1 := n.dial(t, "alice")
-		place := func(cell int) json.RawMessage { return json.RawMessage(`{"type":"place","cell":` + strconv.Itoa(cell) + `}`) }
+		place := func(cell int) json.RawMessage {
+			return json.RawMessage(`{"type":"place","cell":` + strconv.Itoa(cell) + `}`)
+		}
 		first, err := a1.Request(ctx, protocol.Request{Type: protocol.TypeAction, MessageID: "dup-1", GameID: game.String(), Action: place(4)})
 		if err != nil || first.Duplicate {
 			t.Fatalf("first: %+v %v", first, err)
