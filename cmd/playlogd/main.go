@@ -1,26 +1,37 @@
-// Command playlogd is the playlog server. Today it opens the event log
-// (embedded JetStream under -data by default, an external NATS server with
-// -nats-url, or PostgreSQL with -database-url) and holds it open until
-// interrupted; the HTTP and WebSocket front end for live play comes next.
+// Command playlogd is the playlog server: the REST API and WebSocket
+// gateway over the event log (embedded JetStream under -data by default, an
+// external NATS server with -nats-url, or PostgreSQL with -database-url).
 //
 // Every flag has an environment variable (PLAYLOG_ + the flag in upper case,
-// '-' as '_'); a flag given on the command line wins.
+// '-' as '_'); a flag given on the command line wins. Without -jwt-secret-file,
+// -jwt-public-key-file or -seed-secret-file it generates development secrets
+// under -data and says so: set them explicitly in production, and give
+// every node of one store the same ones.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
+	"github.com/playlog/playlog/auth"
+	"github.com/playlog/playlog/engine/games"
 	"github.com/playlog/playlog/eventstore"
 	"github.com/playlog/playlog/eventstore/jetstream"
 	"github.com/playlog/playlog/eventstore/postgres"
+	"github.com/playlog/playlog/gateway"
+	"github.com/playlog/playlog/play"
+	"github.com/playlog/playlog/projections"
 )
 
 func main() {
@@ -34,24 +45,36 @@ func main() {
 
 // config is everything playlogd can be told.
 type config struct {
-	data        string
-	natsURL     string
-	natsListen  string
-	durability  string
-	databaseURL string
-	dbSchema    string
+	http           string
+	data           string
+	natsURL        string
+	natsListen     string
+	durability     string
+	databaseURL    string
+	dbSchema       string
+	jwtSecretFile  string
+	jwtPublicKey   string
+	jwtIssuer      string
+	jwtAudience    string
+	seedSecretFile string
 }
 
 func parse(args []string, stderr io.Writer) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("playlogd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.data, "data", "./data", "directory of the embedded JetStream server's files")
+	fs.StringVar(&c.http, "http", "127.0.0.1:8080", "address of the REST and WebSocket server")
+	fs.StringVar(&c.data, "data", "./data", "directory of the embedded JetStream server's files and of generated development secrets")
 	fs.StringVar(&c.natsURL, "nats-url", "", "external NATS server or cluster (instead of the embedded one)")
 	fs.StringVar(&c.natsListen, "nats-listen", "", "address where the embedded NATS server accepts other processes, e.g. 127.0.0.1:4222 (default: in-process only)")
 	fs.StringVar(&c.durability, "durability", string(jetstream.DurabilityFlush), "embedded JetStream: flush (survives a process kill) or sync (fsync every write; survives power loss)")
 	fs.StringVar(&c.databaseURL, "database-url", "", "PostgreSQL connection string: use PostgreSQL as the event log instead of JetStream")
 	fs.StringVar(&c.dbSchema, "database-schema", "playlog", "PostgreSQL schema of playlog's tables")
+	fs.StringVar(&c.jwtSecretFile, "jwt-secret-file", "", "file holding the HS256 secret (at least 32 bytes) that signs tokens")
+	fs.StringVar(&c.jwtPublicKey, "jwt-public-key-file", "", "PEM public key (RSA, ECDSA P-256 or Ed25519) that verifies tokens, instead of a secret")
+	fs.StringVar(&c.jwtIssuer, "jwt-issuer", "", "required iss claim, if set")
+	fs.StringVar(&c.jwtAudience, "jwt-audience", "", "required aud claim, if set")
+	fs.StringVar(&c.seedSecretFile, "seed-secret-file", "", "file holding the secret (at least 32 bytes) every game's random seed derives from")
 	fs.VisitAll(func(f *flag.Flag) {
 		env := "PLAYLOG_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v, ok := os.LookupEnv(env); ok {
@@ -68,10 +91,13 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	return c, nil
 }
 
-func openStore(ctx context.Context, c config, logger *slog.Logger) (eventstore.Store, string, error) {
+func openStore(ctx context.Context, c config, logger *slog.Logger) (eventstore.Store, gateway.Bus, string, error) {
 	if c.databaseURL != "" {
 		s, err := postgres.Open(ctx, postgres.Config{URL: c.databaseURL, Schema: c.dbSchema, Logger: logger})
-		return s, "PostgreSQL, schema " + c.dbSchema, err
+		if err != nil {
+			return nil, nil, "", err
+		}
+		return s, s.Bus("presence"), "PostgreSQL, schema " + c.dbSchema, nil
 	}
 	cfg := jetstream.Config{URL: c.natsURL, Logger: logger}
 	where := "external NATS at " + c.natsURL
@@ -80,10 +106,13 @@ func openStore(ctx context.Context, c config, logger *slog.Logger) (eventstore.S
 		where = fmt.Sprintf("embedded JetStream in %s, durability %s", c.data, c.durability)
 	}
 	s, err := jetstream.Open(ctx, cfg)
-	if err == nil && s.ClientURL() != "" {
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if s.ClientURL() != "" {
 		where += ", accepting NATS clients at " + s.ClientURL()
 	}
-	return s, where, err
+	return s, s.Bus("presence"), where, nil
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -92,14 +121,64 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	store, where, err := openStore(ctx, c, logger)
+	secrets, err := loadSecrets(c, stdout)
+	if err != nil {
+		return err
+	}
+	verifier, err := auth.NewVerifier(auth.Config{
+		Secret: secrets.jwt, PublicKeyFile: c.jwtPublicKey, Issuer: c.jwtIssuer, Audience: c.jwtAudience,
+	})
+	if err != nil {
+		return err
+	}
+	store, bus, where, err := openStore(ctx, c, logger)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	fmt.Fprintf(stdout, "playlogd: event log open (%s)\n", where)
-	fmt.Fprintln(stdout, "playlogd: live play over HTTP and WebSocket is not built yet; this server only holds the log open. Ctrl-C stops it.")
-	<-ctx.Done()
+	svc, err := play.New(play.Config{Store: store, Registry: games.Standard(), SeedSecret: secrets.seed, Logger: logger})
+	if err != nil {
+		return err
+	}
+	dir := projections.NewDirectory(store)
+	dirCtx, stopDir := context.WithCancel(context.Background())
+	dirDone := make(chan error, 1)
+	go func() { dirDone <- dir.Run(dirCtx) }()
+	defer func() { stopDir(); <-dirDone }()
+
+	gw, err := gateway.New(gateway.Deps{Play: svc, Directory: dir, Store: store, Auth: verifier, Bus: bus, Logger: logger}, gateway.Config{})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.http)
+	if err != nil {
+		gw.Close()
+		return err
+	}
+	hs := &http.Server{Handler: gw.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+
+	url := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, "playlogd: event log: %s\n", where)
+	fmt.Fprintf(stdout, "playlogd: serving %s (REST under /v1, WebSocket at ws://%s/v1/ws)\n", url, ln.Addr())
+	if secrets.jwtFile != "" {
+		fmt.Fprintf(stdout, "playlogd: get a token: go run ./cmd/playlog token --user alice --secret-file %s\n", secrets.jwtFile)
+		fmt.Fprintf(stdout, "playlogd: then: curl -H \"Authorization: Bearer $TOKEN\" %s/v1/games?player=me\n", url)
+	}
+
+	select {
+	case <-ctx.Done():
+	case err = <-served:
+		err = fmt.Errorf("http server: %w", err)
+	}
 	fmt.Fprintln(stdout, "playlogd: stopping")
-	return nil
+	gw.Close() // closes WebSockets (1001) and waits for their goroutines
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	hs.Shutdown(shutdown)
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
 }

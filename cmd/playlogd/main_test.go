@@ -1,40 +1,95 @@
 package main
 
 import (
-	"bytes"
+	"bufio"
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/playlog/playlog/auth"
+	"github.com/playlog/playlog/client"
+	"github.com/playlog/playlog/protocol"
 )
 
-// TestRunOpensEmbeddedLogAndStops starts playlogd as `make run` does and
-// stops it as Ctrl-C would.
-func TestRunOpensEmbeddedLogAndStops(t *testing.T) {
+// TestRunServesAndStops starts playlogd as `make run` does (embedded
+// JetStream, a data directory, port 0), creates a game over REST with a
+// token for the generated secret, connects over WebSocket, and stops it as
+// Ctrl-C would.
+func TestRunServesAndStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errOut bytes.Buffer
-	done := make(chan error, 1)
 	dir := t.TempDir()
-	go func() { done <- run(ctx, []string{"-data", dir}, &out, &errOut) }()
-	time.Sleep(500 * time.Millisecond)
+	outR, outW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-data", dir, "-http", "127.0.0.1:0"}, outW, io.Discard)
+		outW.Close()
+	}()
+	lines := bufio.NewScanner(outR)
+	var url string
+	for url == "" && lines.Scan() {
+		if m := regexp.MustCompile(`serving (http://\S+)`).FindStringSubmatch(lines.Text()); m != nil {
+			url = m[1]
+		}
+	}
+	go io.Copy(io.Discard, outR)
+	if url == "" {
+		t.Fatal("playlogd never said where it serves")
+	}
+	secret, err := os.ReadFile(filepath.Join(dir, "dev-jwt-secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := auth.Mint([]byte(strings.TrimSpace(string(secret))), "alice", time.Hour, "", "", time.Now())
+	req, _ := http.NewRequest("POST", url+"/v1/games", strings.NewReader(`{"rules":"tictactoe","players":["alice","bob"]}`))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create: %v %v", resp, err)
+	}
+	var g struct {
+		GameID string `json:"game_id"`
+	}
+	json.NewDecoder(resp.Body).Decode(&g)
+	resp.Body.Close()
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer wcancel()
+	c, err := client.Dial(wctx, "ws"+strings.TrimPrefix(url, "http")+"/v1/ws", tok, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := c.Next(wctx); err != nil || m.Type != protocol.TypeConnected {
+		t.Fatalf("connected: %+v %v", m, err)
+	}
+	if _, err := c.Request(wctx, protocol.Request{Type: protocol.TypeJoinGame, GameID: g.GameID}); err != nil {
+		t.Fatal(err)
+	}
 	cancel()
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Fatalf("run: %v\n%s", err, errOut.String())
+			t.Fatalf("run: %v", err)
 		}
 	case <-time.After(30 * time.Second):
-		t.Fatal("playlogd did not stop within 30s of its context ending")
+		t.Fatal("playlogd did not stop within 30s")
 	}
-	if !strings.Contains(out.String(), "embedded JetStream in "+dir) {
-		t.Fatalf("output does not say where the log is:\n%s", out.String())
+	// The WebSocket was closed with 1001 going away.
+	for {
+		if _, err := c.Next(wctx); err != nil {
+			break
+		}
 	}
 }
 
 func TestBadFlagsAreErrors(t *testing.T) {
-	for _, args := range [][]string{{"-no-such-flag"}, {"extra"}, {"-durability", "sometimes", "-data", t.TempDir()}} {
-		var out, errOut bytes.Buffer
-		if err := run(context.Background(), args, &out, &errOut); err == nil {
+	for _, args := range [][]string{{"-no-such-flag"}, {"extra"}, {"-durability", "sometimes", "-data", t.TempDir(), "-http", "127.0.0.1:0"}} {
+		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil {
 			t.Fatalf("playlogd %q started", args)
 		}
 	}
