@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -27,12 +28,18 @@ import (
 // Client is one WebSocket connection.
 type Client struct {
 	ws      *websocket.Conn
-	in      chan protocol.Message
-	pending []protocol.Message // read by Request, not yet by Next
+	in      chan received
+	pending []received // read by Request, not yet by Next
 	done    chan struct{}
 	err     error // why the reader stopped; valid after done
 	nextID  atomic.Uint64
 	once    sync.Once
+}
+
+// received is a message and when the reader took it off the connection.
+type received struct {
+	m  protocol.Message
+	at time.Time
 }
 
 // Options tune Dial.
@@ -71,7 +78,7 @@ func Dial(ctx context.Context, url, token string, opts Options) (*Client, error)
 		}
 		return nil, err
 	}
-	c := &Client{ws: ws, in: make(chan protocol.Message, opts.Buffer), done: make(chan struct{})}
+	c := &Client{ws: ws, in: make(chan received, opts.Buffer), done: make(chan struct{})}
 	go c.read()
 	return c, nil
 }
@@ -90,7 +97,7 @@ func (c *Client) read() {
 			c.err = fmt.Errorf("client: undecodable server message: %w", err)
 			return
 		}
-		c.in <- m
+		c.in <- received{m: m, at: time.Now()}
 	}
 }
 
@@ -111,19 +118,25 @@ func (c *Client) SendRaw(b []byte) error {
 // Next returns the next server message. After the connection ends it
 // returns the reason, a *websocket.CloseError when the server closed it.
 func (c *Client) Next(ctx context.Context) (protocol.Message, error) {
+	m, _, err := c.NextTimed(ctx)
+	return m, err
+}
+
+// NextTimed is Next, with the time the message came off the connection.
+func (c *Client) NextTimed(ctx context.Context) (protocol.Message, time.Time, error) {
 	if len(c.pending) > 0 {
-		m := c.pending[0]
+		r := c.pending[0]
 		c.pending = c.pending[1:]
-		return m, nil
+		return r.m, r.at, nil
 	}
 	select {
-	case m, ok := <-c.in:
+	case r, ok := <-c.in:
 		if !ok {
-			return protocol.Message{}, c.err
+			return protocol.Message{}, time.Time{}, c.err
 		}
-		return m, nil
+		return r.m, r.at, nil
 	case <-ctx.Done():
-		return protocol.Message{}, ctx.Err()
+		return protocol.Message{}, time.Time{}, ctx.Err()
 	}
 }
 
@@ -140,18 +153,19 @@ func (c *Client) Request(ctx context.Context, req protocol.Request) (protocol.Me
 		return protocol.Message{}, err
 	}
 	for {
-		var m protocol.Message
+		var r received
 		select {
 		case got, ok := <-c.in:
 			if !ok {
 				return protocol.Message{}, c.err
 			}
-			m = got
+			r = got
 		case <-ctx.Done():
 			return protocol.Message{}, ctx.Err()
 		}
+		m := r.m
 		if m.RequestMessageID != req.MessageID {
-			c.pending = append(c.pending, m)
+			c.pending = append(c.pending, r)
 			continue
 		}
 		if m.Error != nil {

@@ -57,7 +57,12 @@ func Stores(t testing.TB) []Backend {
 		if first == nil {
 			first = s
 		}
-		t.Cleanup(func() { s.Close() })
+		t.Cleanup(func() {
+			if first == s { // later opens restart the embedded server
+				first = nil
+			}
+			s.Close()
+		})
 		return s
 	}
 	schema := pgtest.NewSchema("env")
