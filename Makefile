@@ -35,9 +35,12 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
 	done
 
-## bench: throughput of playlog's Append beside the raw engine, same run.
+## bench: playlog's Append beside the raw engine (same run), the engine's
+## fold and decide, and tictactoe played over WebSocket.
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 3s ./eventstore/jetstream ./eventstore/postgres
+	$(GO) test -run '^$$' -bench Append -benchtime 3s ./eventstore/jetstream ./eventstore/postgres
+	$(GO) test -run '^$$' -bench . -benchtime 1s ./engine/...
+	$(GO) test -run '^$$' -bench Play -benchtime 2000x ./gateway
 
 lint:
 	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt: the files above need formatting" && exit 1)

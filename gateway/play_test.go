@@ -136,6 +136,9 @@ func TestFullGamesOverWebSocket(t *testing.T) {
 				}
 				spec.until(ctx, 0)
 				checkSnapshot(t, n, "sam", game, spec, protocol.TypeSpectate)
+				if tc.rules == "crazyeights" {
+					noCardsFor(t, spec)
+				}
 			})
 		}
 	})
@@ -161,5 +164,42 @@ func checkSnapshot(t *testing.T, n *node, user string, game uuid.UUID, v *viewer
 	folded, _ := json.Marshal(v.rules.View(v.state, role))
 	if *m.EventID != v.state.Seq() || string(m.State) != string(folded) {
 		t.Fatalf("%s: snapshot at %d\n%s\nfold of events at %d\n%s", user, *m.EventID, m.State, v.state.Seq(), folded)
+	}
+}
+
+// noCardsFor checks that a crazy eights spectator never saw a card in a
+// hand or in the deck: not in any event it was sent (a hidden card is "??")
+// and not in its state at any point of the game.
+func noCardsFor(t *testing.T, spec *viewer) {
+	t.Helper()
+	var s engine.State
+	for _, m := range spec.events {
+		r, _ := client.Rendered(m)
+		if m.EventType == "drew" || m.EventType == "dealt" {
+			if r.Visibility == engine.Full {
+				t.Fatalf("spectator got %s in full: %s", m.EventType, m.Data)
+			}
+		}
+		var err error
+		if s, err = spec.rules.ApplyRendered(s, r); err != nil {
+			t.Fatal(err)
+		}
+		view, _ := json.Marshal(s)
+		var st struct {
+			State struct {
+				Hands [][]string `json:"hands"`
+				Deck  []string   `json:"deck"`
+			} `json:"state"`
+		}
+		if err := json.Unmarshal(view, &st); err != nil {
+			t.Fatal(err)
+		}
+		for _, hand := range append(st.State.Hands, st.State.Deck) {
+			for _, c := range hand {
+				if c != "??" {
+					t.Fatalf("spectator's state at %d shows card %s", s.Seq(), c)
+				}
+			}
+		}
 	}
 }
