@@ -133,8 +133,8 @@ func (c *conn) push(m protocol.Message) bool {
 	case <-c.done:
 		return false
 	case <-t.C:
-		c.kill(protocol.CloseSlowConsumer, "send queue full: reconnect and resume with last_event_id")
 		c.s.stats.slowConsumers.Add(1)
+		c.kill(protocol.CloseSlowConsumer, "send queue full: reconnect and resume with last_event_id")
 		return false
 	}
 }
@@ -234,8 +234,8 @@ func (c *conn) allow() bool {
 	}
 	c.violations++
 	if c.violations >= c.s.cfg.AbuseLimit {
-		c.kill(websocket.ClosePolicyViolation, "rate limit exceeded repeatedly")
 		c.s.stats.rateLimitCloses.Add(1)
+		c.kill(websocket.ClosePolicyViolation, "rate limit exceeded repeatedly")
 		return false
 	}
 	c.reply("", errorf(protocol.CodeRateLimited, 0, "too many messages; slow down"))

@@ -45,7 +45,7 @@ func (c *conn) handle(data []byte) {
 	}
 	if err != nil {
 		e := classify(err)
-		if e.code == protocol.CodeInternalError {
+		if e.code == protocol.CodeInternalError && c.ctx.Err() == nil {
 			c.s.log.Error("websocket request failed", "type", req.Type, "user", c.user, "err", err)
 		}
 		if req.Type == protocol.TypeAction || req.Type == protocol.TypeResign {
