@@ -214,7 +214,7 @@ func (c *conn) readLoop() {
 		c.mu.Lock()
 		c.lastSeen = c.s.now()
 		c.mu.Unlock()
-		if !c.allow() {
+		if !c.allow(data) {
 			continue
 		}
 		if typ != websocket.TextMessage {
@@ -227,7 +227,7 @@ func (c *conn) readLoop() {
 
 // allow applies the rate limit: a message over it is answered rate_limited
 // and dropped; AbuseLimit of them in a row close the connection.
-func (c *conn) allow() bool {
+func (c *conn) allow(data []byte) bool {
 	if c.bucket.take(c.s.now()) {
 		c.violations = 0
 		return true
@@ -238,7 +238,7 @@ func (c *conn) allow() bool {
 		c.kill(websocket.ClosePolicyViolation, "rate limit exceeded repeatedly")
 		return false
 	}
-	c.reply("", errorf(protocol.CodeRateLimited, 0, "too many messages; slow down"))
+	c.reply(probeMessageID(data), errorf(protocol.CodeRateLimited, 0, "too many messages; slow down and resend"))
 	return false
 }
 
@@ -256,16 +256,7 @@ func parse(data []byte) (protocol.Request, *apiError) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		// Echo the message id if one can be read, so the client can match.
-		var probe struct {
-			MessageID string `json:"message_id"`
-		}
-		json.Unmarshal(data, &probe)
-		if checkMessageID(probe.MessageID, true) == nil {
-			req.MessageID = probe.MessageID
-		} else {
-			req.MessageID = ""
-		}
+		req.MessageID = probeMessageID(data)
 		return req, invalid("malformed message: " + err.Error())
 	}
 	if dec.More() {
@@ -308,6 +299,19 @@ func parse(data []byte) (protocol.Request, *apiError) {
 		}
 	}
 	return req, nil
+}
+
+// probeMessageID returns the message's message_id if one can be read and is
+// well formed, so that an error can name the request it answers.
+func probeMessageID(data []byte) string {
+	var probe struct {
+		MessageID string `json:"message_id"`
+	}
+	json.Unmarshal(data, &probe)
+	if checkMessageID(probe.MessageID, true) != nil {
+		return ""
+	}
+	return probe.MessageID
 }
 
 func quote(s string) string {

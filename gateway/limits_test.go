@@ -130,6 +130,9 @@ func TestRateLimit(t *testing.T) {
 		case m.Type == protocol.TypeHeartbeatAck:
 			acks++
 		case m.Type == protocol.TypeError && m.Error.Code == protocol.CodeRateLimited:
+			if m.RequestMessageID == "" {
+				t.Fatal("rate_limited does not name the message it refused")
+			}
 			limited++
 		}
 	}

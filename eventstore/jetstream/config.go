@@ -44,6 +44,10 @@ type Config struct {
 	// playlog's idempotency does not rely on it. Default 2 minutes.
 	DuplicateWindow time.Duration
 
+	// RequestTimeout bounds each request to the server (a batch of reads),
+	// so that a lost reply fails the call instead of holding a game's lock.
+	// Default 10s.
+	RequestTimeout time.Duration
 	// CachedGames bounds how many games' message indexes are kept in memory.
 	// Default 10000.
 	CachedGames int
@@ -71,6 +75,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.DuplicateWindow == 0 {
 		c.DuplicateWindow = 2 * time.Minute
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = 10 * time.Second
 	}
 	if c.CachedGames == 0 {
 		c.CachedGames = 10000
@@ -100,6 +107,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("jetstream: replicas %d not in 1..5", c.Replicas)
 	case c.DuplicateWindow < 100*time.Millisecond:
 		return fmt.Errorf("jetstream: duplicate window %v is under 100ms", c.DuplicateWindow)
+	case c.RequestTimeout < 10*time.Millisecond:
+		return fmt.Errorf("jetstream: request timeout %v is under 10ms", c.RequestTimeout)
 	case c.CachedGames < 1:
 		return fmt.Errorf("jetstream: cached games %d", c.CachedGames)
 	}

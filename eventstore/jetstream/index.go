@@ -120,9 +120,10 @@ func (s *Store) directGet(ctx context.Context, game uuid.UUID, from uint64, max 
 		}
 		err = s.nc.PublishRequest(api, inbox, req)
 		n, more, err2 := 0, false, err
+		rctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
 		for err2 == nil {
 			var m *nats.Msg
-			m, err2 = sub.NextMsgWithContext(ctx)
+			m, err2 = sub.NextMsgWithContext(rctx)
 			if err2 != nil {
 				break
 			}
@@ -149,6 +150,7 @@ func (s *Store) directGet(ctx context.Context, game uuid.UUID, from uint64, max 
 			}
 			break
 		}
+		cancel()
 		sub.Unsubscribe()
 		if err2 != nil {
 			return err2
