@@ -96,10 +96,19 @@ func encodeMessage(game uuid.UUID, events []eventstore.Event) ([]byte, error) {
 	return b, nil
 }
 
-// appendString appends s as a JSON string.
+// appendString appends s as a JSON string: as is when nothing in it needs
+// escaping (the common case: ids and type names), else as encoding/json
+// writes it.
 func appendString(b []byte, s string) []byte {
-	q, _ := json.Marshal(s) // a string always marshals
-	return append(b, q...)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always marshals
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 var errFormat = errors.New("jetstream: malformed stored message")
