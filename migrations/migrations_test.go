@@ -2,8 +2,6 @@ package migrations_test
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"slices"
 	"testing"
 
@@ -15,17 +13,7 @@ import (
 
 var databaseURL string
 
-func TestMain(m *testing.M) {
-	cluster, err := pgtest.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	databaseURL = cluster.URL
-	code := m.Run()
-	cluster.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { pgtest.Main(m, func(url string) { databaseURL = url }) }
 
 func connect(t *testing.T) *pgx.Conn {
 	t.Helper()

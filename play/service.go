@@ -1,7 +1,6 @@
 package play
 
 import (
-	"container/list"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/playlog/playlog/engine"
 	"github.com/playlog/playlog/eventstore"
+	"github.com/playlog/playlog/internal/lru"
 )
 
 // Config configures a Service.
@@ -69,11 +69,8 @@ func (c *Config) Validate() error {
 // from this process run one at a time, commands to different games in
 // parallel.
 type Service struct {
-	cfg Config
-
-	mu    sync.Mutex
-	order *list.List // of *entry, most recent first
-	byID  map[uuid.UUID]*list.Element
+	cfg   Config
+	games *lru.Cache[uuid.UUID, *entry]
 }
 
 // New returns a Service.
@@ -82,7 +79,7 @@ func New(cfg Config) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, order: list.New(), byID: map[uuid.UUID]*list.Element{}}, nil
+	return &Service{cfg: cfg, games: lru.New[uuid.UUID, *entry](cfg.CachedGames)}, nil
 }
 
 // Snapshot is a game at one seq. It is a value: later commands do not
@@ -114,19 +111,7 @@ type entry struct {
 }
 
 func (s *Service) entry(id uuid.UUID) *entry {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if el, ok := s.byID[id]; ok {
-		s.order.MoveToFront(el)
-		return el.Value.(*entry)
-	}
-	e := &entry{id: id, ids: map[string][2]uint64{}}
-	s.byID[id] = s.order.PushFront(e)
-	for s.order.Len() > s.cfg.CachedGames {
-		old := s.order.Remove(s.order.Back()).(*entry)
-		delete(s.byID, old.id)
-	}
-	return e
+	return s.games.GetOrAdd(id, func() *entry { return &entry{id: id, ids: map[string][2]uint64{}} })
 }
 
 // Seed returns the game's secret seed.

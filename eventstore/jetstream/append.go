@@ -23,7 +23,7 @@ func (s *Store) Append(ctx context.Context, game uuid.UUID, expected uint64, eve
 		return eventstore.Appended{}, fmt.Errorf("append %s: %w", game, err)
 	}
 	msgID := events[0].MessageID
-	g := s.games.get(game)
+	g := s.games.GetOrAdd(game, newGameIndex)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 

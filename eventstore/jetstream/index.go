@@ -1,7 +1,6 @@
 package jetstream
 
 import (
-	"container/list"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/playlog/playlog/eventstore"
+	"github.com/playlog/playlog/internal/lru"
 )
 
 // gameIndex is this process's index of one game's messages. It may lag the
@@ -44,40 +44,11 @@ func (g *gameIndex) add(r msgRef) {
 	g.head, g.headHash, g.lastSS = r.last, r.lastHash, r.streamSeq
 }
 
-// gameCache is a bounded LRU of game indexes.
-type gameCache struct {
-	mu    sync.Mutex
-	max   int
-	order *list.List // of *cacheEntry, most recent first
-	byID  map[uuid.UUID]*list.Element
+func newGameCache(max int) *lru.Cache[uuid.UUID, *gameIndex] {
+	return lru.New[uuid.UUID, *gameIndex](max)
 }
 
-type cacheEntry struct {
-	game uuid.UUID
-	idx  *gameIndex
-}
-
-func newGameCache(max int) *gameCache {
-	return &gameCache{max: max, order: list.New(), byID: map[uuid.UUID]*list.Element{}}
-}
-
-// get returns the game's index, creating an empty one on a miss. An evicted
-// index stays valid for whoever holds it; it is only forgotten here.
-func (c *gameCache) get(game uuid.UUID) *gameIndex {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.byID[game]; ok {
-		c.order.MoveToFront(el)
-		return el.Value.(*cacheEntry).idx
-	}
-	e := &cacheEntry{game: game, idx: &gameIndex{}}
-	c.byID[game] = c.order.PushFront(e)
-	for c.order.Len() > c.max {
-		old := c.order.Remove(c.order.Back()).(*cacheEntry)
-		delete(c.byID, old.game)
-	}
-	return e.idx
-}
+func newGameIndex() *gameIndex { return &gameIndex{} }
 
 // refresh reads the index headers of every message of the game stored after
 // g.lastSS. The caller holds g.mu.

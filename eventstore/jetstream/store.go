@@ -12,6 +12,7 @@ import (
 	natsjs "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/playlog/playlog/eventstore"
+	"github.com/playlog/playlog/internal/lru"
 )
 
 // Store is the JetStream eventstore.Store. It is safe for concurrent use.
@@ -22,7 +23,7 @@ type Store struct {
 	js     natsjs.JetStream
 	stream natsjs.Stream
 
-	games *gameCache
+	games *lru.Cache[uuid.UUID, *gameIndex]
 
 	mu     sync.Mutex
 	closed bool
@@ -137,7 +138,7 @@ func (s *Store) Head(ctx context.Context, game uuid.UUID) (uint64, error) {
 	if err := s.check(game); err != nil {
 		return 0, err
 	}
-	g := s.games.get(game)
+	g := s.games.GetOrAdd(game, newGameIndex)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if err := s.refresh(ctx, game, g); err != nil {

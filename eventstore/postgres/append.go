@@ -29,7 +29,7 @@ func (s *Store) Append(ctx context.Context, game uuid.UUID, expected uint64, eve
 	}
 	defer s.hub.wakeFeed() // even a failed append may unblock the feed's horizon
 	msgID := events[0].MessageID
-	g := s.games.get(game)
+	g := s.games.GetOrAdd(game, newGameIndex)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.head != expected {

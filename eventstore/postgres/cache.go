@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"container/list"
 	"context"
 	"sync"
 
@@ -21,39 +20,7 @@ type gameIndex struct {
 	ids      map[string][2]uint64 // message id -> first, last seq
 }
 
-// gameCache is a bounded LRU of game indexes. An evicted index stays valid
-// for whoever holds it; it is only forgotten here.
-type gameCache struct {
-	mu    sync.Mutex
-	max   int
-	order *list.List
-	byID  map[uuid.UUID]*list.Element
-}
-
-type cacheEntry struct {
-	game uuid.UUID
-	idx  *gameIndex
-}
-
-func newGameCache(max int) *gameCache {
-	return &gameCache{max: max, order: list.New(), byID: map[uuid.UUID]*list.Element{}}
-}
-
-func (c *gameCache) get(game uuid.UUID) *gameIndex {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.byID[game]; ok {
-		c.order.MoveToFront(el)
-		return el.Value.(*cacheEntry).idx
-	}
-	e := &cacheEntry{game: game, idx: &gameIndex{ids: map[string][2]uint64{}}}
-	c.byID[game] = c.order.PushFront(e)
-	for c.order.Len() > c.max {
-		old := c.order.Remove(c.order.Back()).(*cacheEntry)
-		delete(c.byID, old.game)
-	}
-	return e.idx
-}
+func newGameIndex() *gameIndex { return &gameIndex{ids: map[string][2]uint64{}} }
 
 // refresh reads the index columns of the game's events after g.head. The
 // caller holds g.mu.

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/playlog/playlog/eventstore"
+	"github.com/playlog/playlog/internal/lru"
 	"github.com/playlog/playlog/migrations"
 )
 
@@ -86,7 +87,7 @@ type Store struct {
 	cfg     Config
 	pool    *pgxpool.Pool
 	channel string
-	games   *gameCache
+	games   *lru.Cache[uuid.UUID, *gameIndex]
 	hub     *hub
 	buses   busSubs
 
@@ -128,7 +129,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	runCtx, cancel := context.WithCancel(context.Background())
 	s := &Store{
 		cfg: cfg, pool: pool, channel: cfg.Schema + "_events", cancel: cancel,
-		games: newGameCache(cfg.CachedGames), hub: newHub(),
+		games: lru.New[uuid.UUID, *gameIndex](cfg.CachedGames), hub: newHub(),
 	}
 	s.wg.Add(2)
 	go func() { defer s.wg.Done(); s.listen(runCtx) }()

@@ -2,8 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -15,17 +13,7 @@ import (
 
 var databaseURL string
 
-func TestMain(m *testing.M) {
-	cluster, err := pgtest.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	databaseURL = cluster.URL
-	code := m.Run()
-	cluster.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { pgtest.Main(m, func(url string) { databaseURL = url }) }
 
 // backend runs stores in one schema of the test database; reopening
 // connects anew to the same tables.

@@ -192,3 +192,17 @@ func NewSchema(prefix string) string {
 }
 
 var schemaSeq atomic.Int64
+
+// Main is a TestMain body for packages that need PostgreSQL: it starts the
+// database, hands its URL to use, runs the tests, stops it and exits.
+func Main(m interface{ Run() int }, use func(url string)) {
+	cluster, err := Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	use(cluster.URL)
+	code := m.Run()
+	cluster.Stop()
+	os.Exit(code)
+}

@@ -9,7 +9,6 @@ package testenv
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -22,17 +21,7 @@ import (
 var databaseURL string
 
 // Main starts PostgreSQL for the package's tests, runs them and stops it.
-func Main(m *testing.M) {
-	cluster, err := pgtest.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	databaseURL = cluster.URL
-	code := m.Run()
-	cluster.Stop()
-	os.Exit(code)
-}
+func Main(m *testing.M) { pgtest.Main(m, func(url string) { databaseURL = url }) }
 
 // Backend opens stores on one fresh data set. Open may be called several
 // times: the stores share the data, as several processes would.
