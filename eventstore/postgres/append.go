@@ -67,8 +67,9 @@ var errRaced = errors.New("postgres: the game moved on")
 // committed with the hash the new events chain from ($3), or $2 is 0. A
 // racing writer of the same seq makes it fail on the primary key. It reports
 // how many rows it wrote and the writing transaction's id (the feed
-// position's major part). One append per transaction: the events_feed index
-// enforces it.
+// position's major part). One append per transaction, which the feed's
+// (txid, seq) order relies on: the statement runs alone in its implicit
+// transaction.
 const appendSQL = `
 WITH ins AS (
     INSERT INTO events (game_id, seq, type, schema_version, actor, message_id,

@@ -16,7 +16,8 @@
 // well below a raw INSERT).
 //
 // The global feed orders events by the transaction id that wrote them, then
-// by row position, and reads only below pg_snapshot_xmin of the current
+// by seq (one transaction appends to one game), through a BRIN index on the
+// transaction id, a window of ids at a time, and reads only below pg_snapshot_xmin of the current
 // snapshot: every transaction there has finished, so an event that commits
 // late is never skipped. A long-running transaction on the database holds
 // the feed back until it ends; it never makes it lose events.

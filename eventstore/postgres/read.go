@@ -11,7 +11,7 @@ import (
 )
 
 const eventColumns = `game_id, seq, type, schema_version, actor, message_id, data::text,
-	recorded_at, prev_hash, hash, txid::text::bigint`
+	recorded_at, prev_hash, hash, txid`
 
 // Read implements eventstore.Store.
 func (s *Store) Read(ctx context.Context, game uuid.UUID, after uint64, limit int) ([]eventstore.Event, error) {

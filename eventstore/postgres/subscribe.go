@@ -3,11 +3,11 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/playlog/playlog/eventstore"
 )
@@ -127,21 +127,54 @@ func (sub *pollSub) fill(ctx context.Context) error {
 			err = fmt.Errorf("postgres: game %s continues at %d after %d", sub.game, events[0].Seq, sub.afterSeq)
 		}
 	} else {
-		var rows pgx.Rows
-		rows, err = s.pool.Query(ctx, `SELECT `+eventColumns+` FROM events
-			WHERE (txid, seq) > ($1::bigint::text::xid8, $2::bigint)
-			  AND txid < pg_snapshot_xmin(pg_current_snapshot())
-			ORDER BY txid, seq LIMIT $3`,
-			int64(sub.afterPos.Major), int64(sub.afterPos.Minor), pageSize)
-		if err == nil {
-			events, err = scanEvents(rows)
-		}
+		events, err = sub.fillFeed(ctx)
 	}
 	if err != nil {
 		return err
 	}
 	sub.buf = events
 	return nil
+}
+
+// feedWindow is how many transaction ids one feed query spans at first: the
+// BRIN index narrows a query to the pages of its range, and the window keeps
+// the rows it sorts bounded however far behind the reader is. An empty
+// window doubles the next one, so a sparse stretch of ids (other work on
+// the database, or a reader starting from 0 on an old database) costs a
+// few dozen cheap queries, not one per window.
+const feedWindow = 1024
+
+// fillFeed reads the next page of the feed: events after the cursor, below
+// the horizon where every transaction has finished. Empty windows of
+// transaction ids (other work on the database) move the cursor on.
+func (sub *pollSub) fillFeed(ctx context.Context) ([]eventstore.Event, error) {
+	s := sub.store
+	var horizon int64
+	if err := s.pool.QueryRow(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint`).Scan(&horizon); err != nil {
+		return nil, err
+	}
+	window := int64(feedWindow)
+	for {
+		lo := int64(sub.afterPos.Major)
+		if lo >= horizon {
+			return nil, nil
+		}
+		hi := min(horizon, lo+window)
+		rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM events
+			WHERE txid >= $1 AND txid < $3 AND (txid, seq) > ($1, $2)
+			ORDER BY txid, seq LIMIT $4`, lo, int64(sub.afterPos.Minor), hi, pageSize)
+		if err != nil {
+			return nil, err
+		}
+		events, err := scanEvents(rows)
+		if err != nil || len(events) > 0 || hi >= horizon {
+			return events, err
+		}
+		// Nothing in [lo, hi): every transaction there has finished, so
+		// nothing can appear in it later.
+		sub.afterPos = eventstore.Position{Major: uint64(hi - 1), Minor: math.MaxInt64}
+		window *= 2
+	}
 }
 
 // Close implements eventstore.Subscription.
