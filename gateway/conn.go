@@ -108,11 +108,8 @@ func (c *conn) kill(code int, text string) {
 // will resume from its last event. Only the caller (this connection's
 // reader or one of its game sessions) waits meanwhile.
 func (c *conn) push(m protocol.Message) bool {
-	m.MessageID = uuid.NewString()
-	m.Timestamp = c.s.now().UTC()
-	b, err := json.Marshal(m)
-	if err != nil {
-		c.s.log.Error("encode message", "type", m.Type, "err", err)
+	b, ok := c.encode(m)
+	if !ok {
 		return false
 	}
 	select {
@@ -136,6 +133,34 @@ func (c *conn) push(m protocol.Message) bool {
 		c.s.stats.slowConsumers.Add(1)
 		c.kill(protocol.CloseSlowConsumer, "send queue full: reconnect and resume with last_event_id")
 		return false
+	}
+}
+
+// encode stamps a server message with its id and time and encodes it.
+func (c *conn) encode(m protocol.Message) ([]byte, bool) {
+	m.MessageID = uuid.NewString()
+	m.Timestamp = c.s.now().UTC()
+	b, err := json.Marshal(m)
+	if err != nil {
+		c.s.log.Error("encode message", "type", m.Type, "err", err)
+		return nil, false
+	}
+	return b, true
+}
+
+// offer queues a message if there is room and never waits: for presence,
+// whose updates are sent under a lock that every connection shares. A
+// client whose queue is full loses the update; it is far behind already,
+// and its event pushes will cut it (4001) if it stays there.
+func (c *conn) offer(m protocol.Message) {
+	b, ok := c.encode(m)
+	if !ok {
+		return
+	}
+	select {
+	case <-c.done:
+	case c.send <- b:
+	default:
 	}
 }
 

@@ -92,11 +92,11 @@ func (p *presence) joined(game uuid.UUID, c *conn, role string) {
 	if role == protocol.RolePlayer {
 		for _, pl := range sortedKeys(st.connected) {
 			if pl != c.user {
-				c.push(opponentStatus(game, pl, st.connected[pl]))
+				c.offer(opponentStatus(game, pl, st.connected[pl]))
 			}
 		}
 	}
-	c.push(spectatorCount(game, st.spectators))
+	c.offer(spectatorCount(game, st.spectators))
 	p.mu.Unlock()
 	p.changed(game)
 }
@@ -175,17 +175,17 @@ func (p *presence) notify(game uuid.UUID) {
 		if role == protocol.RolePlayer {
 			for _, pl := range sortedKeys(st.connected) {
 				if pl != c.user && (!seen || old.connected[pl] != st.connected[pl]) {
-					c.push(opponentStatus(game, pl, st.connected[pl]))
+					c.offer(opponentStatus(game, pl, st.connected[pl]))
 				}
 			}
 			for pl := range old.connected {
 				if _, still := st.connected[pl]; !still && pl != c.user {
-					c.push(opponentStatus(game, pl, false))
+					c.offer(opponentStatus(game, pl, false))
 				}
 			}
 		}
 		if seen && old.spectators != st.spectators {
-			c.push(spectatorCount(game, st.spectators))
+			c.offer(spectatorCount(game, st.spectators))
 		}
 	}
 }
