@@ -1,9 +1,13 @@
 // Command playlog is playlog's command-line tool. Each subcommand lives in
-// its own file and is listed in commands; today there is one:
+// its own file and is listed in commands:
 //
 //	playlog token --user NAME [--ttl 24h] [--secret-file PATH] [--issuer X] [--audience Y]
+//	playlog audit --game ID (--data DIR | --nats-url URL | --database-url URL)
+//	playlog dump  --game ID (--data DIR | --nats-url URL | --database-url URL)
 //
-// prints a development HS256 token. Exit codes: 0 success, 1 failure while
+// token prints a development HS256 token; audit verifies a game's log (hash
+// chain, and for a finished game the seed and every decision); dump prints
+// its events. Exit codes: 0 success, 1 failure while
 // working, 2 bad usage.
 package main
 
@@ -30,6 +34,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"token", "print a development HS256 token for a user", runToken},
+		{"audit", "verify a game's log: hash chain, seed commitment, every action re-decided", runAudit},
+		{"dump", "print a game's events as JSON lines, secrets included", runDump},
 	}
 }
 
