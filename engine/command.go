@@ -43,11 +43,7 @@ type timeoutAction struct {
 // canonical form, without looking at any game state; the gateway can use
 // it to reject malformed input early. Errors wrap ErrInvalidAction.
 func (g *Game) DecodeAction(data []byte) (json.RawMessage, error) {
-	o, err := ParseObject(data)
-	if err != nil {
-		return nil, err
-	}
-	typ, err := o.Type()
+	o, typ, err := ParseAction(data)
 	if err != nil {
 		return nil, err
 	}

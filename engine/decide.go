@@ -26,11 +26,7 @@ func (g *Game) Decide(s State, c Command, seed []byte) ([]Event, error) {
 	if s.outcome.Ended {
 		return nil, fmt.Errorf("%w: the game ended (%s)", ErrGameOver, s.outcome.Reason)
 	}
-	o, err := ParseObject(c.Action)
-	if err != nil {
-		return nil, err
-	}
-	typ, err := o.Type()
+	o, typ, err := ParseAction(c.Action)
 	if err != nil {
 		return nil, err
 	}

@@ -112,6 +112,31 @@ func (o *Object) Int(key string, min, max int) (int, error) {
 	return n, nil
 }
 
+// ParseAction parses an action: a JSON object with a string "type". It
+// returns the object, for the action's other fields, and the type. Errors
+// wrap ErrInvalidAction.
+func ParseAction(data []byte) (*Object, string, error) {
+	o, err := ParseObject(data)
+	if err != nil {
+		return nil, "", err
+	}
+	typ, err := o.Type()
+	if err != nil {
+		return nil, "", err
+	}
+	return o, typ, nil
+}
+
+// NoConfig accepts only an empty config object: the config of a game
+// without options.
+func NoConfig(config json.RawMessage) error {
+	o, err := ParseObject(config)
+	if err != nil {
+		return err
+	}
+	return o.Done()
+}
+
 // Type returns the required string field "type".
 func (o *Object) Type() (string, error) { return o.String("type") }
 

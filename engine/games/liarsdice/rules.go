@@ -31,11 +31,7 @@ func (Rules) Name() string { return Name }
 
 // New accepts the empty config and 2 to 6 players.
 func (Rules) New(config json.RawMessage, players []string) (State, error) {
-	o, err := engine.ParseObject(config)
-	if err != nil {
-		return State{}, err
-	}
-	if err := o.Done(); err != nil {
+	if err := engine.NoConfig(config); err != nil {
 		return State{}, err
 	}
 	if len(players) < 2 || len(players) > 6 {

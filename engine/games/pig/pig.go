@@ -67,11 +67,7 @@ func (Rules) New(config json.RawMessage, players []string) (State, error) {
 func (Rules) Start(State, *engine.Rand) []engine.Payload { return nil }
 
 func (Rules) DecodeAction(data []byte) (Action, error) {
-	o, err := engine.ParseObject(data)
-	if err != nil {
-		return Action{}, err
-	}
-	typ, err := o.Type()
+	o, typ, err := engine.ParseAction(data)
 	if err != nil {
 		return Action{}, err
 	}

@@ -14,11 +14,7 @@ type Action struct {
 
 // DecodeAction decodes a place action strictly.
 func (Rules) DecodeAction(data []byte) (Action, error) {
-	o, err := engine.ParseObject(data)
-	if err != nil {
-		return Action{}, err
-	}
-	typ, err := o.Type()
+	o, typ, err := engine.ParseAction(data)
 	if err != nil {
 		return Action{}, err
 	}

@@ -23,12 +23,8 @@ func (Rules) Name() string { return Name }
 
 // New accepts only the empty config and exactly two players.
 func (Rules) New(config json.RawMessage, players []string) (State, error) {
-	if string(config) != "{}" {
-		o, err := engine.ParseObject(config)
-		if err != nil {
-			return State{}, err
-		}
-		if err := o.Done(); err != nil {
+	if string(config) != "{}" { // the common case, without parsing
+		if err := engine.NoConfig(config); err != nil {
 			return State{}, err
 		}
 	}
