@@ -16,6 +16,7 @@ import (
 	"github.com/playlog/playlog/eventstore"
 	"github.com/playlog/playlog/gateway"
 	"github.com/playlog/playlog/internal/testenv"
+	"github.com/playlog/playlog/play"
 	"github.com/playlog/playlog/protocol"
 )
 
@@ -112,10 +113,7 @@ func verifyLog(t *testing.T, s eventstore.Store, id uuid.UUID) {
 	if err := eventstore.VerifyChain(eventstore.Hash{}, events); err != nil {
 		t.Fatal(err)
 	}
-	ee := make([]engine.Event, len(events))
-	for i, e := range events {
-		ee[i] = engine.Event{Type: e.Type, Version: e.SchemaVersion, Actor: e.Actor, Data: e.Data}
-	}
+	ee := play.EngineEvents(events)
 	if err := engine.Verify(games.Standard(), ee); err != nil && !errors.Is(err, engine.ErrSeedNotRevealed) {
 		t.Fatalf("game %s: %v", id, err)
 	}

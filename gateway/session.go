@@ -9,6 +9,7 @@ import (
 
 	"github.com/playlog/playlog/engine"
 	"github.com/playlog/playlog/eventstore"
+	"github.com/playlog/playlog/play"
 	"github.com/playlog/playlog/protocol"
 )
 
@@ -83,7 +84,7 @@ func (ss *session) deliver() {
 
 // renderEvent is one stored event as viewer may see it.
 func (s *Server) renderEvent(rules *engine.Game, game uuid.UUID, e eventstore.Event, viewer engine.Viewer) (protocol.Message, error) {
-	r, err := rules.RenderEvent(e.Seq, engine.Event{Type: e.Type, Version: e.SchemaVersion, Actor: e.Actor, Data: e.Data}, viewer)
+	r, err := rules.RenderEvent(e.Seq, play.EngineEvent(e), viewer)
 	if err != nil {
 		return protocol.Message{}, err
 	}

@@ -287,13 +287,13 @@ func (s *Service) catchUp(ctx context.Context, e *entry) (bool, error) {
 			return moved, nil
 		}
 		if e.rules == nil {
-			if e.rules, err = s.cfg.Registry.GameOf(toEngine(events[0])); err != nil {
+			if e.rules, err = s.cfg.Registry.GameOf(EngineEvent(events[0])); err != nil {
 				return false, fmt.Errorf("load %s: %w", e.id, err)
 			}
 		}
 		batch := make([]engine.Event, len(events))
 		for i, ev := range events {
-			batch[i] = toEngine(ev)
+			batch[i] = EngineEvent(ev)
 			if ev.MessageID != "" {
 				r := e.ids[ev.MessageID]
 				if r[0] == 0 {
@@ -311,8 +311,18 @@ func (s *Service) catchUp(ctx context.Context, e *entry) (bool, error) {
 	}
 }
 
-func toEngine(ev eventstore.Event) engine.Event {
+// EngineEvent is a stored event as the engine folds it.
+func EngineEvent(ev eventstore.Event) engine.Event {
 	return engine.Event{Type: ev.Type, Version: ev.SchemaVersion, Actor: ev.Actor, Data: ev.Data}
+}
+
+// EngineEvents converts a run of stored events, for folding or engine.Verify.
+func EngineEvents(events []eventstore.Event) []engine.Event {
+	out := make([]engine.Event, len(events))
+	for i, ev := range events {
+		out[i] = EngineEvent(ev)
+	}
+	return out
 }
 
 func pending(events []engine.Event, actor, messageID string) []eventstore.Pending {

@@ -86,10 +86,7 @@ func TestFullGameAndRejections(t *testing.T) {
 		}
 		// The log is an honest, verifiable game.
 		events, _ := store.Read(ctx, g.ID, 0, 0)
-		ee := make([]engine.Event, len(events))
-		for i, e := range events {
-			ee[i] = engine.Event{Type: e.Type, Version: e.SchemaVersion, Actor: e.Actor, Data: e.Data}
-		}
+		ee := play.EngineEvents(events)
 		if err := engine.Verify(games.Standard(), ee); err != nil {
 			t.Fatalf("verify: %v", err)
 		}
@@ -179,10 +176,7 @@ func TestRacingNodesNeverFork(t *testing.T) {
 			if err := eventstore.VerifyChain(eventstore.Hash{}, events); err != nil {
 				t.Fatal(err)
 			}
-			ee := make([]engine.Event, len(events))
-			for i, e := range events {
-				ee[i] = engine.Event{Type: e.Type, Version: e.SchemaVersion, Actor: e.Actor, Data: e.Data}
-			}
+			ee := play.EngineEvents(events)
 			// A forked or illegal game would not re-decide byte for byte.
 			if err := engine.Verify(games.Standard(), ee); err != nil && !errors.Is(err, engine.ErrSeedNotRevealed) {
 				t.Fatalf("game %d: %v", round, err)

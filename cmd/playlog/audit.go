@@ -16,6 +16,7 @@ import (
 	"github.com/playlog/playlog/eventstore"
 	"github.com/playlog/playlog/eventstore/jetstream"
 	"github.com/playlog/playlog/eventstore/postgres"
+	"github.com/playlog/playlog/play"
 )
 
 // storeFlags are the flags that name a log to read.
@@ -57,8 +58,10 @@ func readGame(ctx context.Context, s eventstore.Store, id uuid.UUID) ([]eventsto
 	}
 }
 
-// gameFlags parses the flags of a command that reads one game.
-func gameFlags(name string, args []string, env func(string) string, stderr io.Writer) (*storeFlags, uuid.UUID, *flag.FlagSet, int) {
+// loadGame is the start of every command that reads one game: it parses
+// --game and the store flags, opens the log and reads the game's events.
+// A code >= 0 means stop with that exit code (the error is reported).
+func loadGame(name string, args []string, env func(string) string, stderr io.Writer) (uuid.UUID, []eventstore.Event, int) {
 	fs := flag.NewFlagSet("playlog "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var sf storeFlags
@@ -66,48 +69,45 @@ func gameFlags(name string, args []string, env func(string) string, stderr io.Wr
 	game := fs.String("game", "", "the game's id")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return nil, uuid.Nil, fs, 0
+			return uuid.Nil, nil, 0
 		}
-		return nil, uuid.Nil, fs, 2
+		return uuid.Nil, nil, 2
 	}
 	id, err := uuid.Parse(*game)
 	if err != nil {
 		fmt.Fprintln(stderr, "playlog "+name+": --game must be a game id (a UUID)")
-		return nil, uuid.Nil, fs, 2
+		return uuid.Nil, nil, 2
 	}
-	return &sf, id, fs, -1
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	store, err := sf.open(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "playlog %s: %v\n", name, err)
+		return id, nil, 2
+	}
+	defer store.Close()
+	events, err := readGame(ctx, store, id)
+	if err != nil {
+		fmt.Fprintf(stderr, "playlog %s: %v\n", name, err)
+		return id, nil, 1
+	}
+	return id, events, -1
 }
 
 // runAudit verifies one game's log: the hash chain, and for a finished game
 // the seed against its commitment and every recorded action re-decided,
 // which proves each action legal and each shuffle and roll honest.
 func runAudit(args []string, env func(string) string, stdout, stderr io.Writer) int {
-	sf, id, _, code := gameFlags("audit", args, env, stderr)
+	id, events, code := loadGame("audit", args, env, stderr)
 	if code >= 0 {
 		return code
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	store, err := sf.open(ctx)
-	if err != nil {
-		fmt.Fprintln(stderr, "playlog audit:", err)
-		return 2
-	}
-	defer store.Close()
-	events, err := readGame(ctx, store, id)
-	if err != nil {
-		fmt.Fprintln(stderr, "playlog audit:", err)
-		return 1
 	}
 	if err := eventstore.VerifyChain(eventstore.Hash{}, events); err != nil {
 		fmt.Fprintf(stdout, "game %s: %d events: TAMPERED: %v\n", id, len(events), err)
 		return 1
 	}
 	fmt.Fprintf(stdout, "game %s: %d events, hash chain intact (head %s)\n", id, len(events), events[len(events)-1].Hash)
-	ee := make([]engine.Event, len(events))
-	for i, e := range events {
-		ee[i] = engine.Event{Type: e.Type, Version: e.SchemaVersion, Actor: e.Actor, Data: e.Data}
-	}
+	ee := play.EngineEvents(events)
 	switch err := engine.Verify(games.Standard(), ee); {
 	case errors.Is(err, engine.ErrSeedNotRevealed):
 		fmt.Fprintln(stdout, "the game is not over: its seed is not revealed yet, so fairness can be audited when it ends")
@@ -123,22 +123,9 @@ func runAudit(args []string, env func(string) string, stdout, stderr io.Writer) 
 // runDump prints a game's events as JSON lines, as stored (the auditor's
 // view: everything, secrets included).
 func runDump(args []string, env func(string) string, stdout, stderr io.Writer) int {
-	sf, id, _, code := gameFlags("dump", args, env, stderr)
+	_, events, code := loadGame("dump", args, env, stderr)
 	if code >= 0 {
 		return code
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	store, err := sf.open(ctx)
-	if err != nil {
-		fmt.Fprintln(stderr, "playlog dump:", err)
-		return 2
-	}
-	defer store.Close()
-	events, err := readGame(ctx, store, id)
-	if err != nil {
-		fmt.Fprintln(stderr, "playlog dump:", err)
-		return 1
 	}
 	enc := json.NewEncoder(stdout)
 	for _, e := range events {
