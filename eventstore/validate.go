@@ -23,8 +23,8 @@ const (
 // ValidateAppend checks an Append's arguments. It returns nil or an error
 // wrapping ErrInvalidArgument, ErrEmptyAppend, ErrInvalidData or ErrTooLarge.
 func ValidateAppend(game uuid.UUID, events []Pending) error {
-	if game == uuid.Nil {
-		return fmt.Errorf("%w: game id is the nil UUID", ErrInvalidArgument)
+	if err := ValidateGame(game); err != nil {
+		return err
 	}
 	if len(events) == 0 {
 		return fmt.Errorf("%w: game %s", ErrEmptyAppend, game)
@@ -105,14 +105,19 @@ func validateText(what, s string, max int) error {
 	return nil
 }
 
-// ValidateRead checks Read's arguments and returns the limit to use
-// (MaxReadLimit when limit <= 0 or larger).
-func ValidateRead(game uuid.UUID, limit int) (int, error) {
+// ValidateGame refuses the nil game id with ErrInvalidArgument.
+func ValidateGame(game uuid.UUID) error {
 	if game == uuid.Nil {
-		return 0, fmt.Errorf("%w: game id is the nil UUID", ErrInvalidArgument)
+		return fmt.Errorf("%w: game id is the nil UUID", ErrInvalidArgument)
 	}
+	return nil
+}
+
+// ReadLimit is the number of events a Read returns at most: limit, or
+// MaxReadLimit when limit is not in 1..MaxReadLimit.
+func ReadLimit(limit int) int {
 	if limit <= 0 || limit > MaxReadLimit {
-		limit = MaxReadLimit
+		return MaxReadLimit
 	}
-	return limit, nil
+	return limit
 }

@@ -15,7 +15,7 @@ func (s *Store) Read(ctx context.Context, game uuid.UUID, after uint64, limit in
 	if err := s.check(game); err != nil {
 		return nil, fmt.Errorf("read %s: %w", game, err)
 	}
-	limit, _ = eventstore.ValidateRead(game, limit)
+	limit = eventstore.ReadLimit(limit)
 	g := s.games.GetOrAdd(game, newGameIndex)
 	g.mu.Lock()
 	if err := s.refresh(ctx, game, g); err != nil {

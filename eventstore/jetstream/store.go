@@ -154,8 +154,5 @@ func (s *Store) check(game uuid.UUID) error {
 	if s.isClosed() {
 		return eventstore.ErrClosed
 	}
-	if game == uuid.Nil {
-		return fmt.Errorf("%w: game id is the nil UUID", eventstore.ErrInvalidArgument)
-	}
-	return nil
+	return eventstore.ValidateGame(game)
 }

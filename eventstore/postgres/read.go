@@ -18,7 +18,7 @@ func (s *Store) Read(ctx context.Context, game uuid.UUID, after uint64, limit in
 	if err := s.check(game); err != nil {
 		return nil, fmt.Errorf("read %s: %w", game, err)
 	}
-	limit, _ = eventstore.ValidateRead(game, limit)
+	limit = eventstore.ReadLimit(limit)
 	events, err := s.readRange(ctx, game, after, limit)
 	if err != nil {
 		return nil, s.wrap("read", game, err)

@@ -161,10 +161,7 @@ func (s *Store) check(game uuid.UUID) error {
 	if closed {
 		return eventstore.ErrClosed
 	}
-	if game == uuid.Nil {
-		return fmt.Errorf("%w: game id is the nil UUID", eventstore.ErrInvalidArgument)
-	}
-	return nil
+	return eventstore.ValidateGame(game)
 }
 
 // wrap maps errors of a closed store to ErrClosed.
