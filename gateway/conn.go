@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -36,6 +38,9 @@ type conn struct {
 
 	bucket     tokenBucket
 	violations int
+
+	id   string        // prefix of this connection's server message ids
+	sent atomic.Uint64 // server messages so far
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
@@ -52,7 +57,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	c := &conn{
 		s: s, ws: ws, user: user, ctx: ctx, stop: stop,
 		send: make(chan []byte, s.cfg.SendQueue), done: make(chan struct{}),
-		sessions: map[uuid.UUID]*session{}, lastSeen: s.now(),
+		sessions: map[uuid.UUID]*session{}, lastSeen: s.now(), id: uuid.NewString(),
 		bucket: newTokenBucket(s.cfg.MessagesPerSecond, s.cfg.Burst, s.now()),
 	}
 	s.mu.Lock()
@@ -138,7 +143,8 @@ func (c *conn) push(m protocol.Message) bool {
 
 // encode stamps a server message with its id and time and encodes it.
 func (c *conn) encode(m protocol.Message) ([]byte, bool) {
-	m.MessageID = uuid.NewString()
+	// Unique without a random draw per message: the connection's id and a count.
+	m.MessageID = c.id + "-" + strconv.FormatUint(c.sent.Add(1), 10)
 	m.Timestamp = c.s.now().UTC()
 	b, err := json.Marshal(m)
 	if err != nil {

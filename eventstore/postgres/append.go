@@ -20,14 +20,18 @@ import (
 // expected+1 only if seq expected is committed (primary key plus prev-hash
 // check), so when it succeeds the game's head was exactly expected, and the
 // index, complete up to expected, proved the message id new.
-func (s *Store) Append(ctx context.Context, game uuid.UUID, expected uint64, events ...eventstore.Pending) (eventstore.Appended, error) {
+func (s *Store) Append(ctx context.Context, game uuid.UUID, expected uint64, events ...eventstore.Pending) (_ eventstore.Appended, err error) {
 	if err := s.check(game); err != nil {
 		return eventstore.Appended{}, fmt.Errorf("append %s: %w", game, err)
 	}
 	if err := eventstore.ValidateAppend(game, events); err != nil {
 		return eventstore.Appended{}, fmt.Errorf("append %s: %w", game, err)
 	}
-	defer s.hub.wakeFeed() // even a failed append may unblock the feed's horizon
+	defer func() {
+		if err != nil { // a stored append wakes everyone itself (hub.appended)
+			s.hub.wakeFeed() // a failed one ended a transaction: the feed's horizon may move
+		}
+	}()
 	msgID := events[0].MessageID
 	g := s.games.GetOrAdd(game, newGameIndex)
 	g.mu.Lock()
