@@ -25,7 +25,8 @@ type pollSub struct {
 	wake      chan struct{} // capacity 1: a pending wake-up
 	done      chan struct{}
 	closeOnce sync.Once
-	stop      func() bool
+	stopMu    sync.Mutex
+	stop      func() bool // unregisters the context hook
 }
 
 const pageSize = 256
@@ -55,7 +56,10 @@ func (s *Store) startSub(ctx context.Context, sub *pollSub) (eventstore.Subscrip
 	if !s.hub.add(sub) {
 		return nil, fmt.Errorf("subscribe: %w", eventstore.ErrClosed)
 	}
+	// The hook may fire (and Close read stop) before AfterFunc returns.
+	sub.stopMu.Lock()
 	sub.stop = context.AfterFunc(ctx, func() { sub.Close() })
+	sub.stopMu.Unlock()
 	return sub, nil
 }
 
@@ -182,8 +186,11 @@ func (sub *pollSub) Close() error {
 	sub.closeOnce.Do(func() {
 		close(sub.done)
 		sub.store.hub.remove(sub)
-		if sub.stop != nil {
-			sub.stop()
+		sub.stopMu.Lock()
+		stop := sub.stop
+		sub.stopMu.Unlock()
+		if stop != nil {
+			stop()
 		}
 	})
 	return nil
