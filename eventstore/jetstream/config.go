@@ -48,6 +48,11 @@ type Config struct {
 	// so that a lost reply fails the call instead of holding a game's lock.
 	// Default 10s.
 	RequestTimeout time.Duration
+	// TailCheck is how often an idle game subscription reads the stream's
+	// tail in case a republished message was lost without a later one to
+	// reveal the gap (reconnects and slow-consumer reports trigger a read at
+	// once). Default 30s.
+	TailCheck time.Duration
 	// CachedGames bounds how many games' message indexes are kept in memory.
 	// Default 10000.
 	CachedGames int
@@ -79,6 +84,9 @@ func (c *Config) setDefaults() {
 	if c.RequestTimeout == 0 {
 		c.RequestTimeout = 10 * time.Second
 	}
+	if c.TailCheck == 0 {
+		c.TailCheck = 30 * time.Second
+	}
 	if c.CachedGames == 0 {
 		c.CachedGames = 10000
 	}
@@ -109,6 +117,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("jetstream: duplicate window %v is under 100ms", c.DuplicateWindow)
 	case c.RequestTimeout < 10*time.Millisecond:
 		return fmt.Errorf("jetstream: request timeout %v is under 10ms", c.RequestTimeout)
+	case c.TailCheck < 10*time.Millisecond:
+		return fmt.Errorf("jetstream: tail check %v is under 10ms", c.TailCheck)
 	case c.CachedGames < 1:
 		return fmt.Errorf("jetstream: cached games %d", c.CachedGames)
 	}

@@ -5,74 +5,175 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nuid"
 )
 
+// directBatch is how many messages one direct get request asks for.
+const directBatch = 256
+
 // directGet fetches the game's messages from stream sequence from on, in
-// batches, through the stream's direct-get API, calling fn for each. max > 0
-// stops after max messages. It returns nil when the subject has no more.
+// batches, through the stream's batch direct-get API (no consumer), calling
+// fn for each. max > 0 stops after max messages. It returns nil when the
+// subject has no more.
 func (s *Store) directGet(ctx context.Context, game uuid.UUID, from uint64, max int, fn func(*nats.Msg, uint64) error) error {
-	const batch = 256
 	subject := s.subject(game)
 	api := "$JS.API.DIRECT.GET." + s.cfg.Stream
 	got := 0
 	for {
-		want := batch
+		want := directBatch
 		if max > 0 {
-			want = min(batch, max-got)
+			want = min(directBatch, max-got)
 		}
 		req, _ := json.Marshal(struct {
 			Seq     uint64 `json:"seq"`
 			NextFor string `json:"next_by_subj"`
 			Batch   int    `json:"batch"`
 		}{from, subject, want})
-		inbox := s.nc.NewRespInbox()
-		sub, err := s.nc.SubscribeSync(inbox)
-		if err != nil {
-			return err
-		}
-		err = s.nc.PublishRequest(api, inbox, req)
-		n, more, err2 := 0, false, err
-		rctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
-		for err2 == nil {
-			var m *nats.Msg
-			m, err2 = sub.NextMsgWithContext(rctx)
-			if err2 != nil {
-				break
-			}
+		n, more, err := s.replies.batch(ctx, s.cfg.RequestTimeout, api, req, want, func(m *nats.Msg) (bool, error) {
 			switch m.Header.Get("Status") {
 			case "404": // nothing at or after from
-				more = false
+				return false, errEnd
 			case "204": // end of batch
 				pending, _ := strconv.ParseUint(m.Header.Get("Nats-Num-Pending"), 10, 64)
-				more = pending > 0
+				if pending > 0 {
+					return false, errMore
+				}
+				return false, errEnd
 			case "":
-				ss, perr := strconv.ParseUint(m.Header.Get("Nats-Sequence"), 10, 64)
-				if perr != nil {
-					err2 = fmt.Errorf("%w: direct get reply without a sequence", errFormat)
-					break
+				ss, err := strconv.ParseUint(m.Header.Get("Nats-Sequence"), 10, 64)
+				if err != nil {
+					return false, fmt.Errorf("%w: direct get reply without a sequence", errFormat)
 				}
-				if err2 = fn(m, ss); err2 != nil {
-					break
+				if err := fn(m, ss); err != nil {
+					return false, err
 				}
-				n++
 				from = ss + 1
-				continue
+				return true, nil
 			default:
-				err2 = fmt.Errorf("direct get %s: status %s %s", subject, m.Header.Get("Status"), m.Header.Get("Description"))
+				return false, fmt.Errorf("direct get %s: status %s %s", subject, m.Header.Get("Status"), m.Header.Get("Description"))
 			}
-			break
-		}
-		cancel()
-		sub.Unsubscribe()
-		if err2 != nil {
-			return err2
+		})
+		if err != nil {
+			return err
 		}
 		got += n
 		if !more || n == 0 || (max > 0 && got >= max) {
 			return nil
 		}
+	}
+}
+
+// Sentinels of one batch's reply stream, never returned to callers.
+var (
+	errEnd  = fmt.Errorf("end of replies")
+	errMore = fmt.Errorf("end of batch, more pending")
+)
+
+// replyMux receives the replies of every direct get of the store on one
+// wildcard subscription, "<inbox>.*", and routes each to the request named
+// by its last token. A request costs a map entry and a channel sized to its
+// batch, not a subscription: nats.go's SubscribeSync allocates a 64k-slot
+// channel per call, which made reads allocation-bound.
+type replyMux struct {
+	nc     *nats.Conn
+	prefix string
+
+	once sync.Once
+	sub  *nats.Subscription
+	err  error
+
+	mu      sync.Mutex
+	pending map[string]chan *nats.Msg
+}
+
+func newReplyMux(nc *nats.Conn) *replyMux {
+	return &replyMux{nc: nc, prefix: nc.NewInbox(), pending: map[string]chan *nats.Msg{}}
+}
+
+func (r *replyMux) start() error {
+	r.once.Do(func() {
+		r.sub, r.err = r.nc.Subscribe(r.prefix+".*", r.route)
+		if r.err == nil {
+			// Replies of one request arrive in order on this subscription; the
+			// connection's limits, not the default 64k, bound what it buffers.
+			r.err = r.sub.SetPendingLimits(-1, 64<<20)
+		}
+	})
+	return r.err
+}
+
+// route runs on the subscription's goroutine. A request's channel holds its
+// whole batch, so a send blocks only if the server sent more than asked; such
+// extra replies are dropped, and the request times out or sees its end.
+func (r *replyMux) route(m *nats.Msg) {
+	token := m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]
+	r.mu.Lock()
+	ch := r.pending[token]
+	r.mu.Unlock()
+	if ch == nil {
+		return // a request that gave up
+	}
+	select {
+	case ch <- m:
+	default:
+	}
+}
+
+// batch publishes req to subject and hands each reply to fn until fn returns
+// false (with errEnd: done; errMore: done, the server has more) or an error,
+// or the timeout passes. It returns how many replies fn accepted (true).
+func (r *replyMux) batch(ctx context.Context, timeout time.Duration, subject string, req []byte, want int, fn func(*nats.Msg) (bool, error)) (n int, more bool, err error) {
+	if err := r.start(); err != nil {
+		return 0, false, err
+	}
+	token := nuid.Next()
+	ch := make(chan *nats.Msg, want+2)
+	r.mu.Lock()
+	r.pending[token] = ch
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		delete(r.pending, token)
+		r.mu.Unlock()
+	}()
+	if err := r.nc.PublishRequest(subject, r.prefix+"."+token, req); err != nil {
+		return 0, false, err
+	}
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		select {
+		case m := <-ch:
+			ok, err := fn(m)
+			switch {
+			case ok:
+				n++
+			case err == errEnd:
+				return n, false, nil
+			case err == errMore:
+				return n, true, nil
+			default:
+				return n, false, err
+			}
+		case <-rctx.Done():
+			if ctx.Err() != nil {
+				return n, false, ctx.Err()
+			}
+			return n, false, fmt.Errorf("direct get %s: no reply within %v: %w", subject, timeout, nats.ErrTimeout)
+		}
+	}
+}
+
+// stop ends the subscription. Safe to call once the connection is closed.
+func (r *replyMux) stop() {
+	r.once.Do(func() { r.err = nats.ErrConnectionClosed }) // orders the read of r.sub after start's write
+	if r.sub != nil {
+		r.sub.Unsubscribe()
 	}
 }

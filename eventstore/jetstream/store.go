@@ -23,11 +23,13 @@ type Store struct {
 	js     natsjs.JetStream
 	stream natsjs.Stream
 
-	games *lru.Cache[uuid.UUID, *gameIndex]
+	games   *lru.Cache[uuid.UUID, *gameIndex]
+	replies *replyMux   // every direct get's replies, on one subscription
+	live    *liveRouter // every game subscription's republished messages
 
 	mu     sync.Mutex
 	closed bool
-	subs   map[*subscription]struct{}
+	subs   map[eventstore.Subscription]struct{}
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -38,42 +40,80 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Store{cfg: cfg, games: newGameCache(cfg.CachedGames), subs: map[*subscription]struct{}{}}
+	s := &Store{cfg: cfg, games: newGameCache(cfg.CachedGames), subs: map[eventstore.Subscription]struct{}{}}
+	// Republished messages may be lost while the connection is down or when
+	// this process falls behind: every game subscription then reads its tail.
+	opts := []nats.Option{
+		nats.Name("playlog"),
+		nats.ReconnectHandler(func(*nats.Conn) { s.live.recheckAll() }),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			if errors.Is(err, nats.ErrSlowConsumer) {
+				s.live.recheckAll()
+			}
+		}),
+	}
 	var err error
 	if cfg.URL == "" {
 		if s.ns, err = startEmbedded(&cfg); err != nil {
 			return nil, err
 		}
-		s.nc, err = nats.Connect(s.ns.ClientURL(), nats.InProcessServer(s.ns), nats.Name("playlog"))
+		s.nc, err = nats.Connect(s.ns.ClientURL(), append(opts, nats.InProcessServer(s.ns))...)
 	} else {
-		s.nc, err = nats.Connect(cfg.URL, nats.Name("playlog"), nats.MaxReconnects(-1))
+		s.nc, err = nats.Connect(cfg.URL, append(opts, nats.MaxReconnects(-1))...)
 	}
 	if err != nil {
 		s.shutdownServer()
 		return nil, fmt.Errorf("jetstream: connect: %w", err)
 	}
+	s.replies, s.live = newReplyMux(s.nc), newLiveRouter(s.nc)
 	if s.js, err = natsjs.New(s.nc); err == nil {
-		s.stream, err = s.js.CreateOrUpdateStream(ctx, natsjs.StreamConfig{
-			Name:        cfg.Stream,
-			Description: "playlog game event log: one subject per game, one message per append",
-			Subjects:    []string{cfg.SubjectPrefix + ".*"},
-			Storage:     natsjs.FileStorage,
-			Replicas:    cfg.Replicas,
-			Duplicates:  cfg.DuplicateWindow,
-			Retention:   natsjs.LimitsPolicy,
-			Discard:     natsjs.DiscardNew,
-			DenyDelete:  true,
-			DenyPurge:   true,
-			AllowDirect: true,
-		})
+		s.stream, err = s.js.CreateOrUpdateStream(ctx, streamConfig(cfg))
 	}
 	if err != nil {
 		s.nc.Close()
+		s.live.stop()
 		s.shutdownServer()
 		return nil, fmt.Errorf("jetstream: stream %s: %w", cfg.Stream, err)
 	}
 	return s, nil
 }
+
+// streamConfig is the stream playlog keeps its log in; docs/eventlog.md and
+// docs/performance.md explain each setting.
+func streamConfig(cfg Config) natsjs.StreamConfig {
+	return natsjs.StreamConfig{
+		Name:        cfg.Stream,
+		Description: "playlog game event log: one subject per game, one message per append",
+		Subjects:    []string{cfg.SubjectPrefix + ".*"},
+		Storage:     natsjs.FileStorage,
+		Replicas:    cfg.Replicas,
+		Duplicates:  cfg.DuplicateWindow,
+		Retention:   natsjs.LimitsPolicy,
+		Discard:     natsjs.DiscardNew,
+		DenyDelete:  true,
+		DenyPurge:   true,
+		// Reads are direct gets, live delivery is RePublish: viewers cost
+		// the server no consumer. Only projections (one feed per process)
+		// hold consumers, so no cap is set.
+		AllowDirect:  true,
+		MaxConsumers: -1,
+		// The largest append (eventstore.MaxAppendData and its envelope) fits.
+		MaxMsgSize: maxMessageBytes,
+		RePublish: &natsjs.RePublish{
+			Source:      cfg.SubjectPrefix + ".*",
+			Destination: cfg.SubjectPrefix + ".live.{{wildcard(1)}}",
+		},
+	}
+}
+
+// maxMessageBytes bounds one stored message: MaxAppendData of event data plus
+// the envelope of MaxAppendEvents events, with room to spare.
+const maxMessageBytes = 1 << 20
+
+// LiveSubscriptions is the number of game subscriptions open in this
+// process: one core NATS subscription each, no consumer. Safe for
+// concurrent use.
+func (s *Store) LiveSubscriptions() int { return s.live.count() }
 
 // ClientURL is the embedded server's client URL for other processes, or ""
 // if it accepts only in-process connections or the server is external.
@@ -103,7 +143,9 @@ func (s *Store) Close() error {
 	for sub := range subs {
 		sub.Close()
 	}
+	s.replies.stop()
 	s.nc.Close()
+	s.live.stop()
 	s.shutdownServer()
 	return nil
 }
