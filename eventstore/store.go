@@ -36,6 +36,12 @@ type Store interface {
 	// exactly once, in an order consistent with each game's seq.
 	Feed(ctx context.Context, from Position) (Subscription, error)
 
+	// Ping reports whether the store answers: one cheap round trip to the
+	// database itself (not merely a check of the connection), bounded by
+	// ctx. It returns nil if the store can serve requests, ErrClosed after
+	// Close, or the backend's error. Meant for readiness probes.
+	Ping(ctx context.Context) error
+
 	// Close releases the store. Subscriptions end with ErrClosed.
 	Close() error
 }

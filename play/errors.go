@@ -10,6 +10,10 @@ var (
 	ErrGameNotFound = errors.New("game not found")
 	// ErrNotInGame: the user is not a player of the game.
 	ErrNotInGame = errors.New("not a player in this game")
+	// ErrMessageIDReused: the message id was already used by this user in
+	// this game for a different command. Nothing was appended; the client
+	// must send a new command under a new message id.
+	ErrMessageIDReused = errors.New("the message id was already used by this user in this game for a different command")
 	// ErrBadRequest: a malformed request (unknown rules, bad players or
 	// config, over-long ids).
 	ErrBadRequest = errors.New("bad request")

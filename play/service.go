@@ -1,6 +1,7 @@
 package play
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -101,17 +102,41 @@ type Result struct {
 	Game      Snapshot
 }
 
-// entry is one cached game. mu serializes this process's commands to it.
+// entry is one game's state in this process. mu serializes this process's
+// commands to it. A cached entry is always loaded: it is cached only once
+// the store has shown the game exists.
 type entry struct {
 	id    uuid.UUID
 	mu    sync.Mutex
-	rules *engine.Game // nil until loaded
+	rules *engine.Game
 	state engine.State
 	ids   map[string][2]uint64 // stored message id -> first, last seq
 }
 
-func (s *Service) entry(id uuid.UUID) *entry {
-	return s.games.GetOrAdd(id, func() *entry { return &entry{id: id, ids: map[string][2]uint64{}} })
+// entry returns the game's entry, locked and loaded, and whether it was
+// loaded from the store just now (so it is current). A miss loads the game
+// into a new entry aside and caches it only once the store has the game, so
+// ids of games that do not exist never evict games that do. If another
+// goroutine cached the game meanwhile, its entry is used instead, so this
+// process's commands to one game share one mutex.
+func (s *Service) entry(ctx context.Context, id uuid.UUID) (*entry, bool, error) {
+	if e, ok := s.games.Get(id); ok {
+		e.mu.Lock()
+		return e, false, nil
+	}
+	e := &entry{id: id, ids: map[string][2]uint64{}}
+	e.mu.Lock()
+	if _, err := s.catchUp(ctx, e); err != nil {
+		e.mu.Unlock()
+		return nil, false, err
+	}
+	cached, added := s.games.Add(id, e)
+	if added {
+		return e, true, nil
+	}
+	e.mu.Unlock()
+	cached.mu.Lock()
+	return cached, false, nil
 }
 
 // Seed returns the game's secret seed.
@@ -168,61 +193,102 @@ func (s *Service) Create(ctx context.Context, rules string, players []string, co
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("create %s: %w", id, err)
 	}
-	e := s.entry(id)
-	e.mu.Lock()
-	if e.rules == nil {
-		e.rules, e.state = g, state
-	}
-	e.mu.Unlock()
+	s.games.Add(id, &entry{id: id, rules: g, state: state, ids: map[string][2]uint64{}})
 	return Snapshot{ID: id, Rules: g, State: state}, nil
 }
 
-// Load returns the game as the log has it now. Errors: ErrGameNotFound.
+// Load returns the game as the log has it now. Errors: ErrGameNotFound,
+// store errors.
 func (s *Service) Load(ctx context.Context, id uuid.UUID) (Snapshot, error) {
-	e := s.entry(id)
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if _, err := s.catchUp(ctx, e); err != nil {
+	e, fresh, err := s.entry(ctx, id)
+	if err != nil {
 		return Snapshot{}, err
+	}
+	defer e.mu.Unlock()
+	if !fresh {
+		if _, err := s.catchUp(ctx, e); err != nil {
+			return Snapshot{}, err
+		}
 	}
 	return Snapshot{ID: id, Rules: e.rules, State: e.state}, nil
 }
 
 // Players returns the game's players. Players never change, so a game this
-// process has loaded costs no round trip. Errors: ErrGameNotFound.
+// process has loaded costs no round trip. Errors: ErrGameNotFound, store
+// errors.
 func (s *Service) Players(ctx context.Context, id uuid.UUID) ([]string, error) {
-	e := s.entry(id)
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.rules == nil {
-		if _, err := s.catchUp(ctx, e); err != nil {
-			return nil, err
-		}
+	e, _, err := s.entry(ctx, id)
+	if err != nil {
+		return nil, err
 	}
+	defer e.mu.Unlock()
 	return e.state.Players(), nil
 }
 
-// Execute runs actor's action in game id. messageID ("" for none) makes it
-// idempotent. Rejections wrap the engine's sentinels (engine.ErrNotYourTurn,
-// ...); other errors: ErrGameNotFound, ErrBusy, store errors.
+// Viewer returns how user sees game id once joined: as the player user, or,
+// with spectate, as a spectator. Like Players it costs no round trip for a
+// game this process has loaded. Errors: ErrGameNotFound; ErrNotInGame if
+// user joins as a player a game they do not play; engine.ErrActionNotAllowed
+// if a player asks to spectate their own game; store errors.
+func (s *Service) Viewer(ctx context.Context, id uuid.UUID, user string, spectate bool) (engine.Viewer, error) {
+	e, _, err := s.entry(ctx, id)
+	if err != nil {
+		return engine.Viewer{}, err
+	}
+	defer e.mu.Unlock()
+	return viewer(id, e.state, user, spectate)
+}
+
+// Viewer is Service.Viewer for a game already loaded: the same rules, no
+// I/O.
+func (g Snapshot) Viewer(user string, spectate bool) (engine.Viewer, error) {
+	return viewer(g.ID, g.State, user, spectate)
+}
+
+func viewer(id uuid.UUID, s engine.State, user string, spectate bool) (engine.Viewer, error) {
+	switch isPlayer := s.IsPlayer(user); {
+	case !spectate && !isPlayer:
+		return engine.Viewer{}, fmt.Errorf("%w; spectate it instead", notInGame(id, user))
+	case !spectate:
+		return engine.AsPlayer(user), nil
+	case isPlayer:
+		return engine.Viewer{}, fmt.Errorf("%w: %q plays game %s: players join their own game as players, not as spectators",
+			engine.ErrActionNotAllowed, user, id)
+	}
+	return engine.AsSpectator(), nil
+}
+
+func notInGame(id uuid.UUID, user string) error {
+	return fmt.Errorf("%q is %w %s", user, ErrNotInGame, id)
+}
+
+// Execute runs actor's action in game id. actor must be one of the game's
+// players. messageID ("" for none) makes it idempotent: if actor already
+// sent messageID to this game, Execute appends nothing and returns the
+// events stored for it (Duplicate set) when the action is the same command,
+// canonically, and ErrMessageIDReused when it is another one. Rejections
+// wrap the engine's sentinels (engine.ErrNotYourTurn, ...); other errors:
+// ErrBadRequest, ErrGameNotFound, ErrNotInGame, ErrMessageIDReused, ErrBusy,
+// store errors.
 func (s *Service) Execute(ctx context.Context, id uuid.UUID, actor string, action json.RawMessage, messageID string) (Result, error) {
 	if len(messageID) > MaxMessageIDLen || len(actor) > MaxActorLen {
 		return Result{}, fmt.Errorf("%w: message id or actor too long", ErrBadRequest)
 	}
 	storeID := StoreMessageID(actor, messageID)
-	e := s.entry(id)
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.rules == nil {
-		if _, err := s.catchUp(ctx, e); err != nil {
-			return Result{}, err
-		}
+	e, _, err := s.entry(ctx, id)
+	if err != nil {
+		return Result{}, err
 	}
+	defer e.mu.Unlock()
+	if !e.state.IsPlayer(actor) { // players never change: no need to catch up
+		return Result{}, notInGame(id, actor)
+	}
+	cmd := engine.Command{Actor: actor, Action: action}
 	for attempt := 0; attempt < s.cfg.MaxAttempts; attempt++ {
 		if r, ok := e.ids[storeID]; ok && storeID != "" {
-			return s.duplicate(ctx, e, r)
+			return s.duplicate(ctx, e, r, cmd, messageID)
 		}
-		decided, err := e.rules.Decide(e.state, engine.Command{Actor: actor, Action: action}, s.Seed(id))
+		decided, err := e.rules.Decide(e.state, cmd, s.Seed(id))
 		if err != nil {
 			// The state may be behind the log (another process moved the
 			// game on, perhaps with this very command): look before refusing.
@@ -248,6 +314,9 @@ func (s *Service) Execute(ctx context.Context, id uuid.UUID, actor string, actio
 			}
 			return Result{Events: res.Events, Game: Snapshot{ID: id, Rules: e.rules, State: e.state}}, nil
 		case err == nil: // the store knew the message id: it ran elsewhere
+			if err := sameCommand(e, res.Events, cmd, messageID); err != nil {
+				return Result{}, err
+			}
 			if _, err := s.catchUp(ctx, e); err != nil {
 				return Result{}, err
 			}
@@ -263,12 +332,42 @@ func (s *Service) Execute(ctx context.Context, id uuid.UUID, actor string, actio
 	return Result{}, fmt.Errorf("%w: game %s after %d attempts", ErrBusy, id, s.cfg.MaxAttempts)
 }
 
-func (s *Service) duplicate(ctx context.Context, e *entry, r [2]uint64) (Result, error) {
+// duplicate answers a command whose message id e's log holds at seqs r: the
+// stored events, if they are cmd's.
+func (s *Service) duplicate(ctx context.Context, e *entry, r [2]uint64, cmd engine.Command, messageID string) (Result, error) {
 	events, err := s.cfg.Store.Read(ctx, e.id, r[0]-1, int(r[1]-r[0]+1))
 	if err != nil {
 		return Result{}, fmt.Errorf("read command of %s: %w", e.id, err)
 	}
+	if err := sameCommand(e, events, cmd, messageID); err != nil {
+		return Result{}, err
+	}
 	return Result{Events: events, Duplicate: true, Game: Snapshot{ID: e.id, Rules: e.rules, State: e.state}}, nil
+}
+
+// sameCommand checks that stored, the events a message id already stored in
+// e's game, are cmd's: their first event, the engine's action record, holds
+// cmd's actor and its action in canonical form. Errors: ErrMessageIDReused.
+func sameCommand(e *entry, stored []eventstore.Event, cmd engine.Command, messageID string) error {
+	if len(stored) > 0 && stored[0].Type == engine.TypeAction {
+		var was engine.ActionTaken
+		if json.Unmarshal(stored[0].Data, &was) == nil && was.Actor == cmd.Actor {
+			now, err := e.rules.DecodeAction(cmd.Action)
+			if err == nil && bytes.Equal(canonical(e.rules, was.Action), now) {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("%w: message id %q in game %s", ErrMessageIDReused, messageID, e.id)
+}
+
+// canonical is a stored action in today's canonical form (it was canonical
+// when stored; the rules' encoding may have changed since).
+func canonical(rules *engine.Game, action json.RawMessage) json.RawMessage {
+	if c, err := rules.DecodeAction(action); err == nil {
+		return c
+	}
+	return action
 }
 
 // catchUp folds the events stored after e's state and reports whether there

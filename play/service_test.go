@@ -55,7 +55,9 @@ func TestFullGameAndRejections(t *testing.T) {
 			{"alice", `{"type":"place","cell":9}`, engine.ErrInvalidAction},
 			{"alice", `{"type":"fly"}`, engine.ErrInvalidAction},
 			{"alice", `not json`, engine.ErrInvalidAction},
-			{"mallory", `{"type":"place","cell":0}`, engine.ErrActionNotAllowed},
+			{"mallory", `{"type":"place","cell":0}`, play.ErrNotInGame},
+			{"mallory", `{"type":"resign"}`, play.ErrNotInGame},
+			{engine.System, `{"type":"abandon"}`, play.ErrNotInGame},
 		} {
 			_, err := svc.Execute(ctx, g.ID, tc.actor, json.RawMessage(tc.action), "")
 			if !errors.Is(err, tc.want) {
@@ -115,9 +117,8 @@ func TestDuplicateMessageIDAnywhere(t *testing.T) {
 		}
 		other := newService(t, b.Open(t))
 		for name, svc := range map[string]*play.Service{"same": a, "other process": other, "restarted": newService(t, store)} {
-			// Even a different action under the same message id is the
-			// original command.
-			res, err := svc.Execute(ctx, g.ID, "alice", place(0), "msg-1")
+			// The same command, however it is spelled, is the original one.
+			res, err := svc.Execute(ctx, g.ID, "alice", json.RawMessage(`{ "cell": 4, "type": "place" }`), "msg-1")
 			if err != nil || !res.Duplicate || res.Events[0].Seq != first.Events[0].Seq || len(res.Events) != len(first.Events) {
 				t.Fatalf("%s: %+v %v", name, res, err)
 			}
@@ -184,6 +185,200 @@ func TestRacingNodesNeverFork(t *testing.T) {
 		}
 		if accepted.Load() == 0 || rejected.Load() == 0 {
 			t.Fatalf("accepted %d, rejected %d: the race did not happen", accepted.Load(), rejected.Load())
+		}
+	})
+}
+
+// TestReusedMessageIDForAnotherCommand: a message id already used by the
+// user in the game, sent with a different command, is refused with
+// ErrMessageIDReused and appends nothing, whichever path finds it: this
+// process's folded ids, the catch-up after a rejection by a stale state, or
+// the store's duplicate answer to a stale append. The same command resent
+// on those paths is still a duplicate.
+func TestReusedMessageIDForAnotherCommand(t *testing.T) {
+	testenv.ForEachStore(t, func(t *testing.T, b testenv.Backend) {
+		ctx := context.Background()
+		store := b.Open(t)
+		a := newService(t, store)
+		g, err := a.Create(ctx, "tictactoe", []string{"alice", "bob"}, nil, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Services (other processes) that saw the game before the moves:
+		// their state is behind the log.
+		stale := func(t *testing.T) *play.Service {
+			t.Helper()
+			svc := newService(t, b.Open(t))
+			if _, err := svc.Load(ctx, g.ID); err != nil {
+				t.Fatal(err)
+			}
+			return svc
+		}
+		staleRejects, staleRejectsDup := stale(t), stale(t)
+		staleAppends, staleAppendsDup := stale(t), stale(t)
+		alice, err := a.Execute(ctx, g.ID, "alice", place(4), "m1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		bob, err := a.Execute(ctx, g.ID, "bob", place(0), "b1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		head := bob.Game.Head()
+		resign := json.RawMessage(`{"type":"resign"}`)
+		for _, tc := range []struct {
+			name   string
+			svc    *play.Service
+			actor  string
+			action json.RawMessage
+			msgID  string
+			want   play.Result // Duplicate and first seq; zero: ErrMessageIDReused
+		}{
+			// Found in the ids the service has folded.
+			{"folded, resign reusing a move's id", a, "alice", resign, "m1", play.Result{}},
+			{"folded, another cell", a, "alice", place(5), "m1", play.Result{}},
+			{"folded, malformed action", a, "alice", json.RawMessage(`{"type":"place"}`), "m1", play.Result{}},
+			{"folded, same command", a, "alice", place(4), "m1", alice},
+			// A stale state rejects bob's move (it thinks alice is to
+			// move); the catch-up finds b1.
+			{"after rejection, another cell", staleRejects, "bob", place(8), "b1", play.Result{}},
+			{"after rejection, same command", staleRejectsDup, "bob", place(0), "b1", bob},
+			// A stale state accepts alice's command; the store answers
+			// that m1 is already stored.
+			{"store duplicate, resign", staleAppends, "alice", resign, "m1", play.Result{}},
+			{"store duplicate, same command", staleAppendsDup, "alice", place(4), "m1", alice},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				res, err := tc.svc.Execute(ctx, g.ID, tc.actor, tc.action, tc.msgID)
+				if tc.want.Events == nil {
+					if !errors.Is(err, play.ErrMessageIDReused) {
+						t.Fatalf("got %+v, %v; want ErrMessageIDReused", res, err)
+					}
+				} else if err != nil || !res.Duplicate || res.Events[0].Seq != tc.want.Events[0].Seq || len(res.Events) != len(tc.want.Events) {
+					t.Fatalf("got %+v, %v; want the original events from seq %d", res, err, tc.want.Events[0].Seq)
+				}
+				if h, _ := store.Head(ctx, g.ID); h != head {
+					t.Fatalf("head moved from %d to %d", head, h)
+				}
+			})
+		}
+		// The message id is still the user's own in other games.
+		other, err := a.Create(ctx, "tictactoe", []string{"alice", "bob"}, nil, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, err := a.Execute(ctx, other.ID, "alice", resign, "m1"); err != nil || res.Duplicate {
+			t.Fatalf("m1 in another game: %+v %v", res, err)
+		}
+	})
+}
+
+// TestMembership: only players act, and Viewer decides how a joiner sees
+// the game, the same way for a loaded snapshot.
+func TestMembership(t *testing.T) {
+	testenv.ForEachStore(t, func(t *testing.T, b testenv.Backend) {
+		ctx := context.Background()
+		store := b.Open(t)
+		svc := newService(t, store)
+		g, err := svc.Create(ctx, "tictactoe", []string{"alice", "bob"}, nil, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Execute(ctx, g.ID, "mallory", place(0), "x"); !errors.Is(err, play.ErrNotInGame) {
+			t.Fatalf("mallory acts: %v", err)
+		}
+		// A fresh service (another process) refuses too, after loading.
+		if _, err := newService(t, store).Execute(ctx, g.ID, "mallory", place(0), "x"); !errors.Is(err, play.ErrNotInGame) {
+			t.Fatalf("mallory acts elsewhere: %v", err)
+		}
+		if h, _ := store.Head(ctx, g.ID); h != g.Head() {
+			t.Fatalf("head moved from %d to %d", g.Head(), h)
+		}
+		for _, tc := range []struct {
+			name     string
+			user     string
+			spectate bool
+			want     engine.Viewer
+			err      error
+		}{
+			{"player joins", "alice", false, engine.AsPlayer("alice"), nil},
+			{"player spectates own game", "bob", true, engine.Viewer{}, engine.ErrActionNotAllowed},
+			{"non-player joins as player", "mallory", false, engine.Viewer{}, play.ErrNotInGame},
+			{"non-player spectates", "mallory", true, engine.AsSpectator(), nil},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				for name, viewer := range map[string]func() (engine.Viewer, error){
+					"service":  func() (engine.Viewer, error) { return svc.Viewer(ctx, g.ID, tc.user, tc.spectate) },
+					"snapshot": func() (engine.Viewer, error) { return g.Viewer(tc.user, tc.spectate) },
+				} {
+					v, err := viewer()
+					if v != tc.want || !errors.Is(err, tc.err) || (tc.err == nil) != (err == nil) {
+						t.Fatalf("%s: %v, %v; want %v, %v", name, v, err, tc.want, tc.err)
+					}
+				}
+			})
+		}
+		if _, err := svc.Viewer(ctx, uuid.New(), "alice", false); !errors.Is(err, play.ErrGameNotFound) {
+			t.Fatalf("viewer of an unknown game: %v", err)
+		}
+	})
+}
+
+// TestUnknownGamesAreNotCached: lookups of ids no game has, through every
+// method, leave the cache as it was: a real game stays cached, as the same
+// entry. Racing first loads of one game cache one entry.
+func TestUnknownGamesAreNotCached(t *testing.T) {
+	testenv.ForEachStore(t, func(t *testing.T, b testenv.Backend) {
+		ctx := context.Background()
+		store := b.Open(t)
+		svc, err := play.New(play.Config{Store: store, Registry: games.Standard(), SeedSecret: secret, CachedGames: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := svc.Create(ctx, "tictactoe", []string{"alice", "bob"}, nil, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cached := play.CachedEntry(svc, g.ID)
+		if cached == nil || play.CachedGames(svc) != 1 {
+			t.Fatalf("a created game is not cached (%d cached)", play.CachedGames(svc))
+		}
+		for i := 0; i < 20; i++ {
+			id := uuid.New()
+			for name, err := range map[string]error{
+				"load":    func() error { _, err := svc.Load(ctx, id); return err }(),
+				"players": func() error { _, err := svc.Players(ctx, id); return err }(),
+				"viewer":  func() error { _, err := svc.Viewer(ctx, id, "alice", true); return err }(),
+				"execute": func() error { _, err := svc.Execute(ctx, id, "alice", place(0), "m"); return err }(),
+			} {
+				if !errors.Is(err, play.ErrGameNotFound) {
+					t.Fatalf("%s of an unknown game: %v", name, err)
+				}
+			}
+		}
+		if n := play.CachedGames(svc); n != 1 || play.CachedEntry(svc, g.ID) != cached {
+			t.Fatalf("after unknown ids: %d cached, the game's entry kept: %v", n, play.CachedEntry(svc, g.ID) == cached)
+		}
+
+		// A process that has not seen the game, loading it from many
+		// goroutines at once, ends with one entry, and commands work.
+		fresh := newService(t, b.Open(t))
+		var wg sync.WaitGroup
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := fresh.Load(ctx, g.ID); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if n := play.CachedGames(fresh); n != 1 {
+			t.Fatalf("%d cached after racing loads of one game", n)
+		}
+		if _, err := fresh.Execute(ctx, g.ID, "alice", place(0), "m"); err != nil {
+			t.Fatal(err)
 		}
 	})
 }

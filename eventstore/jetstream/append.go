@@ -23,7 +23,7 @@ func (s *Store) Append(ctx context.Context, game uuid.UUID, expected uint64, eve
 		return eventstore.Appended{}, fmt.Errorf("append %s: %w", game, err)
 	}
 	msgID := events[0].MessageID
-	g := s.games.GetOrAdd(game, newGameIndex)
+	g := s.index(game)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 
@@ -50,6 +50,7 @@ func (s *Store) Append(ctx context.Context, game uuid.UUID, expected uint64, eve
 		if err == nil {
 			last := stored[len(stored)-1]
 			g.add(msgRef{first: stored[0].Seq, last: last.Seq, streamSeq: ack.Sequence, lastHash: last.Hash, msgID: msgID})
+			s.remember(game, g)
 			for i := range stored {
 				stored[i].Position = eventstore.Position{Major: ack.Sequence, Minor: uint64(i + 1)}
 			}

@@ -17,6 +17,12 @@ import (
 // log (another process appended); refresh brings it up to date, and every
 // publish is guarded by the server, so a lagging index is never trusted to
 // decide that a write is safe.
+//
+// An index is cached only once the log has shown that its game exists (see
+// index and remember): lookups of games that do not exist never evict games
+// that do. Two goroutines missing the same game at once may each build an
+// index; the first remembered stays cached, the other serves only its own
+// call, and the server's guard keeps both correct.
 type gameIndex struct {
 	mu       sync.Mutex // held across a refresh or an append of this game
 	head     uint64     // seq of the last known event; 0: none known
@@ -24,6 +30,7 @@ type gameIndex struct {
 	lastSS   uint64   // stream sequence of the last known message
 	msgs     []msgRef // known messages, in order
 	ids      map[string]int
+	offered  bool // remember has offered it to the cache
 }
 
 // locate returns the index of the message holding seq, or len(msgs).
@@ -48,10 +55,32 @@ func newGameCache(max int) *lru.Cache[uuid.UUID, *gameIndex] {
 
 func newGameIndex() *gameIndex { return &gameIndex{} }
 
+// index returns this process's index of game: the cached one, or on a miss
+// a new, empty one that is not cached. refresh and a stored append cache it
+// once the log has shown the game exists.
+func (s *Store) index(game uuid.UUID) *gameIndex {
+	if g, ok := s.games.Get(game); ok {
+		return g
+	}
+	return newGameIndex()
+}
+
+// remember caches g as game's index if the log holds the game (g knows an
+// event) and no other index of it is cached; it is a no-op for an index
+// already offered. The caller holds g.mu.
+func (s *Store) remember(game uuid.UUID, g *gameIndex) {
+	if g.offered || g.head == 0 {
+		return
+	}
+	s.games.Add(game, g)
+	g.offered = true
+}
+
 // refresh reads the index headers of every message of the game stored after
-// g.lastSS. The caller holds g.mu.
+// g.lastSS, and caches g once it knows the game exists. The caller holds
+// g.mu.
 func (s *Store) refresh(ctx context.Context, game uuid.UUID, g *gameIndex) error {
-	return s.directGet(ctx, game, g.lastSS+1, 0, func(m *nats.Msg, ss uint64) error {
+	err := s.directGet(ctx, game, g.lastSS+1, 0, func(m *nats.Msg, ss uint64) error {
 		r, err := headerRef(m.Header.Get(hdrIndex), ss)
 		if err != nil {
 			return err
@@ -62,4 +91,8 @@ func (s *Store) refresh(ctx context.Context, game uuid.UUID, g *gameIndex) error
 		g.add(r)
 		return nil
 	})
+	if err == nil {
+		s.remember(game, g)
+	}
+	return err
 }

@@ -16,7 +16,7 @@ func (s *Store) Read(ctx context.Context, game uuid.UUID, after uint64, limit in
 		return nil, fmt.Errorf("read %s: %w", game, err)
 	}
 	limit = eventstore.ReadLimit(limit)
-	g := s.games.GetOrAdd(game, newGameIndex)
+	g := s.index(game)
 	g.mu.Lock()
 	if err := s.refresh(ctx, game, g); err != nil {
 		g.mu.Unlock()

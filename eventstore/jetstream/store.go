@@ -180,7 +180,7 @@ func (s *Store) Head(ctx context.Context, game uuid.UUID) (uint64, error) {
 	if err := s.check(game); err != nil {
 		return 0, err
 	}
-	g := s.games.GetOrAdd(game, newGameIndex)
+	g := s.index(game)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if err := s.refresh(ctx, game, g); err != nil {

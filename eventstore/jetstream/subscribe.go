@@ -61,7 +61,7 @@ func (s *Store) Subscribe(ctx context.Context, game uuid.UUID, after uint64) (ev
 	if err := s.check(game); err != nil {
 		return nil, fmt.Errorf("subscribe %s: %w", game, err)
 	}
-	g := s.games.GetOrAdd(game, newGameIndex)
+	g := s.index(game)
 	g.mu.Lock()
 	err := s.refresh(ctx, game, g)
 	head, start := g.head, g.lastSS+1

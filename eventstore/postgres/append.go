@@ -33,7 +33,7 @@ func (s *Store) Append(ctx context.Context, game uuid.UUID, expected uint64, eve
 		}
 	}()
 	msgID := events[0].MessageID
-	g := s.games.GetOrAdd(game, newGameIndex)
+	g := s.index(game)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.head != expected {
@@ -150,6 +150,7 @@ func (s *Store) insert(ctx context.Context, game uuid.UUID, g *gameIndex, msgID 
 		g.ids[msgID] = [2]uint64{stored[0].Seq, last.Seq}
 	}
 	g.head, g.headHash = last.Seq, last.Hash
+	s.remember(game, g)
 	s.hub.appended(game)
 	return eventstore.Appended{Events: stored}, nil
 }

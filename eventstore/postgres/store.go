@@ -154,11 +154,14 @@ func (s *Store) Close() error {
 	return nil
 }
 
-func (s *Store) check(game uuid.UUID) error {
+func (s *Store) isClosed() bool {
 	s.mu.Lock()
-	closed := s.closed
-	s.mu.Unlock()
-	if closed {
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+func (s *Store) check(game uuid.UUID) error {
+	if s.isClosed() {
 		return eventstore.ErrClosed
 	}
 	return eventstore.ValidateGame(game)
@@ -166,10 +169,7 @@ func (s *Store) check(game uuid.UUID) error {
 
 // wrap maps errors of a closed store to ErrClosed.
 func (s *Store) wrap(op string, game uuid.UUID, err error) error {
-	s.mu.Lock()
-	closed := s.closed
-	s.mu.Unlock()
-	if closed {
+	if s.isClosed() {
 		return fmt.Errorf("%s %s: %w", op, game, eventstore.ErrClosed)
 	}
 	return fmt.Errorf("postgres: %s %s: %w", op, game, err)

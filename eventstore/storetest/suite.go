@@ -61,6 +61,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) Backend) {
 		{"BadInputChangesNothing", testBadInput},
 		{"UnknownGame", testUnknownGame},
 		{"ClosedStore", testClosedStore},
+		{"Ping", testPing},
 		{"TwoStoresShareOneLog", testTwoStores},
 	}
 	for _, tc := range tests {
