@@ -1,0 +1,34 @@
+// Package hub is the live path of one playlogd node: it delivers each
+// game's events, rendered for each viewer's eyes, to every viewer this node
+// holds, from one store subscription per game however many viewers there are.
+//
+// It sits between the store (package eventstore) and the gateway: it knows
+// the log and the engine's rendering (package engine) and encodes wire
+// messages (package protocol), but nothing of WebSocket. A viewer is a Sink,
+// a non-blocking queue that the gateway drains to its connection.
+//
+// A game's feed is reference-counted: the first Watch of a game opens the
+// store subscription, the last Close stops it after Config.Linger (so that a
+// quick leave and rejoin reuses it), store side too. Each event is decoded
+// once by the subscription, rendered once per distinct view (each player's,
+// the spectators'), encoded once, and the same bytes are offered to every
+// viewer of that view.
+//
+// Invariants:
+//
+//   - A viewer receives every event after the position it watched from, in
+//     order, with no gap and no duplicate: a join first reads the stored
+//     events between its position and the feed's in pages (the feed is
+//     already live, so nothing after it can be missed), then attaches to
+//     the feed, which skips what the viewer already has.
+//   - The feed never waits for a viewer. A viewer whose queue is full is
+//     detached and told ErrSlow (its connection is cut; its client resumes
+//     from its last event id), and everyone else carries on.
+//   - Watch returns only once the viewer is live, or with an error and
+//     nothing delivered: ready runs exactly once, after the store
+//     subscription is open and before the first event.
+//
+// Lock order: Hub.mu before feed.mu; neither is held while calling the
+// store. Sink methods are called with feed.mu held and must not block or
+// call back into the hub.
+package hub

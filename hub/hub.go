@@ -1,0 +1,260 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/playlog/playlog/engine"
+	"github.com/playlog/playlog/eventstore"
+)
+
+// Store is what the hub needs of the log.
+type Store interface {
+	Subscribe(ctx context.Context, game uuid.UUID, after uint64) (eventstore.Subscription, error)
+	Read(ctx context.Context, game uuid.UUID, after uint64, limit int) ([]eventstore.Event, error)
+}
+
+// Sink is one viewer's outgoing queue. Send queues msg without blocking and
+// reports false if the queue is full. Drop is called at most once, when the
+// hub stops delivering to the viewer for a reason of its own: ErrSlow, or
+// the failure of the game's subscription or rendering. Both are called with
+// the feed's lock held: they must not block or call the hub.
+type Sink interface {
+	Send(msg []byte) bool
+	Drop(err error)
+}
+
+// ErrSlow is what a viewer is dropped with when its queue is full.
+var ErrSlow = errors.New("hub: viewer too slow to keep up")
+
+// Config configures a Hub.
+type Config struct {
+	Store Store
+	// Linger is how long a game's subscription outlives its last viewer.
+	// Default 2s.
+	Linger time.Duration
+	// Now stamps outgoing messages. Default time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.Linger == 0 {
+		c.Linger = 2 * time.Second
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Validate reports the first invalid setting.
+func (c *Config) Validate() error {
+	switch {
+	case c.Store == nil:
+		return errors.New("hub: Store is required")
+	case c.Linger < 0:
+		return fmt.Errorf("hub: negative linger %v", c.Linger)
+	}
+	return nil
+}
+
+// Hub fans games out to this node's viewers. It is safe for concurrent use.
+type Hub struct {
+	cfg    Config
+	ctx    context.Context // ends at Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // feed goroutines
+
+	mu     sync.Mutex
+	closed bool
+	feeds  map[uuid.UUID]*feed
+
+	stats struct {
+		viewers, slow, failed, catchUp atomic.Int64
+	}
+}
+
+// New returns a Hub; Close stops it.
+func New(cfg Config) (*Hub, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Hub{cfg: cfg, ctx: ctx, cancel: cancel, feeds: map[uuid.UUID]*feed{}}, nil
+}
+
+// Stats is a moment's picture of the hub.
+type Stats struct {
+	Feeds    int   // games with an open store subscription on this node
+	Viewers  int64 // viewers attached or catching up
+	Slow     int64 // viewers dropped with ErrSlow, since start
+	Failed   int64 // viewers dropped because their feed failed, since start
+	CaughtUp int64 // events read from the store to catch joining viewers up
+}
+
+// Stats returns the hub's counters. Safe for concurrent use.
+func (h *Hub) Stats() Stats {
+	h.mu.Lock()
+	n := len(h.feeds)
+	h.mu.Unlock()
+	return Stats{Feeds: n, Viewers: h.stats.viewers.Load(), Slow: h.stats.slow.Load(),
+		Failed: h.stats.failed.Load(), CaughtUp: h.stats.catchUp.Load()}
+}
+
+// Close stops every feed and waits for them. Viewers are not told: their
+// owner is closing them too.
+func (h *Hub) Close() error {
+	h.mu.Lock()
+	h.closed = true
+	h.mu.Unlock()
+	h.cancel()
+	h.wg.Wait()
+	return nil
+}
+
+// Watch is one viewer's attachment to a game.
+type Watch struct {
+	h    *Hub
+	f    *feed
+	v    *viewer
+	once sync.Once
+}
+
+// Watch delivers game, as view may see it, to sink: every event after
+// after, stored ones first, then live ones. rules must be the game's rules.
+// ready runs once the game's subscription is live and before any event is
+// sent (the caller answers its client there); Watch returns once the viewer
+// is attached. Errors: the store's (eventstore.ErrGameNotFound, ...), ctx's,
+// ErrSlow if sink filled while catching up, eventstore.ErrClosed after
+// Close. On an error nothing more is sent, and whether ready ran tells the
+// caller if it has answered.
+func (h *Hub) Watch(ctx context.Context, game uuid.UUID, rules *engine.Game, view engine.Viewer, after uint64, sink Sink, ready func()) (*Watch, error) {
+	f, err := h.acquire(ctx, game, rules, after)
+	if err != nil {
+		return nil, err
+	}
+	v := &viewer{view: view, sink: sink, pos: after}
+	h.stats.viewers.Add(1)
+	w := &Watch{h: h, f: f, v: v}
+	ready()
+	if err := f.catchUp(ctx, v); err != nil {
+		w.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+// Close detaches the viewer; the game's subscription stops after Linger if
+// it was the last. Safe to call more than once, from any goroutine.
+func (w *Watch) Close() {
+	w.once.Do(func() {
+		w.f.detach(w.v)
+		w.h.stats.viewers.Add(-1)
+		w.h.release(w.f)
+	})
+}
+
+// acquire returns the game's feed, opening its subscription (from after)
+// if this is the first viewer.
+func (h *Hub) acquire(ctx context.Context, game uuid.UUID, rules *engine.Game, after uint64) (*feed, error) {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil, fmt.Errorf("watch %s: %w", game, eventstore.ErrClosed)
+	}
+	f := h.feeds[game]
+	if f != nil {
+		f.refs++
+		if f.linger != nil {
+			f.linger.Stop()
+			f.linger = nil
+		}
+		h.mu.Unlock()
+		select {
+		case <-f.ready:
+		case <-ctx.Done():
+			h.release(f)
+			return nil, ctx.Err()
+		}
+		if f.err != nil {
+			h.release(f)
+			return nil, f.err
+		}
+		return f, nil
+	}
+	fctx, cancel := context.WithCancel(h.ctx)
+	f = &feed{
+		h: h, game: game, rules: rules, enc: encoder{game: game, now: h.cfg.Now},
+		refs: 1, ready: make(chan struct{}), cancel: cancel, delivered: after,
+		views: map[engine.Viewer]map[*viewer]struct{}{},
+	}
+	h.feeds[game] = f
+	h.mu.Unlock()
+
+	sub, err := h.cfg.Store.Subscribe(fctx, game, after)
+	if err != nil {
+		f.err = fmt.Errorf("watch %s: %w", game, err)
+		cancel()
+		h.mu.Lock()
+		if h.feeds[game] == f {
+			delete(h.feeds, game)
+		}
+		h.mu.Unlock()
+		close(f.ready)
+		return nil, f.err
+	}
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		f.run(fctx, sub)
+	}()
+	close(f.ready)
+	return f, nil
+}
+
+// release drops a reference; the last one stops the feed after Linger.
+func (h *Hub) release(f *feed) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if f.refs--; f.refs > 0 || h.feeds[f.game] != f {
+		return
+	}
+	if f.err != nil || h.cfg.Linger == 0 {
+		h.stopLocked(f)
+		return
+	}
+	f.linger = time.AfterFunc(h.cfg.Linger, func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if f.refs == 0 && h.feeds[f.game] == f {
+			h.stopLocked(f)
+		}
+	})
+}
+
+// stopLocked forgets f and ends its subscription. The caller holds h.mu.
+func (h *Hub) stopLocked(f *feed) {
+	delete(h.feeds, f.game)
+	f.linger = nil
+	f.cancel()
+}
+
+// forget removes a failed feed so that the next viewer opens a new one.
+func (h *Hub) forget(f *feed) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.feeds[f.game] == f {
+		delete(h.feeds, f.game)
+	}
+}

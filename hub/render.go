@@ -1,0 +1,89 @@
+package hub
+
+import (
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/playlog/playlog/engine"
+	"github.com/playlog/playlog/eventstore"
+	"github.com/playlog/playlog/protocol"
+)
+
+// EventMessage is one stored event as viewer may see it: the wire `event`,
+// a bare stub when the viewer may see nothing of it.
+func EventMessage(rules *engine.Game, game uuid.UUID, e eventstore.Event, viewer engine.Viewer) (protocol.Message, error) {
+	r, err := rules.RenderEvent(e.Seq, EngineEvent(e), viewer)
+	if err != nil {
+		return protocol.Message{}, err
+	}
+	seq := e.Seq
+	m := protocol.Message{Type: protocol.TypeEvent, GameID: game.String(), EventID: &seq, Visibility: r.Visibility.String()}
+	if r.Visibility != engine.Stub {
+		at := e.RecordedAt
+		m.EventType, m.Version, m.Actor, m.Data, m.RecordedAt = r.Type, r.Version, r.Actor, r.Data, &at
+	}
+	return m, nil
+}
+
+// EngineEvent is a stored event as the engine folds it.
+func EngineEvent(ev eventstore.Event) engine.Event {
+	return engine.Event{Type: ev.Type, Version: ev.SchemaVersion, Actor: ev.Actor, Data: ev.Data}
+}
+
+// GameOver is the wire `game_over` that follows a game_ended event, and
+// whether e is one.
+func GameOver(game uuid.UUID, e eventstore.Event) (protocol.Message, bool) {
+	if e.Type != engine.TypeGameEnded {
+		return protocol.Message{}, false
+	}
+	var end engine.GameEnded
+	if json.Unmarshal(e.Data, &end) != nil {
+		return protocol.Message{}, false
+	}
+	seq := e.Seq
+	winners := end.Winners
+	if winners == nil {
+		winners = []string{}
+	}
+	return protocol.Message{Type: protocol.TypeGameOver, GameID: game.String(), EventID: &seq,
+		Outcome: &protocol.Outcome{Ended: true, Winners: winners, Draw: end.Draw, Reason: string(end.Reason)}}, true
+}
+
+// encoder stamps and encodes the messages of one game. Their message ids
+// are the game, the event id and the kind, the same on every node and every
+// delivery, so a client may use them to drop what it has seen.
+type encoder struct {
+	game uuid.UUID
+	now  func() time.Time
+}
+
+func (en encoder) encode(m protocol.Message, kind string) ([]byte, error) {
+	m.MessageID = en.game.String() + ":" + strconv.FormatUint(*m.EventID, 10) + ":" + kind
+	m.Timestamp = en.now().UTC()
+	return json.Marshal(m)
+}
+
+// render encodes what viewer receives for e: the event, and game_over after
+// the game's end.
+func (en encoder) render(rules *engine.Game, e eventstore.Event, viewer engine.Viewer) ([][]byte, error) {
+	m, err := EventMessage(rules, en.game, e, viewer)
+	if err != nil {
+		return nil, err
+	}
+	b, err := en.encode(m, "event")
+	if err != nil {
+		return nil, err
+	}
+	out := [][]byte{b}
+	if over, ok := GameOver(en.game, e); ok {
+		ob, err := en.encode(over, "over")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ob)
+	}
+	return out, nil
+}
