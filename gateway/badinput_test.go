@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -92,12 +93,12 @@ func TestBadInputOverWebSocket(t *testing.T) {
 		if _, err := bob.Request(ctx, protocol.Request{Type: protocol.TypeAction, GameID: g, Action: []byte(`{"type":"place","cell":0}`)}); !isCode(err, protocol.CodeNotYourTurn) {
 			t.Fatalf("bob out of turn: %v", err)
 		}
-		// A spectator cannot act.
+		// A spectator cannot act: not a player.
 		sam := n.dial(t, "sam")
 		if _, err := sam.Request(ctx, protocol.Request{Type: protocol.TypeSpectate, GameID: g}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := sam.Request(ctx, protocol.Request{Type: protocol.TypeAction, GameID: g, Action: []byte(`{"type":"place","cell":0}`)}); !isCode(err, protocol.CodeActionNotAllowed) {
+		if _, err := sam.Request(ctx, protocol.Request{Type: protocol.TypeAction, GameID: g, Action: []byte(`{"type":"place","cell":0}`)}); !isCode(err, protocol.CodeNotInGame) {
 			t.Fatalf("spectator acting: %v", err)
 		}
 		// Nothing above changed the game.
@@ -162,5 +163,38 @@ func TestBadTokens(t *testing.T) {
 			t.Fatalf("%s token over REST: %v %v", name, resp.Status, err)
 		}
 		resp.Body.Close()
+	}
+}
+
+// TestQueryTokenOnlyOnTheHandshake: the access_token query parameter, for
+// browsers that cannot set headers on a WebSocket handshake, works there
+// and nowhere else: REST refuses a request carrying one, even beside a
+// good Authorization header, since a URL ends up in logs and histories.
+func TestQueryTokenOnlyOnTheHandshake(t *testing.T) {
+	n := startNode(t, testenv.Stores(t)[0].Open(t), nil, gateway.Config{})
+	tok := token(t, "alice")
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(n.url, "http")+"/v1/ws?access_token="+tok, nil)
+	if err != nil {
+		t.Fatalf("handshake with access_token: %v", err)
+	}
+	ws.Close()
+	for name, header := range map[string]string{"query only": "", "query and header": "Bearer " + tok} {
+		req, _ := http.NewRequest("GET", n.url+"/v1/games?player=me&access_token="+tok, nil)
+		if header != "" {
+			req.Header.Set("Authorization", header)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct {
+			Error protocol.Error `json:"error"`
+		}
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized || body.Error.Code != protocol.CodeAuthenticationFailed ||
+			!strings.Contains(body.Error.Message, "Authorization header") {
+			t.Fatalf("%s over REST: %d %+v; want 401 authentication_failed saying to use the Authorization header", name, resp.StatusCode, body.Error)
+		}
 	}
 }

@@ -5,11 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
@@ -32,12 +35,11 @@ type conn struct {
 	closeCode int
 	closeText string
 
-	mu       sync.Mutex
+	mu       sync.Mutex // guards sessions, lastSeen and the read deadline
 	sessions map[uuid.UUID]*session
 	lastSeen time.Time // last client message, for the idle timeout
 
-	bucket     tokenBucket
-	violations int
+	limit limiter // the reader's
 
 	id   string        // prefix of this connection's server message ids
 	sent atomic.Uint64 // server messages so far
@@ -58,7 +60,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		s: s, ws: ws, user: user, ctx: ctx, stop: stop,
 		send: make(chan []byte, s.cfg.SendQueue), done: make(chan struct{}),
 		sessions: map[uuid.UUID]*session{}, lastSeen: s.now(), id: uuid.NewString(),
-		bucket: newTokenBucket(s.cfg.MessagesPerSecond, s.cfg.Burst, s.now()),
+		limit: newLimiter(s.cfg, s.now()),
 	}
 	s.mu.Lock()
 	if s.ctx.Err() != nil {
@@ -80,8 +82,9 @@ func (c *conn) run() {
 	writer.Add(1)
 	go func() { defer writer.Done(); c.writeLoop() }()
 
-	c.push(protocol.Message{Type: protocol.TypeConnected, UserID: c.user, ActiveGames: c.s.activeGames(c.user)})
-	c.readLoop()
+	active := c.s.activeGames(c.user)
+	c.push(protocol.Message{Type: protocol.TypeConnected, UserID: c.user, ActiveGames: &active})
+	err := c.readLoop()
 
 	c.kill(websocket.CloseNormalClosure, "")
 	c.stop()
@@ -89,9 +92,10 @@ func (c *conn) run() {
 	sessions := c.sessions
 	c.sessions = map[uuid.UUID]*session{}
 	c.mu.Unlock()
-	for _, ss := range sessions {
-		ss.end()
+	for game, ss := range sessions {
+		c.end(game, ss)
 	}
+	c.drain(err)
 	writer.Wait()
 	c.ws.Close()
 	c.s.mu.Lock()
@@ -117,6 +121,11 @@ func (c *conn) push(m protocol.Message) bool {
 	if !ok {
 		return false
 	}
+	return c.pushBytes(b)
+}
+
+// pushBytes queues an encoded message, waiting as push does.
+func (c *conn) pushBytes(b []byte) bool {
 	select {
 	case <-c.done:
 		return false
@@ -199,8 +208,12 @@ func (c *conn) writeLoop() {
 				c.ws.WriteControl(websocket.CloseMessage,
 					websocket.FormatCloseMessage(c.closeCode, c.closeText), time.Now().Add(time.Second))
 			}
-			// Give the client a moment to answer the close, then cut.
-			c.ws.SetReadDeadline(time.Now().Add(time.Second))
+			// The reader drains until the client answers the close; give
+			// the client closeGrace to do so. (The net.Conn's deadline:
+			// safe to set beside the reader, unlike the library's.)
+			c.mu.Lock()
+			c.ws.NetConn().SetReadDeadline(time.Now().Add(closeGrace))
+			c.mu.Unlock()
 			return
 		}
 	}
@@ -221,55 +234,123 @@ func (c *conn) flush() {
 	}
 }
 
-func (c *conn) readLoop() {
-	c.ws.SetReadLimit(c.s.cfg.MaxFrameBytes)
-	deadline := func() {
-		c.ws.SetReadDeadline(time.Now().Add(c.s.cfg.PingInterval + c.s.cfg.PongTimeout))
-	}
-	deadline()
-	c.ws.SetPongHandler(func(string) error { deadline(); return nil })
+// closeGrace is how long the server reads on, after its close frame, for
+// the client's (see drain).
+const closeGrace = 2 * time.Second
+
+// errTooBig is a client message over Config.MaxFrameBytes.
+var errTooBig = errors.New("message over the size limit")
+
+// readLoop serves the client's messages until the client goes or the
+// connection is killed. It returns the error that ended it, nil if the
+// connection was killed. Reader only, like everything it calls.
+func (c *conn) readLoop() error {
+	c.extendRead()
+	c.ws.SetPongHandler(func(string) error { c.extendRead(); return nil })
 	for {
-		typ, data, err := c.ws.ReadMessage()
-		if err != nil {
-			if errors.Is(err, websocket.ErrReadLimit) {
-				c.kill(websocket.CloseMessageTooBig, "frame over the size limit")
-			}
-			return
+		typ, data, err := c.next()
+		switch {
+		case errors.Is(err, errTooBig):
+			c.kill(websocket.CloseMessageTooBig, "message over the size limit")
+			return nil
+		case err != nil:
+			return err
 		}
 		select {
 		case <-c.done:
-			return
+			return nil
 		default:
 		}
-		deadline()
+		c.extendRead()
 		c.mu.Lock()
 		c.lastSeen = c.s.now()
 		c.mu.Unlock()
+		if typ == websocket.TextMessage && !utf8.Valid(data) {
+			// RFC 6455 §8.1: fail the connection, 1007.
+			c.kill(websocket.CloseInvalidFramePayloadData, "text frame is not valid UTF-8")
+			return nil
+		}
 		if !c.allow(data) {
 			continue
 		}
 		if typ != websocket.TextMessage {
-			c.reply("", errorf(protocol.CodeInvalidMessage, 0, "messages are JSON in text frames"))
+			c.reply(probeMessageID(data), invalid("messages are JSON in text frames"))
 			continue
 		}
 		c.handle(data)
 	}
 }
 
-// allow applies the rate limit: a message over it is answered rate_limited
-// and dropped; AbuseLimit of them in a row close the connection.
-func (c *conn) allow(data []byte) bool {
-	if c.bucket.take(c.s.now()) {
-		c.violations = 0
-		return true
+// next reads the next client message, at most MaxFrameBytes over all its
+// fragments; a longer one is errTooBig. The limit is kept here rather than
+// with the websocket library's read limit, which writes its own close
+// frame at once, ahead of the answers still queued, and leaves the
+// connection unreadable, so that it could not be drained.
+func (c *conn) next() (int, []byte, error) {
+	typ, r, err := c.ws.NextReader()
+	if err != nil {
+		return 0, nil, err
 	}
-	c.violations++
-	if c.violations >= c.s.cfg.AbuseLimit {
+	data, err := io.ReadAll(io.LimitReader(r, c.s.cfg.MaxFrameBytes+1))
+	if err != nil {
+		return 0, nil, err
+	}
+	if int64(len(data)) > c.s.cfg.MaxFrameBytes {
+		return 0, nil, errTooBig
+	}
+	return typ, data, nil
+}
+
+// extendRead moves the read deadline a ping period and its pong ahead.
+// Once the connection is killed the writer sets the deadline (closeGrace)
+// and extendRead leaves it: c.mu orders the two.
+func (c *conn) extendRead() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	select {
+	case <-c.done:
+	default:
+		c.ws.NetConn().SetReadDeadline(time.Now().Add(c.s.cfg.PingInterval + c.s.cfg.PongTimeout))
+	}
+}
+
+// drain reads and throws away what the client still sends after the
+// connection is killed, until the client answers the close frame, hangs
+// up, or closeGrace after the close frame. Closing a socket with unread
+// data resets the connection, and the client's kernel then discards what
+// the client had not read yet: the last answers and the close frame with
+// its code. readErr is what ended readLoop.
+func (c *conn) drain(readErr error) {
+	for readErr == nil {
+		var r io.Reader
+		if _, r, readErr = c.ws.NextReader(); readErr == nil {
+			io.Copy(io.Discard, r) // an error returns from NextReader
+		}
+	}
+	var closed *websocket.CloseError
+	var failed net.Error
+	if errors.As(readErr, &closed) || errors.As(readErr, &failed) || errors.Is(readErr, io.EOF) {
+		return // the client answered or went, or the deadline passed
+	}
+	// The library reads no more after a protocol error (it has sent 1002
+	// itself): read the socket.
+	io.Copy(io.Discard, c.ws.NetConn())
+}
+
+// allow applies the rate limit (see limiter) to a message: a refused one
+// is dropped, answered rate_limited while Config.RateLimitReplies lasts,
+// and the AbuseLimit-th refusal within AbuseWindow closes the connection
+// (1008).
+func (c *conn) allow(data []byte) bool {
+	switch c.limit.check(c.s.now()) {
+	case accept:
+		return true
+	case refuse:
+		c.reply(probeMessageID(data), errorf(protocol.CodeRateLimited, 0, "too many messages; slow down and resend"))
+	case abusive:
 		c.s.stats.rateLimitCloses.Add(1)
 		c.kill(websocket.ClosePolicyViolation, "rate limit exceeded repeatedly")
-		return false
 	}
-	c.reply(probeMessageID(data), errorf(protocol.CodeRateLimited, 0, "too many messages; slow down and resend"))
 	return false
 }
 

@@ -47,6 +47,8 @@ func classify(err error) *apiError {
 		return errorf(protocol.CodeGameNotFound, http.StatusNotFound, "no game with that id")
 	case errors.Is(err, play.ErrNotInGame):
 		return errorf(protocol.CodeNotInGame, http.StatusForbidden, err.Error())
+	case errors.Is(err, play.ErrMessageIDReused):
+		return errorf(protocol.CodeInvalidMessage, http.StatusUnprocessableEntity, err.Error())
 	case errors.Is(err, play.ErrBadRequest):
 		return errorf(protocol.CodeInvalidMessage, http.StatusBadRequest, err.Error())
 	case errors.Is(err, play.ErrBusy):

@@ -3,12 +3,14 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/playlog/playlog/engine"
+	"github.com/playlog/playlog/hub"
 	"github.com/playlog/playlog/play"
 	"github.com/playlog/playlog/protocol"
 )
@@ -60,7 +62,10 @@ func (c *conn) handle(data []byte) {
 }
 
 // join starts delivering a game to this connection: from last_event_id if
-// given (exactly the events after it), else a snapshot and then what follows.
+// given (exactly the events after it), else a snapshot and then what
+// follows. It answers joined only once the viewer is live on the node's
+// hub; a failure before that is its one answer, an error; a failure after
+// it cuts the connection, and the client resumes.
 func (c *conn) join(ctx context.Context, req protocol.Request, game uuid.UUID, role string) error {
 	c.mu.Lock()
 	_, already := c.sessions[game]
@@ -72,15 +77,9 @@ func (c *conn) join(ctx context.Context, req protocol.Request, game uuid.UUID, r
 	if err != nil {
 		return err
 	}
-	isPlayer := g.State.IsPlayer(c.user)
-	viewer := engine.AsSpectator()
-	switch {
-	case role == protocol.RolePlayer && !isPlayer:
-		return errorf(protocol.CodeNotInGame, 0, "you are not a player in this game; spectate it instead")
-	case role == protocol.RolePlayer:
-		viewer = engine.AsPlayer(c.user)
-	case isPlayer:
-		return errorf(protocol.CodeActionNotAllowed, 0, "players join their own game with join_game, not spectate")
+	viewer, err := g.Viewer(c.user, role == protocol.RoleSpectator)
+	if err != nil {
+		return err
 	}
 	head := g.Head()
 	if req.LastEventID != nil && *req.LastEventID > head {
@@ -91,17 +90,29 @@ func (c *conn) join(ctx context.Context, req protocol.Request, game uuid.UUID, r
 	if req.LastEventID != nil {
 		from = *req.LastEventID
 	}
-	ss := &session{c: c, game: game, role: role, viewer: viewer, rules: g.Rules}
-	c.push(protocol.Message{Type: protocol.TypeJoined, RequestMessageID: req.MessageID,
-		GameID: req.GameID, Role: role, Head: &head})
-	if req.LastEventID == nil {
-		c.push(c.snapshot(g, viewer, role))
-	}
-	if err := ss.start(from); err != nil {
-		return err
+	answered := false
+	w, err := c.s.deps.Hub.Watch(ctx, game, g.Rules, viewer, from, connSink{c}, func() {
+		answered = true
+		c.push(protocol.Message{Type: protocol.TypeJoined, RequestMessageID: req.MessageID,
+			GameID: req.GameID, Role: role, Head: &head})
+		if req.LastEventID == nil {
+			c.push(c.snapshot(g, viewer, role))
+		}
+	})
+	if err != nil {
+		if !answered {
+			return err
+		}
+		if errors.Is(err, hub.ErrSlow) {
+			connSink{c}.Drop(err)
+		} else if c.ctx.Err() == nil {
+			c.s.log.Error("join: catching up failed", "game", game, "user", c.user, "err", err)
+			c.kill(1011, "catching up failed; reconnect and resume")
+		}
+		return nil
 	}
 	c.mu.Lock()
-	c.sessions[game] = ss
+	c.sessions[game] = &session{role: role, watch: w}
 	c.mu.Unlock()
 	c.s.presence.joined(game, c, role)
 	return nil
@@ -114,13 +125,13 @@ func (c *conn) snapshot(g play.Snapshot, v engine.Viewer, role string) protocol.
 	m := protocol.Message{
 		Type: protocol.TypeGameState, GameID: g.ID.String(), EventID: &head, Role: role,
 		Rules: g.Rules.Name(), Players: g.State.Players(), State: state,
-		Turn: nonNil(g.Rules.Turn(g.State)), Outcome: &out,
+		Turn: ptr(nonNil(g.Rules.Turn(g.State))), Outcome: &out,
 	}
 	if f, ok := g.Rules.Forced(g.State); ok {
 		m.Forced = &protocol.Forced{Player: f.Player, Action: f.Action}
 	}
 	if role == protocol.RolePlayer {
-		m.Legal = g.Rules.Legal(g.State, c.user)
+		m.Legal = ptr(nonNilRaw(g.Rules.Legal(g.State, c.user)))
 	}
 	return m
 }
@@ -135,40 +146,26 @@ func (c *conn) leave(req protocol.Request, game uuid.UUID, role string) error {
 	if !ok || ss.role != role {
 		return errorf(protocol.CodeNotInGame, 0, "this connection does not follow that game as "+role)
 	}
-	ss.end()
+	c.end(game, ss)
 	c.push(protocol.Message{Type: protocol.TypeLeft, RequestMessageID: req.MessageID, GameID: req.GameID})
 	return nil
 }
 
+// end stops delivering a game to this connection.
+func (c *conn) end(game uuid.UUID, ss *session) {
+	ss.watch.Close()
+	c.s.presence.left(game, c, ss.role)
+}
+
+// act runs a command. Who may act (players only, spectators included in
+// "not a player") is play's decision, as is everything about the action.
 func (c *conn) act(ctx context.Context, req protocol.Request, game uuid.UUID, action json.RawMessage) error {
-	c.mu.Lock()
-	ss, ok := c.sessions[game]
-	c.mu.Unlock()
-	if ok && ss.role == protocol.RoleSpectator {
-		return errorf(protocol.CodeActionNotAllowed, 0, "spectators cannot act")
-	}
-	players, err := c.s.deps.Play.Players(ctx, game)
-	if err != nil {
-		return err
-	}
-	if !contains(players, c.user) {
-		return errorf(protocol.CodeNotInGame, 0, "you are not a player in this game")
-	}
 	res, err := c.s.deps.Play.Execute(ctx, game, c.user, action, req.MessageID)
 	if err != nil {
 		return err
 	}
 	yes := true
 	c.push(protocol.Message{Type: protocol.TypeActionResult, RequestMessageID: req.MessageID, GameID: req.GameID,
-		Success: &yes, EventIDs: seqs(res), Duplicate: res.Duplicate})
+		Success: &yes, EventIDs: seqs(res), Duplicate: &res.Duplicate})
 	return nil
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/playlog/playlog/engine/games"
 	"github.com/playlog/playlog/eventstore"
 	"github.com/playlog/playlog/gateway"
+	"github.com/playlog/playlog/hub"
 	"github.com/playlog/playlog/internal/testenv"
 	"github.com/playlog/playlog/play"
 	"github.com/playlog/playlog/projections"
@@ -35,6 +36,7 @@ type node struct {
 	url   string // http://127.0.0.1:port
 	store eventstore.Store
 	srv   *gateway.Server
+	hub   *hub.Hub
 }
 
 // startNode starts a node. Unless cfg says otherwise, its rate limit is
@@ -56,7 +58,11 @@ func startNode(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg gatewa
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := gateway.New(gateway.Deps{Play: svc, Directory: dir, Store: store, Auth: verifier, Bus: bus}, cfg)
+	h, err := hub.New(hub.Config{Store: store, Linger: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := gateway.New(gateway.Deps{Play: svc, Directory: dir, Store: store, Hub: h, Auth: verifier, Bus: bus}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,10 +70,11 @@ func startNode(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg gatewa
 	t.Cleanup(func() {
 		srv.Close()
 		hs.Close()
+		h.Close()
 		cancel()
 		<-done
 	})
-	return &node{url: hs.URL, store: store, srv: srv}
+	return &node{url: hs.URL, store: store, srv: srv, hub: h}
 }
 
 func token(t testing.TB, user string) string {

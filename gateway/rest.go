@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/playlog/playlog/engine"
+	"github.com/playlog/playlog/hub"
 	"github.com/playlog/playlog/play"
 	"github.com/playlog/playlog/protocol"
 )
@@ -85,7 +86,7 @@ func (s *Server) gameInfo(g play.Snapshot, user string) map[string]any {
 		info["forced"] = protocol.Forced{Player: f.Player, Action: f.Action}
 	}
 	if g.State.IsPlayer(user) {
-		info["legal"] = g.Rules.Legal(g.State, user)
+		info["legal"] = nonNilRaw(g.Rules.Legal(g.State, user))
 	}
 	return info
 }
@@ -163,10 +164,6 @@ func (s *Server) resign(w http.ResponseWriter, r *http.Request, user string) {
 }
 
 func (s *Server) execute(w http.ResponseWriter, r *http.Request, user string, id uuid.UUID, action json.RawMessage, msgID string) {
-	if err := s.mustPlay(r, id, user); err != nil {
-		s.fail(w, err)
-		return
-	}
 	res, err := s.deps.Play.Execute(r.Context(), id, user, action, msgID)
 	if err != nil {
 		s.fail(w, err)
@@ -175,20 +172,6 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, user string, id
 	writeJSON(w, http.StatusOK, map[string]any{
 		"game_id": id.String(), "event_ids": seqs(res), "duplicate": res.Duplicate, "head": res.Game.Head(),
 	})
-}
-
-// mustPlay refuses users who are not players of the game: not_in_game.
-func (s *Server) mustPlay(r *http.Request, id uuid.UUID, user string) error {
-	players, err := s.deps.Play.Players(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	for _, p := range players {
-		if p == user {
-			return nil
-		}
-	}
-	return errorf(protocol.CodeNotInGame, http.StatusForbidden, "you are not a player in this game")
 }
 
 func (s *Server) getEvents(w http.ResponseWriter, r *http.Request, user string) {
@@ -227,12 +210,14 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request, user string) 
 		return
 	}
 	out := make([]protocol.Message, 0, len(events))
+	now := s.now().UTC()
 	for _, e := range events {
-		m, err := s.renderEvent(g.Rules, id, e, viewer)
+		m, err := hub.EventMessage(g.Rules, id, e, viewer)
 		if err != nil {
 			s.fail(w, err)
 			return
 		}
+		m.MessageID, m.Timestamp = hub.MessageID(id, e.Seq, "event"), now
 		out = append(out, m)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"game_id": id.String(), "head": g.Head(), "events": out})
@@ -260,6 +245,15 @@ func nonNil(xs []string) []string {
 	}
 	return xs
 }
+
+func nonNilRaw(xs []json.RawMessage) []json.RawMessage {
+	if xs == nil {
+		return []json.RawMessage{}
+	}
+	return xs
+}
+
+func ptr[T any](v T) *T { return &v }
 
 func wireOutcome(o engine.Outcome) protocol.Outcome {
 	return protocol.Outcome{Ended: o.Ended, Winners: nonNil(o.Winners), Draw: o.Draw, Reason: string(o.Reason)}

@@ -2,8 +2,10 @@ package gateway_test
 
 import (
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/playlog/playlog/gateway"
@@ -107,21 +109,33 @@ func TestDuplicateMessageIDs(t *testing.T) {
 			return json.RawMessage(`{"type":"place","cell":` + strconv.Itoa(cell) + `}`)
 		}
 		first, err := a1.Request(ctx, protocol.Request{Type: protocol.TypeAction, MessageID: "dup-1", GameID: game.String(), Action: place(4)})
-		if err != nil || first.Duplicate {
+		if err != nil || first.Duplicate == nil || *first.Duplicate {
 			t.Fatalf("first: %+v %v", first, err)
 		}
 		a2 := n.dial(t, "alice")
 		for i, c := range []*struct {
 			name string
 			cell int
-		}{{"same connection", 4}, {"new connection", 4}, {"different action", 0}} {
+		}{{"same connection", 4}, {"new connection", 4}} {
 			conn := a1
 			if i > 0 {
 				conn = a2
 			}
 			res, err := conn.Request(ctx, protocol.Request{Type: protocol.TypeAction, MessageID: "dup-1", GameID: game.String(), Action: place(c.cell)})
-			if err != nil || !res.Duplicate || len(res.EventIDs) != len(first.EventIDs) || res.EventIDs[0] != first.EventIDs[0] {
+			if err != nil || res.Duplicate == nil || !*res.Duplicate || len(res.EventIDs) != len(first.EventIDs) || res.EventIDs[0] != first.EventIDs[0] {
 				t.Fatalf("%s: %+v %v", c.name, res, err)
+			}
+		}
+		// The same message id for another command is refused, not answered
+		// with the first command's events: on the action path and on resign.
+		for _, req := range []protocol.Request{
+			{Type: protocol.TypeAction, MessageID: "dup-1", GameID: game.String(), Action: place(0)},
+			{Type: protocol.TypeResign, MessageID: "dup-1", GameID: game.String()},
+		} {
+			res, err := a2.Request(ctx, req)
+			var pe *protocol.Error
+			if !errors.As(err, &pe) || pe.Code != protocol.CodeInvalidMessage || !strings.Contains(pe.Message, "already used") {
+				t.Fatalf("%s reusing dup-1: %+v %v", req.Type, res, err)
 			}
 		}
 		var info gameInfo

@@ -10,10 +10,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
 
 	"github.com/playlog/playlog/eventstore"
+	"github.com/playlog/playlog/hub"
 	"github.com/playlog/playlog/play"
 	"github.com/playlog/playlog/projections"
 	"github.com/playlog/playlog/protocol"
@@ -30,7 +30,9 @@ type Deps struct {
 	Play      *play.Service
 	Directory *projections.Directory
 	Store     eventstore.Store
-	Auth      Authenticator
+	// Hub delivers games' events to this node's connections.
+	Hub  *hub.Hub
+	Auth Authenticator
 	// Bus carries presence between nodes. Default: this process only.
 	Bus    Bus
 	Logger *slog.Logger
@@ -82,8 +84,8 @@ func New(deps Deps, cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if deps.Play == nil || deps.Directory == nil || deps.Store == nil || deps.Auth == nil {
-		return nil, errors.New("gateway: Play, Directory, Store and Auth are required")
+	if deps.Play == nil || deps.Directory == nil || deps.Store == nil || deps.Hub == nil || deps.Auth == nil {
+		return nil, errors.New("gateway: Play, Directory, Store, Hub and Auth are required")
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.Default()
@@ -154,7 +156,7 @@ func (s *Server) routes() {
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if _, err := s.deps.Store.Head(ctx, uuid.New()); err != nil && !errors.Is(err, eventstore.ErrGameNotFound) {
+	if err := s.deps.Store.Ping(ctx); err != nil {
 		s.log.Warn("readiness: store not answering", "err", err)
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "store unavailable"})
 		return

@@ -1,98 +1,50 @@
 package gateway
 
 import (
-	"encoding/json"
 	"errors"
-	"sync"
 
-	"github.com/google/uuid"
-
-	"github.com/playlog/playlog/engine"
-	"github.com/playlog/playlog/eventstore"
-	"github.com/playlog/playlog/play"
+	"github.com/playlog/playlog/hub"
 	"github.com/playlog/playlog/protocol"
 )
 
-// session delivers one game to one connection: the store's subscription,
-// rendered for the viewer, in seq order, gap-free (stubs where the viewer
-// may see nothing).
+// session is one game this connection follows: its watch on the node's
+// hub, which delivers the game's events rendered for this viewer.
 type session struct {
-	c      *conn
-	game   uuid.UUID
-	role   string
-	viewer engine.Viewer
-	rules  *engine.Game
-
-	sub  eventstore.Subscription
-	wg   sync.WaitGroup
-	once sync.Once
+	role  string
+	watch *hub.Watch
 }
 
-// start subscribes after seq from and starts the delivery goroutine.
-func (ss *session) start(from uint64) error {
-	sub, err := ss.c.s.deps.Store.Subscribe(ss.c.ctx, ss.game, from)
-	if err != nil {
-		return err
+// connSink is a connection as the hub sees it: its bounded send queue.
+// Send (live events) never waits; a full queue means the client is too
+// slow, and the hub drops it (Drop cuts the connection with 4001; the
+// client resumes with last_event_id).
+type connSink struct{ c *conn }
+
+var _ hub.Sink = connSink{}
+
+func (s connSink) Send(b []byte) bool {
+	select {
+	case <-s.c.done:
+		return true // closing: nothing more reaches the client anyway
+	default:
 	}
-	ss.sub = sub
-	ss.wg.Add(1)
-	go func() {
-		defer ss.wg.Done()
-		ss.deliver()
-	}()
-	return nil
-}
-
-// end stops delivery and waits for it.
-func (ss *session) end() {
-	ss.once.Do(func() {
-		ss.sub.Close()
-		ss.wg.Wait()
-		ss.c.s.presence.left(ss.game, ss.c, ss.role)
-	})
-}
-
-func (ss *session) deliver() {
-	for {
-		e, err := ss.sub.Next(ss.c.ctx)
-		if err != nil {
-			if !errors.Is(err, eventstore.ErrClosed) && ss.c.ctx.Err() == nil {
-				ss.c.s.log.Error("game subscription failed", "game", ss.game, "err", err)
-				ss.c.kill(1011, "subscription failed; reconnect and resume")
-			}
-			return
-		}
-		m, err := ss.c.s.renderEvent(ss.rules, ss.game, e, ss.viewer)
-		if err != nil {
-			ss.c.s.log.Error("render event", "game", ss.game, "seq", e.Seq, "err", err)
-			ss.c.kill(1011, "cannot render event")
-			return
-		}
-		if !ss.c.push(m) {
-			return
-		}
-		if e.Type == engine.TypeGameEnded {
-			var end engine.GameEnded
-			if json.Unmarshal(e.Data, &end) == nil {
-				seq := e.Seq
-				ss.c.push(protocol.Message{Type: protocol.TypeGameOver, GameID: ss.game.String(), EventID: &seq,
-					Outcome: &protocol.Outcome{Ended: true, Winners: nonNil(end.Winners), Draw: end.Draw, Reason: string(end.Reason)}})
-			}
-		}
+	select {
+	case s.c.send <- b:
+		return true
+	default:
+		return false
 	}
 }
 
-// renderEvent is one stored event as viewer may see it.
-func (s *Server) renderEvent(rules *engine.Game, game uuid.UUID, e eventstore.Event, viewer engine.Viewer) (protocol.Message, error) {
-	r, err := rules.RenderEvent(e.Seq, play.EngineEvent(e), viewer)
-	if err != nil {
-		return protocol.Message{}, err
+// Push queues a message of a joiner's catch-up, waiting up to
+// SlowConsumerTimeout for room as the connection's own answers do.
+func (s connSink) Push(b []byte) bool { return s.c.pushBytes(b) }
+
+func (s connSink) Drop(err error) {
+	if errors.Is(err, hub.ErrSlow) {
+		s.c.s.stats.slowConsumers.Add(1)
+		s.c.kill(protocol.CloseSlowConsumer, "send queue full: reconnect and resume with last_event_id")
+		return
 	}
-	seq := e.Seq
-	m := protocol.Message{Type: protocol.TypeEvent, GameID: game.String(), EventID: &seq, Visibility: r.Visibility.String()}
-	if r.Visibility != engine.Stub {
-		at := e.RecordedAt
-		m.EventType, m.Version, m.Actor, m.Data, m.RecordedAt = r.Type, r.Version, r.Actor, r.Data, &at
-	}
-	return m, nil
+	s.c.kill(1011, "game subscription failed; reconnect and resume")
 }

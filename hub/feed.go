@@ -78,7 +78,7 @@ func (f *feed) catchUp(ctx context.Context, v *viewer) error {
 				return fmt.Errorf("catch up %s: render %d: %w", f.game, e.Seq, err)
 			}
 			for _, b := range msgs {
-				if !v.sink.Send(b) {
+				if !v.sink.Push(b) {
 					f.h.stats.slow.Add(1)
 					return ErrSlow
 				}

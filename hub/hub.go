@@ -19,15 +19,20 @@ import (
 type Store interface {
 	Subscribe(ctx context.Context, game uuid.UUID, after uint64) (eventstore.Subscription, error)
 	Read(ctx context.Context, game uuid.UUID, after uint64, limit int) ([]eventstore.Event, error)
+	Head(ctx context.Context, game uuid.UUID) (uint64, error)
 }
 
-// Sink is one viewer's outgoing queue. Send queues msg without blocking and
-// reports false if the queue is full. Drop is called at most once, when the
-// hub stops delivering to the viewer for a reason of its own: ErrSlow, or
-// the failure of the game's subscription or rendering. Both are called with
-// the feed's lock held: they must not block or call the hub.
+// Sink is one viewer's outgoing queue. Send queues a live message without
+// blocking and reports false if the queue is full. Push queues a message of
+// the viewer's own catch-up, and may wait a bounded time for room (it runs
+// in Watch's caller, holding nothing); false means the viewer is too slow.
+// Drop is called at most once, when the hub stops delivering to the viewer
+// for a reason of its own: ErrSlow, or the failure of the game's
+// subscription or rendering. Send and Drop are called with the feed's lock
+// held: they must not block or call the hub.
 type Sink interface {
 	Send(msg []byte) bool
+	Push(msg []byte) bool
 	Drop(err error)
 }
 
@@ -140,7 +145,7 @@ type Watch struct {
 // Close. On an error nothing more is sent, and whether ready ran tells the
 // caller if it has answered.
 func (h *Hub) Watch(ctx context.Context, game uuid.UUID, rules *engine.Game, view engine.Viewer, after uint64, sink Sink, ready func()) (*Watch, error) {
-	f, err := h.acquire(ctx, game, rules, after)
+	f, err := h.acquire(ctx, game, rules)
 	if err != nil {
 		return nil, err
 	}
@@ -165,9 +170,10 @@ func (w *Watch) Close() {
 	})
 }
 
-// acquire returns the game's feed, opening its subscription (from after)
-// if this is the first viewer.
-func (h *Hub) acquire(ctx context.Context, game uuid.UUID, rules *engine.Game, after uint64) (*feed, error) {
+// acquire returns the game's feed, opening its subscription if this is the
+// first viewer. A new feed starts at the game's head: viewers catch up by
+// themselves (Sink.Push may wait for room; the feed's Send may not).
+func (h *Hub) acquire(ctx context.Context, game uuid.UUID, rules *engine.Game) (*feed, error) {
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -196,13 +202,18 @@ func (h *Hub) acquire(ctx context.Context, game uuid.UUID, rules *engine.Game, a
 	fctx, cancel := context.WithCancel(h.ctx)
 	f = &feed{
 		h: h, game: game, rules: rules, enc: encoder{game: game, now: h.cfg.Now},
-		refs: 1, ready: make(chan struct{}), cancel: cancel, delivered: after,
+		refs: 1, ready: make(chan struct{}), cancel: cancel,
 		views: map[engine.Viewer]map[*viewer]struct{}{},
 	}
 	h.feeds[game] = f
 	h.mu.Unlock()
 
-	sub, err := h.cfg.Store.Subscribe(fctx, game, after)
+	head, err := h.cfg.Store.Head(ctx, game)
+	var sub eventstore.Subscription
+	if err == nil {
+		f.delivered = head
+		sub, err = h.cfg.Store.Subscribe(fctx, game, head)
+	}
 	if err != nil {
 		f.err = fmt.Errorf("watch %s: %w", game, err)
 		cancel()

@@ -41,6 +41,15 @@ func (s *sink) Send(b []byte) bool {
 	}
 }
 
+func (s *sink) Push(b []byte) bool {
+	select {
+	case s.ch <- b:
+		return true
+	case <-time.After(time.Second):
+		return false
+	}
+}
+
 func (s *sink) Drop(err error) { s.dropped <- err }
 
 // events reads the sink's event messages until it has the one at last.

@@ -61,9 +61,15 @@ type encoder struct {
 }
 
 func (en encoder) encode(m protocol.Message, kind string) ([]byte, error) {
-	m.MessageID = en.game.String() + ":" + strconv.FormatUint(*m.EventID, 10) + ":" + kind
+	m.MessageID = MessageID(en.game, *m.EventID, kind)
 	m.Timestamp = en.now().UTC()
 	return json.Marshal(m)
+}
+
+// MessageID is the server message id of what the hub sends about event seq
+// of game: "<game>:<seq>:event", or ":over" for the game_over after it.
+func MessageID(game uuid.UUID, seq uint64, kind string) string {
+	return game.String() + ":" + strconv.FormatUint(seq, 10) + ":" + kind
 }
 
 // render encodes what viewer receives for e: the event, and game_over after

@@ -94,8 +94,8 @@ type Message struct {
 	GameID           string    `json:"game_id,omitempty"`
 
 	// connected
-	UserID      string        `json:"user_id,omitempty"`
-	ActiveGames []GameSummary `json:"active_games,omitempty"`
+	UserID      string         `json:"user_id,omitempty"`
+	ActiveGames *[]GameSummary `json:"active_games,omitempty"` // always set on connected, [] for none
 
 	// joined, game_state
 	Role string  `json:"role,omitempty"`
@@ -105,12 +105,12 @@ type Message struct {
 	EventID *uint64 `json:"event_id,omitempty"`
 
 	// game_state
-	Rules   string            `json:"rules,omitempty"`
-	Players []string          `json:"players,omitempty"`
-	State   json.RawMessage   `json:"state,omitempty"`
-	Turn    []string          `json:"turn,omitempty"`
-	Forced  *Forced           `json:"forced,omitempty"`
-	Legal   []json.RawMessage `json:"legal,omitempty"`
+	Rules   string             `json:"rules,omitempty"`
+	Players []string           `json:"players,omitempty"`
+	State   json.RawMessage    `json:"state,omitempty"`
+	Turn    *[]string          `json:"turn,omitempty"` // always set on game_state, [] when nobody may act
+	Forced  *Forced            `json:"forced,omitempty"`
+	Legal   *[]json.RawMessage `json:"legal,omitempty"` // always set for a player, [] when none
 
 	// event
 	Visibility string          `json:"visibility,omitempty"`
@@ -123,7 +123,7 @@ type Message struct {
 	// action_result
 	Success   *bool    `json:"success,omitempty"`
 	EventIDs  []uint64 `json:"event_ids,omitempty"`
-	Duplicate bool     `json:"duplicate,omitempty"`
+	Duplicate *bool    `json:"duplicate,omitempty"` // always set on success
 
 	// error, and a failed action_result
 	Error *Error `json:"error,omitempty"`

@@ -30,6 +30,7 @@ import (
 	"github.com/playlog/playlog/eventstore/jetstream"
 	"github.com/playlog/playlog/eventstore/postgres"
 	"github.com/playlog/playlog/gateway"
+	"github.com/playlog/playlog/hub"
 	"github.com/playlog/playlog/play"
 	"github.com/playlog/playlog/projections"
 )
@@ -146,7 +147,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	go func() { dirDone <- dir.Run(dirCtx) }()
 	defer func() { stopDir(); <-dirDone }()
 
-	gw, err := gateway.New(gateway.Deps{Play: svc, Directory: dir, Store: store, Auth: verifier, Bus: bus, Logger: logger}, gateway.Config{})
+	h, err := hub.New(hub.Config{Store: store, Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	gw, err := gateway.New(gateway.Deps{Play: svc, Directory: dir, Store: store, Hub: h, Auth: verifier, Bus: bus, Logger: logger}, gateway.Config{})
 	if err != nil {
 		return err
 	}
