@@ -58,7 +58,6 @@ func (c *Cache[K, V]) Add(key K, val V) (V, bool) {
 	return val, true
 }
 
-
 // add stores a new key. The caller holds c.mu.
 func (c *Cache[K, V]) add(key K, val V) {
 	c.byKey[key] = c.order.PushFront(&entry[K, V]{key: key, val: val})
