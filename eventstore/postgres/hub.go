@@ -108,6 +108,17 @@ func (h *hub) wakeFeed() {
 	}
 }
 
+// gameSubs counts the open game subscriptions.
+func (h *hub) gameSubs() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, subs := range h.games {
+		n += len(subs)
+	}
+	return n
+}
+
 // close ends every subscription.
 func (h *hub) close() {
 	h.mu.Lock()

@@ -174,3 +174,7 @@ func (s *Store) wrap(op string, game uuid.UUID, err error) error {
 	}
 	return fmt.Errorf("postgres: %s %s: %w", op, game, err)
 }
+
+// LiveSubscriptions is the number of game subscriptions open in this
+// process, each a reader woken by LISTEN. Safe for concurrent use.
+func (s *Store) LiveSubscriptions() int { return s.hub.gameSubs() }
