@@ -4,11 +4,13 @@
 //	playlog token --user NAME [--ttl 24h] [--secret-file PATH] [--issuer X] [--audience Y]
 //	playlog audit --game ID (--data DIR | --nats-url URL | --database-url URL)
 //	playlog dump  --game ID (--data DIR | --nats-url URL | --database-url URL)
+//	playlog bench [-url http://127.0.0.1:8080] [-games 10] [-duration 20s] [-warmup 2s] [-reuse] [-pid N,...] [-json]
 //
 // token prints a development HS256 token; audit verifies a game's log (hash
 // chain, and for a finished game the seed and every decision); dump prints
-// its events. Exit codes: 0 success, 1 failure while
-// working, 2 bad usage.
+// its events; bench loads a playlogd on this machine with tictactoe games
+// and reports throughput, latencies, errors and the server's CPU and
+// memory. Exit codes: 0 success, 1 failure while working, 2 bad usage.
 package main
 
 import (
@@ -36,6 +38,7 @@ func commands() []command {
 		{"token", "print a development HS256 token for a user", runToken},
 		{"audit", "verify a game's log: hash chain, seed commitment, every action re-decided", runAudit},
 		{"dump", "print a game's events as JSON lines, secrets included", runDump},
+		{"bench", "load a local playlogd with tictactoe games; report moves/s, latencies, CPU", runBench},
 	}
 }
 
