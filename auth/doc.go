@@ -4,10 +4,15 @@
 // # Where the token comes from
 //
 // Clients send "Authorization: Bearer <token>". Browsers cannot set headers
-// on a WebSocket handshake, so the token may instead travel in the
-// access_token query parameter. [TokenFromRequest] looks at the header
+// on a WebSocket handshake, so on a handshake (a GET with "Upgrade:
+// websocket" and "Connection: Upgrade") the token may instead travel in
+// the access_token query parameter. [TokenFromRequest] looks at the header
 // first and falls back to the query parameter only when there is no
-// Authorization header at all.
+// Authorization header at all. Any other request carrying access_token is
+// refused, even beside a good header: a token in a URL ends up in logs and
+// histories, and such a request can use the header. Since the rule is
+// decided here, every caller (REST and WebSocket alike) calls
+// [Verifier.Authenticate] and gets it.
 //
 // # What is verified
 //

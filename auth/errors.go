@@ -28,4 +28,5 @@ var (
 	errNoToken         = errors.New("no bearer token")
 	errBadScheme       = errors.New("authorization scheme is not Bearer")
 	errAmbiguousTokens = errors.New("more than one access_token")
+	errQueryToken      = errors.New("the access_token query parameter is only for WebSocket handshakes: send the token in the Authorization header")
 )

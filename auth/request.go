@@ -8,11 +8,22 @@ import (
 
 // TokenFromRequest returns the bearer token of r. It reads the
 // Authorization header ("Bearer <token>", scheme case-insensitive) and,
-// only when that header is absent, the access_token query parameter that
-// browsers use for WebSocket handshakes. A header with another scheme, an
-// empty token or repeated access_token parameters is an error; errors wrap
-// ErrUnauthenticated. The token is not verified.
+// only when that header is absent and r is a WebSocket handshake, the
+// access_token query parameter, since browsers cannot set headers on a
+// handshake. Any other request carrying access_token is refused, with or
+// without a header: a token in a URL ends up in logs and histories, and a
+// plain request can always use the header. A header with another scheme,
+// an empty token or repeated access_token parameters is an error too;
+// errors wrap ErrUnauthenticated. The token is not verified. Safe for
+// concurrent use.
 func TokenFromRequest(r *http.Request) (string, error) {
+	var q []string
+	if r.URL != nil {
+		q = r.URL.Query()[queryParameter]
+	}
+	if q != nil && !isWebSocketHandshake(r) {
+		return "", fmt.Errorf("%w: %w", ErrUnauthenticated, errQueryToken)
+	}
 	if h := r.Header.Values("Authorization"); len(h) > 0 {
 		if len(h) > 1 {
 			return "", fmt.Errorf("%w: more than one Authorization header", ErrUnauthenticated)
@@ -26,10 +37,6 @@ func TokenFromRequest(r *http.Request) (string, error) {
 		}
 		return token, nil
 	}
-	var q []string
-	if r.URL != nil {
-		q = r.URL.Query()["access_token"]
-	}
 	switch {
 	case len(q) > 1:
 		return "", fmt.Errorf("%w: %w", ErrUnauthenticated, errAmbiguousTokens)
@@ -39,8 +46,34 @@ func TokenFromRequest(r *http.Request) (string, error) {
 	return q[0], nil
 }
 
+// queryParameter carries the token on WebSocket handshakes.
+const queryParameter = "access_token"
+
+// isWebSocketHandshake reports whether r asks to upgrade to WebSocket
+// (RFC 6455 §4.1): "Upgrade: websocket" and "Connection: Upgrade", tokens
+// compared case-insensitively. Browsers do not let pages set these
+// headers on other requests.
+func isWebSocketHandshake(r *http.Request) bool {
+	return r.Method == http.MethodGet && hasToken(r.Header, "Connection", "upgrade") && hasToken(r.Header, "Upgrade", "websocket")
+}
+
+// hasToken reports whether the comma-separated values of header name
+// include token.
+func hasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for t := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Authenticate reads the request's token (TokenFromRequest) and verifies
-// it, returning the user id: the gateway's Authenticator.
+// it, returning the user id: the gateway's Authenticator, for REST and
+// WebSocket handshakes alike. Errors wrap ErrUnauthenticated. Safe for
+// concurrent use.
 func (v *Verifier) Authenticate(r *http.Request) (string, error) {
 	token, err := TokenFromRequest(r)
 	if err != nil {

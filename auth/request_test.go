@@ -7,32 +7,45 @@ import (
 )
 
 func TestTokenFromRequest(t *testing.T) {
+	// A WebSocket handshake, as browsers send it.
+	ws := map[string]string{"Connection": "keep-alive, Upgrade", "Upgrade": "websocket"}
 	tests := []struct {
 		name    string
 		url     string
 		headers []string // Authorization values
+		other   map[string]string
 		want    string
 		wantErr error
 	}{
-		{"bearer header", "/ws", []string{"Bearer tok.en.h"}, "tok.en.h", nil},
-		{"query parameter", "/ws?access_token=tok.en.q", nil, "tok.en.q", nil},
-		{"header wins over query parameter", "/ws?access_token=tok.en.q", []string{"Bearer tok.en.h"}, "tok.en.h", nil},
-		{"lowercase bearer scheme is accepted", "/ws", []string{"bearer tok.en.h"}, "tok.en.h", nil},
-		{"extra spaces are trimmed", "/ws", []string{"Bearer   tok.en.h  "}, "tok.en.h", nil},
-		{"neither header nor query is rejected", "/ws", nil, "", errNoToken},
-		{"basic scheme is rejected", "/ws", []string{"Basic dXNlcjpwYXNz"}, "", errBadScheme},
-		{"basic scheme is rejected even with a query token", "/ws?access_token=tok.en.q", []string{"Basic dXNlcjpwYXNz"}, "", errBadScheme},
-		{"bearer without token is rejected", "/ws", []string{"Bearer "}, "", errNoToken},
-		{"bare scheme is rejected", "/ws", []string{"Bearer"}, "", errNoToken},
-		{"empty query parameter is rejected", "/ws?access_token=", nil, "", errNoToken},
-		{"repeated query parameter is rejected", "/ws?access_token=a&access_token=b", nil, "", errAmbiguousTokens},
-		{"repeated header is rejected", "/ws", []string{"Bearer a", "Bearer b"}, "", ErrUnauthenticated},
+		{"bearer header", "/ws", []string{"Bearer tok.en.h"}, nil, "tok.en.h", nil},
+		{"bearer header on a handshake", "/ws", []string{"Bearer tok.en.h"}, ws, "tok.en.h", nil},
+		{"query parameter on a handshake", "/ws?access_token=tok.en.q", nil, ws, "tok.en.q", nil},
+		{"header wins over query parameter on a handshake", "/ws?access_token=tok.en.q", []string{"Bearer tok.en.h"}, ws, "tok.en.h", nil},
+		{"upgrade tokens are case-insensitive", "/ws?access_token=tok.en.q", nil, map[string]string{"Connection": "upgrade", "Upgrade": "WebSocket"}, "tok.en.q", nil},
+		{"query parameter without a handshake is rejected", "/v1/games?access_token=tok.en.q", nil, nil, "", errQueryToken},
+		{"query parameter beside a header without a handshake is rejected", "/v1/games?access_token=tok.en.q", []string{"Bearer tok.en.h"}, nil, "", errQueryToken},
+		{"empty query parameter without a handshake is rejected", "/v1/games?access_token=", []string{"Bearer tok.en.h"}, nil, "", errQueryToken},
+		{"upgrade to another protocol is no handshake", "/ws?access_token=tok.en.q", nil, map[string]string{"Connection": "Upgrade", "Upgrade": "h2c"}, "", errQueryToken},
+		{"upgrade header without connection upgrade is no handshake", "/ws?access_token=tok.en.q", nil, map[string]string{"Upgrade": "websocket"}, "", errQueryToken},
+		{"lowercase bearer scheme is accepted", "/ws", []string{"bearer tok.en.h"}, nil, "tok.en.h", nil},
+		{"extra spaces are trimmed", "/ws", []string{"Bearer   tok.en.h  "}, nil, "tok.en.h", nil},
+		{"neither header nor query is rejected", "/ws", nil, ws, "", errNoToken},
+		{"basic scheme is rejected", "/ws", []string{"Basic dXNlcjpwYXNz"}, nil, "", errBadScheme},
+		{"basic scheme is rejected even with a query token", "/ws?access_token=tok.en.q", []string{"Basic dXNlcjpwYXNz"}, ws, "", errBadScheme},
+		{"bearer without token is rejected", "/ws", []string{"Bearer "}, nil, "", errNoToken},
+		{"bare scheme is rejected", "/ws", []string{"Bearer"}, nil, "", errNoToken},
+		{"empty query parameter is rejected", "/ws?access_token=", nil, ws, "", errNoToken},
+		{"repeated query parameter is rejected", "/ws?access_token=a&access_token=b", nil, ws, "", errAmbiguousTokens},
+		{"repeated header is rejected", "/ws", []string{"Bearer a", "Bearer b"}, nil, "", ErrUnauthenticated},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := httptest.NewRequest("GET", tt.url, nil)
 			for _, h := range tt.headers {
 				r.Header.Add("Authorization", h)
+			}
+			for k, v := range tt.other {
+				r.Header.Set(k, v)
 			}
 			got, err := TokenFromRequest(r)
 			if tt.wantErr == nil {

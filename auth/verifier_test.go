@@ -53,7 +53,10 @@ func TestVerifyHS256(t *testing.T) {
 		{"token expired just beyond the leeway is rejected", hs(func(c *jwt.RegisteredClaims) { c.ExpiresAt = at(-31 * time.Second) }), errExpired, ""},
 		{"nbf in the future is rejected", hs(func(c *jwt.RegisteredClaims) { c.NotBefore = at(time.Minute) }), errNotYetValid, ""},
 		{"nbf in the future within the leeway is accepted", hs(func(c *jwt.RegisteredClaims) { c.NotBefore = at(20 * time.Second) }), nil, "alice"},
+		{"nbf in the future just beyond the leeway is rejected", hs(func(c *jwt.RegisteredClaims) { c.NotBefore = at(31 * time.Second) }), errNotYetValid, ""},
 		{"iat in the future is rejected", hs(func(c *jwt.RegisteredClaims) { c.IssuedAt = at(time.Minute) }), errIssuedInFuture, ""},
+		{"iat in the future within the leeway is accepted", hs(func(c *jwt.RegisteredClaims) { c.IssuedAt = at(29 * time.Second) }), nil, "alice"},
+		{"iat in the future just beyond the leeway is rejected", hs(func(c *jwt.RegisteredClaims) { c.IssuedAt = at(31 * time.Second) }), errIssuedInFuture, ""},
 		{"missing exp is rejected", hs(func(c *jwt.RegisteredClaims) { c.ExpiresAt = nil }), errMissingExpiry, ""},
 		{"wrong secret is rejected", func(t *testing.T) string {
 			return mintWith(t, []byte("another-secret-another-secret-another"), HS256, baseClaims())

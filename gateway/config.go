@@ -9,17 +9,26 @@ import (
 // Config holds the gateway's limits. Each protects the server from one
 // client; docs/protocol.md lists them with their effects.
 type Config struct {
-	// MaxFrameBytes is the largest client frame; a larger one closes the
-	// connection with 1009. Default 16 KiB.
+	// MaxFrameBytes is the largest client message, over all its frames; a
+	// larger one closes the connection with 1009. Default 16 KiB.
 	MaxFrameBytes int64
 	// MessagesPerSecond and Burst bound each connection's message rate
-	// (token bucket). A message over the rate is answered rate_limited and
-	// ignored. Defaults 20 and 40.
+	// (token bucket). A message over the rate is refused: ignored, and
+	// answered rate_limited while RateLimitReplies lasts. Defaults 20 and
+	// 40.
 	MessagesPerSecond float64
 	Burst             int
-	// AbuseLimit is how many rate-limited messages in a row close the
-	// connection (1008). Default 100.
-	AbuseLimit int
+	// AbuseLimit refusals within any AbuseWindow close the connection
+	// (1008): a flood is cut at once, while a client that goes over the
+	// rate now and then, or steadily by less than AbuseLimit/AbuseWindow
+	// messages a second, is only refused. Defaults 100 and 10s.
+	AbuseLimit  int
+	AbuseWindow time.Duration
+	// RateLimitReplies is how many refusals are answered rate_limited
+	// within any AbuseWindow; the others are dropped unanswered, so that a
+	// flood cannot make the server write an answer per message. At most
+	// AbuseLimit. Default 10.
+	RateLimitReplies int
 	// SendQueue bounds the messages waiting to be written to one client.
 	// Default 512.
 	SendQueue int
@@ -59,9 +68,13 @@ func (c *Config) setDefaults() {
 	if c.AbuseLimit == 0 {
 		c.AbuseLimit = 100
 	}
+	if c.RateLimitReplies == 0 {
+		c.RateLimitReplies = min(10, c.AbuseLimit)
+	}
 	if c.SendQueue == 0 {
 		c.SendQueue = 512
 	}
+	def(&c.AbuseWindow, 10*time.Second)
 	def(&c.SlowConsumerTimeout, 5*time.Second)
 	def(&c.PingInterval, 20*time.Second)
 	def(&c.PongTimeout, 10*time.Second)
@@ -75,8 +88,10 @@ func (c *Config) Validate() error {
 	switch {
 	case c.MaxFrameBytes < 512:
 		return fmt.Errorf("gateway: MaxFrameBytes %d is under 512", c.MaxFrameBytes)
-	case c.MessagesPerSecond <= 0 || c.Burst < 1 || c.AbuseLimit < 1:
-		return errors.New("gateway: MessagesPerSecond, Burst and AbuseLimit must be positive")
+	case c.MessagesPerSecond <= 0 || c.Burst < 1 || c.AbuseLimit < 1 || c.AbuseWindow <= 0:
+		return errors.New("gateway: MessagesPerSecond, Burst, AbuseLimit and AbuseWindow must be positive")
+	case c.RateLimitReplies < 1 || c.RateLimitReplies > c.AbuseLimit:
+		return fmt.Errorf("gateway: RateLimitReplies %d is not between 1 and AbuseLimit (%d)", c.RateLimitReplies, c.AbuseLimit)
 	case c.SendQueue < 16:
 		return fmt.Errorf("gateway: SendQueue %d is under 16", c.SendQueue)
 	case c.SlowConsumerTimeout <= 0 || c.PingInterval <= 0 || c.PongTimeout <= 0 || c.IdleTimeout <= 0 || c.WriteTimeout <= 0 || c.PresenceDebounce < 0:

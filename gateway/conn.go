@@ -343,11 +343,11 @@ func (c *conn) drain(readErr error) {
 // (1008).
 func (c *conn) allow(data []byte) bool {
 	switch c.limit.check(c.s.now()) {
-	case accept:
+	case admit:
 		return true
-	case refuse:
-		c.reply(probeMessageID(data), errorf(protocol.CodeRateLimited, 0, "too many messages; slow down and resend"))
-	case abusive:
+	case refuseWithAnswer:
+		c.reply(probeMessageID(data), errorf(protocol.CodeRateLimited, 0, "too many messages: this one was ignored; slow down and resend it (further refusals may go unanswered)"))
+	case closeForAbuse:
 		c.s.stats.rateLimitCloses.Add(1)
 		c.kill(websocket.ClosePolicyViolation, "rate limit exceeded repeatedly")
 	}

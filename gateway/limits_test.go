@@ -108,40 +108,112 @@ func TestSlowReaderIsDisconnected(t *testing.T) {
 	}
 }
 
-// TestRateLimit: messages over the rate are answered rate_limited and
-// dropped; keeping on closes the connection with 1008.
+// TestRateLimit: messages over the rate are dropped; the first
+// RateLimitReplies refusals of a window are answered rate_limited, naming
+// the message, later ones are not; the AbuseLimit-th refusal within the
+// window closes the connection with 1008.
 func TestRateLimit(t *testing.T) {
-	n := startNode(t, testenv.Stores(t)[0].Open(t), nil, gateway.Config{MessagesPerSecond: 1, Burst: 5, AbuseLimit: 20})
-	ctx := ctxT(t)
-	c := n.dial(t, "alice")
-	for i := 0; i < 30; i++ {
-		c.Send(protocol.Request{Type: protocol.TypeHeartbeat, MessageID: "h" + strconv.Itoa(i)})
-	}
-	acks, limited := 0, 0
-	for {
-		m, err := c.Next(ctx)
-		if err != nil {
-			if !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
-				t.Fatalf("closed with %v, want 1008", err)
-			}
-			break
-		}
-		switch {
-		case m.Type == protocol.TypeHeartbeatAck:
-			acks++
-		case m.Type == protocol.TypeError && m.Error.Code == protocol.CodeRateLimited:
-			if m.RequestMessageID == "" {
-				t.Fatal("rate_limited does not name the message it refused")
-			}
-			limited++
+	n := startNode(t, testenv.Stores(t)[0].Open(t), nil, gateway.Config{MessagesPerSecond: 1, Burst: 5, AbuseLimit: 20, RateLimitReplies: 5})
+	c := dialRaw(t, n, "alice", nil)
+	writeHeartbeats(c, "h", 30)
+	got, code := readToClose(t, c, 10*time.Second)
+	acks, limited := countAnswers(got)
+	for _, m := range got {
+		if m.Type == protocol.TypeError && m.RequestMessageID == "" {
+			t.Fatalf("%+v does not name the message it refused", m.Error)
 		}
 	}
-	if acks < 5 || acks > 7 || limited < 15 {
-		t.Fatalf("%d acks and %d rate_limited errors, want the burst (5) acked and the rest limited", acks, limited)
+	if code != websocket.ClosePolicyViolation || acks < 5 || acks > 7 || limited != 5 {
+		t.Fatalf("%d acks, %d rate_limited, close %d; want the burst (5) acked, 5 refusals answered, then 1008", acks, limited, code)
 	}
 	if n.srv.Stats().RateLimitCloses != 1 {
 		t.Fatalf("stats %+v", n.srv.Stats())
 	}
+}
+
+// sendAt writes heartbeats to ws at rate per second for d, on schedule
+// (catching up after a stall rather than slowing down), and returns how
+// many it wrote before d passed or a write failed.
+func sendAt(ws *websocket.Conn, rate float64, d time.Duration) int {
+	start := time.Now()
+	for i := 0; ; i++ {
+		at := start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
+		if at.Sub(start) >= d {
+			return i
+		}
+		time.Sleep(time.Until(at))
+		if ws.WriteMessage(websocket.TextMessage, heartbeatFrame("h"+strconv.Itoa(i))) != nil {
+			return i
+		}
+	}
+}
+
+// TestFloodIsClosed: a flood at 500 messages a second, 25 times the rate,
+// is closed with 1008 long before its three seconds are over, and what it
+// got back is bounded: its burst acked and RateLimitReplies refusals
+// answered, not one answer per message.
+func TestFloodIsClosed(t *testing.T) {
+	n := startNode(t, testenv.Stores(t)[0].Open(t), nil, gateway.Config{MessagesPerSecond: 20, Burst: 40})
+	ws := dialRaw(t, n, "alice", nil)
+	start := time.Now()
+	sent := make(chan int, 1)
+	go func() { sent <- sendAt(ws, 500, 3*time.Second) }()
+	got, code := readToClose(t, ws, 10*time.Second)
+	took := time.Since(start)
+	acks, limited := countAnswers(got)
+	// The default limits: 100 refusals within 10 s close, 10 are answered.
+	// At 480 refusals a second the close comes in about 0.2 s; allow for a
+	// loaded machine.
+	if code != websocket.ClosePolicyViolation || took > 2500*time.Millisecond {
+		t.Fatalf("closed with %d after %v; want 1008 within 2.5 s", code, took)
+	}
+	if maxAcks := 40 + int(20*took.Seconds()) + 1; acks > maxAcks || limited != 10 {
+		t.Fatalf("%d acks (at most %d) and %d rate_limited (want 10) in %v", acks, maxAcks, limited, took)
+	}
+	t.Logf("closed after %v and %d messages: %d acks, %d rate_limited", took, <-sent, acks, limited)
+}
+
+// TestModeratelyFastClientIsNotClosed: a client a quarter over the rate
+// for four seconds is told rate_limited about its first refused messages,
+// each by id, and is not closed: its refusals stay well under AbuseLimit
+// within any AbuseWindow.
+func TestModeratelyFastClientIsNotClosed(t *testing.T) {
+	n := startNode(t, testenv.Stores(t)[0].Open(t), nil, gateway.Config{MessagesPerSecond: 20, Burst: 5})
+	ws := dialRaw(t, n, "alice", nil)
+	answers := make(chan protocol.Message, 1000)
+	go func() {
+		defer close(answers)
+		for {
+			var m protocol.Message
+			if ws.ReadJSON(&m) != nil {
+				return
+			}
+			answers <- m
+		}
+	}()
+	sent := sendAt(ws, 25, 4*time.Second)
+	time.Sleep(500 * time.Millisecond) // the bucket refills
+	if err := ws.WriteMessage(websocket.TextMessage, heartbeatFrame("last")); err != nil {
+		t.Fatalf("after %d messages: %v", sent, err)
+	}
+	var got []protocol.Message
+	timeout := time.After(10 * time.Second)
+	for len(got) == 0 || got[len(got)-1].RequestMessageID != "last" {
+		select {
+		case m, ok := <-answers:
+			if !ok {
+				t.Fatalf("the connection ended after %d messages and %d answers", sent, len(got))
+			}
+			got = append(got, m)
+		case <-timeout:
+			t.Fatalf("no answer to the last heartbeat")
+		}
+	}
+	acks, limited := countAnswers(got)
+	if limited == 0 || acks+limited > sent+1 {
+		t.Fatalf("%d messages: %d acks, %d rate_limited; want some refused and told", sent, acks, limited)
+	}
+	t.Logf("%d messages: %d acks, %d rate_limited", sent, acks, limited)
 }
 
 // TestPresenceAndSpectators: a player hears the opponent connect; a quick
