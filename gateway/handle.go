@@ -45,6 +45,15 @@ func (c *conn) handle(data []byte) {
 	case protocol.TypeResign:
 		err = c.act(ctx, req, game, json.RawMessage(`{"type":"resign"}`))
 	}
+	switch req.Type {
+	case protocol.TypeJoinGame, protocol.TypeSpectate:
+		c.s.stats.joins.Add(1)
+		if err != nil {
+			c.s.stats.joinFailures.Add(1)
+		}
+	case protocol.TypeAction, protocol.TypeResign:
+		c.s.stats.commands.add(outcome(err))
+	}
 	if err != nil {
 		e := classify(err)
 		if e.code == protocol.CodeInternalError && c.ctx.Err() == nil {

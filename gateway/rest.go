@@ -165,6 +165,7 @@ func (s *Server) resign(w http.ResponseWriter, r *http.Request, user string) {
 
 func (s *Server) execute(w http.ResponseWriter, r *http.Request, user string, id uuid.UUID, action json.RawMessage, msgID string) {
 	res, err := s.deps.Play.Execute(r.Context(), id, user, action, msgID)
+	s.stats.commands.add(outcome(err))
 	if err != nil {
 		s.fail(w, err)
 		return

@@ -59,23 +59,76 @@ type Server struct {
 
 	stats struct {
 		connections, slowConsumers, rateLimitCloses atomic.Int64
+		joins, joinFailures                         atomic.Int64
+		commands                                    codeCounts
 	}
 }
 
-// Stats counts what happened to connections since the server started.
+// Stats counts what happened to connections since the server started, and
+// what stands now.
 type Stats struct {
 	Connections     int64 // accepted WebSocket connections
+	Open            int   // open WebSocket connections now
+	Queued          int   // messages waiting in connections' send queues now
 	SlowConsumers   int64 // closed (4001) because their send queue filled
 	RateLimitCloses int64 // closed (1008) for repeated rate-limit violations
+	Joins           int64 // join_game and spectate requests
+	JoinFailures    int64 // of which were answered with an error
+	// Commands counts actions and resignations (WebSocket and REST) by
+	// outcome: "ok", or the error code they were answered with.
+	Commands map[string]int64
 }
 
 // Stats returns the counters. Safe for concurrent use.
 func (s *Server) Stats() Stats {
-	return Stats{
+	st := Stats{
 		Connections:     s.stats.connections.Load(),
 		SlowConsumers:   s.stats.slowConsumers.Load(),
 		RateLimitCloses: s.stats.rateLimitCloses.Load(),
+		Joins:           s.stats.joins.Load(),
+		JoinFailures:    s.stats.joinFailures.Load(),
+		Commands:        s.stats.commands.snapshot(),
 	}
+	s.mu.Lock()
+	st.Open = len(s.conns)
+	for c := range s.conns {
+		st.Queued += len(c.send)
+	}
+	s.mu.Unlock()
+	return st
+}
+
+// codeCounts counts outcomes by code. Safe for concurrent use.
+type codeCounts struct {
+	mu sync.Mutex
+	n  map[string]int64
+}
+
+func (c *codeCounts) add(code string) {
+	c.mu.Lock()
+	if c.n == nil {
+		c.n = map[string]int64{}
+	}
+	c.n[code]++
+	c.mu.Unlock()
+}
+
+func (c *codeCounts) snapshot() map[string]int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]int64, len(c.n))
+	for k, v := range c.n {
+		out[k] = v
+	}
+	return out
+}
+
+// outcome is the Commands key of a command's result.
+func outcome(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	return classify(err).code
 }
 
 // New returns a Server. It starts the presence loop, which Close stops.

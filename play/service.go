@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -34,6 +35,8 @@ type Config struct {
 	NewID func() uuid.UUID
 	// Logger for operational messages. Default slog.Default().
 	Logger *slog.Logger
+	// Observer is told of every append, for metrics. Default: none.
+	Observer Observer
 }
 
 func (c *Config) setDefaults() {
@@ -48,6 +51,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Observer == nil {
+		c.Observer = noObserver{}
 	}
 }
 
@@ -301,7 +307,9 @@ func (s *Service) Execute(ctx context.Context, id uuid.UUID, actor string, actio
 			}
 			return Result{}, err
 		}
+		start := time.Now()
 		res, err := s.cfg.Store.Append(ctx, id, e.state.Seq(), pending(decided, actor, storeID)...)
+		s.cfg.Observer.Appended(time.Since(start), attempt, err)
 		switch {
 		case err == nil && !res.Duplicate:
 			next, aerr := e.rules.Apply(e.state, decided...)

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -31,6 +32,7 @@ import (
 	"github.com/playlog/playlog/eventstore/postgres"
 	"github.com/playlog/playlog/gateway"
 	"github.com/playlog/playlog/hub"
+	"github.com/playlog/playlog/metrics"
 	"github.com/playlog/playlog/play"
 	"github.com/playlog/playlog/projections"
 )
@@ -58,6 +60,7 @@ type config struct {
 	jwtIssuer      string
 	jwtAudience    string
 	seedSecretFile string
+	pprof          bool
 }
 
 func parse(args []string, stderr io.Writer) (config, error) {
@@ -76,6 +79,7 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.jwtIssuer, "jwt-issuer", "", "required iss claim, if set")
 	fs.StringVar(&c.jwtAudience, "jwt-audience", "", "required aud claim, if set")
 	fs.StringVar(&c.seedSecretFile, "seed-secret-file", "", "file holding the secret (at least 32 bytes) every game's random seed derives from")
+	fs.BoolVar(&c.pprof, "pprof", false, "serve Go's profiler at /debug/pprof/ (for profiling; do not expose it)")
 	fs.VisitAll(func(f *flag.Flag) {
 		env := "PLAYLOG_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v, ok := os.LookupEnv(env); ok {
@@ -137,7 +141,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer store.Close()
-	svc, err := play.New(play.Config{Store: store, Registry: games.Standard(), SeedSecret: secrets.seed, Logger: logger})
+	mx := metrics.New()
+	svc, err := play.New(play.Config{Store: store, Registry: games.Standard(), SeedSecret: secrets.seed, Logger: logger, Observer: mx})
 	if err != nil {
 		return err
 	}
@@ -156,18 +161,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	src := metrics.Sources{Gateway: gw, Hub: h}
+	if ls, ok := store.(interface{ LiveSubscriptions() int }); ok {
+		src.Store = ls
+	}
+	mx.Watch(src)
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", mx.Handler())
+	if c.pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
+	mux.Handle("/", gw.Handler())
 	ln, err := net.Listen("tcp", c.http)
 	if err != nil {
 		gw.Close()
 		return err
 	}
-	hs := &http.Server{Handler: gw.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "playlogd: event log: %s\n", where)
-	fmt.Fprintf(stdout, "playlogd: serving %s (REST under /v1, WebSocket at ws://%s/v1/ws)\n", url, ln.Addr())
+	fmt.Fprintf(stdout, "playlogd: serving %s (REST under /v1, WebSocket at ws://%s/v1/ws, metrics at /metrics)\n", url, ln.Addr())
 	if secrets.jwtFile != "" {
 		fmt.Fprintf(stdout, "playlogd: get a token: go run ./cmd/playlog token --user alice --secret-file %s\n", secrets.jwtFile)
 		fmt.Fprintf(stdout, "playlogd: then: curl -H \"Authorization: Bearer $TOKEN\" %s/v1/games?player=me\n", url)

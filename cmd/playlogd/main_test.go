@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -70,6 +71,32 @@ func TestRunServesAndStops(t *testing.T) {
 	if _, err := c.Request(wctx, protocol.Request{Type: protocol.TypeJoinGame, GameID: g.GameID}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := c.Request(wctx, protocol.Request{Type: protocol.TypeAction, GameID: g.GameID, Action: []byte(`{"type":"place","cell":4}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Request(wctx, protocol.Request{Type: protocol.TypeAction, GameID: g.GameID, Action: []byte(`{"type":"place","cell":5}`)}); err == nil {
+		t.Fatal("alice moved twice in a row")
+	}
+	// /metrics counts what happened, and what stands: one connection, one
+	// join, one live store subscription for it, two commands.
+	m := scrape(t, url)
+	for name, want := range map[string]float64{
+		"playlog_connections_open":                        1,
+		"playlog_joins_total":                             1,
+		"playlog_join_failures_total":                     0,
+		"playlog_store_live_subscriptions":                1,
+		"playlog_hub_feeds":                               1,
+		`playlog_commands_total{outcome="ok"}`:            1,
+		`playlog_commands_total{outcome="not_your_turn"}`: 1,
+		"playlog_append_seconds_count":                    1,
+	} {
+		if got, ok := m[name]; !ok || got != want {
+			t.Errorf("%s = %v (present: %v), want %v", name, got, ok, want)
+		}
+	}
+	if m["go_goroutines"] == 0 || m["process_resident_memory_bytes"] == 0 {
+		t.Error("no Go runtime or process metrics")
+	}
 	cancel()
 	select {
 	case err := <-done:
@@ -93,4 +120,29 @@ func TestBadFlagsAreErrors(t *testing.T) {
 			t.Fatalf("playlogd %q started", args)
 		}
 	}
+}
+
+// scrape reads /metrics into name{labels} -> value.
+func scrape(t *testing.T, url string) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	lines := bufio.NewScanner(resp.Body)
+	for lines.Scan() {
+		line := lines.Text()
+		if strings.HasPrefix(line, "#") || line == "" {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			t.Fatalf("metrics line %q: %v", line, err)
+		}
+		out[line[:i]] = v
+	}
+	return out
 }
