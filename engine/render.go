@@ -26,6 +26,14 @@ func (g *Game) RenderEvent(seq uint64, ev Event, v Viewer) (Rendered, error) {
 	if err != nil {
 		return Rendered{}, fmt.Errorf("seq %d: %w", seq, err)
 	}
+	return g.RenderDecoded(seq, ev.Type, d, v)
+}
+
+// RenderDecoded is RenderEvent for an event already decoded (by Decode), so
+// that one event rendered for many viewers is decoded once. typ is the
+// stored event's type.
+func (g *Game) RenderDecoded(seq uint64, typ string, d Decoded, v Viewer) (Rendered, error) {
+	ev := Event{Type: typ, Actor: d.Actor}
 	vis, p := Full, d.Payload
 	if !isLifecycle(ev.Type) {
 		vis, p = g.k.render(d.Payload, v)

@@ -130,6 +130,7 @@ func (f *feed) fanOut(e eventstore.Event) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.delivered = e.Seq
+	r := rendering{en: f.enc, rules: f.rules, e: e}
 	for view, vs := range f.views {
 		var msgs [][]byte
 		for v := range vs {
@@ -138,7 +139,7 @@ func (f *feed) fanOut(e eventstore.Event) {
 			}
 			if msgs == nil {
 				var err error
-				if msgs, err = f.enc.render(f.rules, e, view); err != nil {
+				if msgs, err = r.forView(view); err != nil {
 					f.h.cfg.Logger.Error("hub: render event", "game", f.game, "seq", e.Seq, "err", err)
 					f.dropViewLocked(view, fmt.Errorf("render %s seq %d: %w", f.game, e.Seq, err))
 					break

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -19,13 +20,17 @@ func EventMessage(rules *engine.Game, game uuid.UUID, e eventstore.Event, viewer
 	if err != nil {
 		return protocol.Message{}, err
 	}
+	return eventMessage(game, e, r), nil
+}
+
+func eventMessage(game uuid.UUID, e eventstore.Event, r engine.Rendered) protocol.Message {
 	seq := e.Seq
 	m := protocol.Message{Type: protocol.TypeEvent, GameID: game.String(), EventID: &seq, Visibility: r.Visibility.String()}
 	if r.Visibility != engine.Stub {
 		at := e.RecordedAt
 		m.EventType, m.Version, m.Actor, m.Data, m.RecordedAt = r.Type, r.Version, r.Actor, r.Data, &at
 	}
-	return m, nil
+	return m
 }
 
 // EngineEvent is a stored event as the engine folds it.
@@ -92,4 +97,55 @@ func (en encoder) render(rules *engine.Game, e eventstore.Event, viewer engine.V
 		out = append(out, ob)
 	}
 	return out, nil
+}
+
+// rendering renders one event for every view of a feed: the event is
+// decoded once, and each distinct rendering (most events look the same to
+// everyone) is encoded once.
+type rendering struct {
+	en    encoder
+	rules *engine.Game
+	e     eventstore.Event
+
+	decoded bool
+	d       engine.Decoded
+	err     error
+	out     map[string][][]byte // by visibility and data
+}
+
+func (r *rendering) forView(view engine.Viewer) ([][]byte, error) {
+	if !r.decoded {
+		r.decoded = true
+		if r.d, r.err = r.rules.Decode(EngineEvent(r.e)); r.err != nil {
+			r.err = fmt.Errorf("seq %d: %w", r.e.Seq, r.err)
+		}
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	rendered, err := r.rules.RenderDecoded(r.e.Seq, r.e.Type, r.d, view)
+	if err != nil {
+		return nil, err
+	}
+	key := rendered.Visibility.String() + string(rendered.Data)
+	if msgs, ok := r.out[key]; ok {
+		return msgs, nil
+	}
+	b, err := r.en.encode(eventMessage(r.en.game, r.e, rendered), "event")
+	if err != nil {
+		return nil, err
+	}
+	msgs := [][]byte{b}
+	if over, ok := GameOver(r.en.game, r.e); ok {
+		ob, err := r.en.encode(over, "over")
+		if err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, ob)
+	}
+	if r.out == nil {
+		r.out = map[string][][]byte{}
+	}
+	r.out[key] = msgs
+	return msgs, nil
 }

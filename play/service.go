@@ -117,6 +117,7 @@ type entry struct {
 	rules *engine.Game
 	state engine.State
 	ids   map[string][2]uint64 // stored message id -> first, last seq
+	seed  []byte               // the game's secret seed, derived once
 }
 
 // entry returns the game's entry, locked and loaded, and whether it was
@@ -130,7 +131,7 @@ func (s *Service) entry(ctx context.Context, id uuid.UUID) (*entry, bool, error)
 		e.mu.Lock()
 		return e, false, nil
 	}
-	e := &entry{id: id, ids: map[string][2]uint64{}}
+	e := &entry{id: id, ids: map[string][2]uint64{}, seed: s.Seed(id)}
 	e.mu.Lock()
 	if _, err := s.catchUp(ctx, e); err != nil {
 		e.mu.Unlock()
@@ -199,7 +200,7 @@ func (s *Service) Create(ctx context.Context, rules string, players []string, co
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("create %s: %w", id, err)
 	}
-	s.games.Add(id, &entry{id: id, rules: g, state: state, ids: map[string][2]uint64{}})
+	s.games.Add(id, &entry{id: id, rules: g, state: state, ids: map[string][2]uint64{}, seed: s.Seed(id)})
 	return Snapshot{ID: id, Rules: g, State: state}, nil
 }
 
@@ -294,7 +295,7 @@ func (s *Service) Execute(ctx context.Context, id uuid.UUID, actor string, actio
 		if r, ok := e.ids[storeID]; ok && storeID != "" {
 			return s.duplicate(ctx, e, r, cmd, messageID)
 		}
-		decided, err := e.rules.Decide(e.state, cmd, s.Seed(id))
+		decided, err := e.rules.Decide(e.state, cmd, e.seed)
 		if err != nil {
 			// The state may be behind the log (another process moved the
 			// game on, perhaps with this very command): look before refusing.
