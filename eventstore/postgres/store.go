@@ -25,9 +25,14 @@ type Config struct {
 	Schema string
 	// MaxConns bounds the connection pool. Default 32.
 	MaxConns int32
-	// PollInterval is how often a subscription looks for new events when no
-	// notification has woken it. Default 500ms.
+	// PollInterval is how often the global feed looks for new events when
+	// no notification has woken it. Default 500ms.
 	PollInterval time.Duration
+	// TailCheck is how often a game subscription, woken by LISTEN/NOTIFY,
+	// looks at its game regardless, in case a notification was lost (an
+	// appending process that died between commit and NOTIFY). Default 5s:
+	// 10 000 idle games cost 2 000 small queries a second.
+	TailCheck time.Duration
 	// NotifyDelay is how long appends are gathered before one NOTIFY tells
 	// other processes about them all. Default 5ms.
 	NotifyDelay time.Duration
@@ -49,6 +54,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.PollInterval == 0 {
 		c.PollInterval = 500 * time.Millisecond
+	}
+	if c.TailCheck == 0 {
+		c.TailCheck = 5 * time.Second
 	}
 	if c.CachedGames == 0 {
 		c.CachedGames = 10000
@@ -73,6 +81,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("postgres: MaxConns %d: need at least 2", c.MaxConns)
 	case c.PollInterval < time.Millisecond:
 		return fmt.Errorf("postgres: PollInterval %v is under 1ms", c.PollInterval)
+	case c.TailCheck < time.Millisecond:
+		return fmt.Errorf("postgres: TailCheck %v is under 1ms", c.TailCheck)
 	case c.NotifyDelay < 0 || c.NotifyDelay > time.Second:
 		return fmt.Errorf("postgres: NotifyDelay %v not in 0..1s", c.NotifyDelay)
 	case c.CachedGames < 1:

@@ -93,11 +93,15 @@ func (sub *pollSub) Next(ctx context.Context) (eventstore.Event, error) {
 		if len(sub.buf) > 0 {
 			break
 		}
+		wait := sub.store.cfg.PollInterval
+		if sub.game != uuid.Nil {
+			wait = sub.store.cfg.TailCheck
+		}
 		if timer == nil {
-			timer = time.NewTimer(sub.store.cfg.PollInterval)
+			timer = time.NewTimer(wait)
 			defer timer.Stop()
 		} else {
-			timer.Reset(sub.store.cfg.PollInterval)
+			timer.Reset(wait)
 		}
 		select {
 		case <-sub.done:
