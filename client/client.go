@@ -33,8 +33,13 @@ type Client struct {
 	done    chan struct{}
 	err     error // why the reader stopped; valid after done
 	nextID  atomic.Uint64
+	bytes   atomic.Int64 // payload bytes of the messages read
 	once    sync.Once
 }
+
+// BytesRead is the size of the server messages read so far (their JSON).
+// Safe for concurrent use.
+func (c *Client) BytesRead() int64 { return c.bytes.Load() }
 
 // received is a message and when the reader took it off the connection.
 type received struct {
@@ -92,6 +97,7 @@ func (c *Client) read() {
 			c.err = err
 			return
 		}
+		c.bytes.Add(int64(len(data)))
 		var m protocol.Message
 		if err := json.Unmarshal(data, &m); err != nil {
 			c.err = fmt.Errorf("client: undecodable server message: %w", err)

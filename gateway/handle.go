@@ -82,30 +82,54 @@ func (c *conn) join(ctx context.Context, req protocol.Request, game uuid.UUID, r
 	if already {
 		return errorf(protocol.CodeActionNotAllowed, 0, "this connection already follows that game; leave it first")
 	}
-	g, err := c.s.deps.Play.Load(ctx, game)
-	if err != nil {
-		return err
-	}
-	viewer, err := g.Viewer(c.user, role == protocol.RoleSpectator)
-	if err != nil {
-		return err
-	}
-	head := g.Head()
-	if req.LastEventID != nil && *req.LastEventID > head {
-		return invalid("last_event_id " + strconv.FormatUint(*req.LastEventID, 10) +
-			" is beyond the game's head " + strconv.FormatUint(head, 10))
+	// A resume needs only what never changes (rules, players) and the head:
+	// no fold of the game's log. A fresh join needs the state for its
+	// snapshot.
+	var (
+		rules  *engine.Game
+		viewer engine.Viewer
+		head   uint64
+		snap   *protocol.Message
+	)
+	spectate := role == protocol.RoleSpectator
+	if req.LastEventID == nil {
+		g, err := c.s.deps.Play.Load(ctx, game)
+		if err != nil {
+			return err
+		}
+		if viewer, err = g.Viewer(c.user, spectate); err != nil {
+			return err
+		}
+		m := c.snapshot(g, viewer, role)
+		rules, head, snap = g.Rules, g.Head(), &m
+	} else {
+		h, err := c.s.deps.Play.Header(ctx, game)
+		if err != nil {
+			return err
+		}
+		if viewer, err = h.Viewer(c.user, spectate); err != nil {
+			return err
+		}
+		if head, err = c.s.deps.Store.Head(ctx, game); err != nil {
+			return err
+		}
+		if *req.LastEventID > head {
+			return invalid("last_event_id " + strconv.FormatUint(*req.LastEventID, 10) +
+				" is beyond the game's head " + strconv.FormatUint(head, 10))
+		}
+		rules = h.Rules
 	}
 	from := head
 	if req.LastEventID != nil {
 		from = *req.LastEventID
 	}
 	answered := false
-	w, err := c.s.deps.Hub.Watch(ctx, game, g.Rules, viewer, from, connSink{c}, func() {
+	w, err := c.s.deps.Hub.Watch(ctx, game, rules, viewer, from, connSink{c}, func() {
 		answered = true
 		c.push(protocol.Message{Type: protocol.TypeJoined, RequestMessageID: req.MessageID,
 			GameID: req.GameID, Role: role, Head: &head})
-		if req.LastEventID == nil {
-			c.push(c.snapshot(g, viewer, role))
+		if snap != nil {
+			c.push(*snap)
 		}
 	})
 	if err != nil {

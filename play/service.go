@@ -76,8 +76,9 @@ func (c *Config) Validate() error {
 // from this process run one at a time, commands to different games in
 // parallel.
 type Service struct {
-	cfg   Config
-	games *lru.Cache[uuid.UUID, *entry]
+	cfg     Config
+	games   *lru.Cache[uuid.UUID, *entry]
+	headers *lru.Cache[uuid.UUID, Header]
 }
 
 // New returns a Service.
@@ -86,7 +87,8 @@ func New(cfg Config) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, games: lru.New[uuid.UUID, *entry](cfg.CachedGames)}, nil
+	return &Service{cfg: cfg, games: lru.New[uuid.UUID, *entry](cfg.CachedGames),
+		headers: lru.New[uuid.UUID, Header](cfg.CachedGames)}, nil
 }
 
 // Snapshot is a game at one seq. It is a value: later commands do not
@@ -232,18 +234,47 @@ func (s *Service) Players(ctx context.Context, id uuid.UUID) ([]string, error) {
 	return e.state.Players(), nil
 }
 
-// Viewer returns how user sees game id once joined: as the player user, or,
-// with spectate, as a spectator. Like Players it costs no round trip for a
-// game this process has loaded. Errors: ErrGameNotFound; ErrNotInGame if
-// user joins as a player a game they do not play; engine.ErrActionNotAllowed
-// if a player asks to spectate their own game; store errors.
-func (s *Service) Viewer(ctx context.Context, id uuid.UUID, user string, spectate bool) (engine.Viewer, error) {
-	e, _, err := s.entry(ctx, id)
-	if err != nil {
-		return engine.Viewer{}, err
+// Header is what never changes about a game: its rules, and its state
+// right after creation (players, config, seed commitment).
+type Header struct {
+	ID      uuid.UUID
+	Rules   *engine.Game
+	Created engine.State
+}
+
+// Header returns the game's header. It reads only the game's first event,
+// once: a player resuming a long game costs no fold of its log. Errors:
+// ErrGameNotFound, store errors.
+func (s *Service) Header(ctx context.Context, id uuid.UUID) (Header, error) {
+	if h, ok := s.headers.Get(id); ok {
+		return h, nil
 	}
-	defer e.mu.Unlock()
-	return viewer(id, e.state, user, spectate)
+	events, err := s.cfg.Store.Read(ctx, id, 0, 1)
+	if errors.Is(err, eventstore.ErrGameNotFound) || err == nil && len(events) == 0 {
+		return Header{}, fmt.Errorf("game %s: %w", id, ErrGameNotFound)
+	}
+	if err != nil {
+		return Header{}, fmt.Errorf("load %s: %w", id, err)
+	}
+	first := EngineEvent(events[0])
+	rules, err := s.cfg.Registry.GameOf(first)
+	if err != nil {
+		return Header{}, fmt.Errorf("load %s: %w", id, err)
+	}
+	created, err := rules.Apply(engine.State{}, first)
+	if err != nil {
+		return Header{}, fmt.Errorf("load %s: %w", id, err)
+	}
+	h, _ := s.headers.Add(id, Header{ID: id, Rules: rules, Created: created})
+	return h, nil
+}
+
+// Viewer decides how user sees the game: as a player, or (spectate) as a
+// spectator. Errors: ErrNotInGame if user joins as a player a game they do
+// not play; engine.ErrActionNotAllowed if a player asks to spectate their
+// own game.
+func (h Header) Viewer(user string, spectate bool) (engine.Viewer, error) {
+	return viewer(h.ID, h.Created, user, spectate)
 }
 
 // Viewer is Service.Viewer for a game already loaded: the same rules, no

@@ -308,7 +308,13 @@ func TestMembership(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				for name, viewer := range map[string]func() (engine.Viewer, error){
-					"service":  func() (engine.Viewer, error) { return svc.Viewer(ctx, g.ID, tc.user, tc.spectate) },
+					"header": func() (engine.Viewer, error) {
+						h, err := svc.Header(ctx, g.ID)
+						if err != nil {
+							return engine.Viewer{}, err
+						}
+						return h.Viewer(tc.user, tc.spectate)
+					},
 					"snapshot": func() (engine.Viewer, error) { return g.Viewer(tc.user, tc.spectate) },
 				} {
 					v, err := viewer()
@@ -318,7 +324,7 @@ func TestMembership(t *testing.T) {
 				}
 			})
 		}
-		if _, err := svc.Viewer(ctx, uuid.New(), "alice", false); !errors.Is(err, play.ErrGameNotFound) {
+		if _, err := svc.Header(ctx, uuid.New()); !errors.Is(err, play.ErrGameNotFound) {
 			t.Fatalf("viewer of an unknown game: %v", err)
 		}
 	})
@@ -348,7 +354,7 @@ func TestUnknownGamesAreNotCached(t *testing.T) {
 			for name, err := range map[string]error{
 				"load":    func() error { _, err := svc.Load(ctx, id); return err }(),
 				"players": func() error { _, err := svc.Players(ctx, id); return err }(),
-				"viewer":  func() error { _, err := svc.Viewer(ctx, id, "alice", true); return err }(),
+				"header":  func() error { _, err := svc.Header(ctx, id); return err }(),
 				"execute": func() error { _, err := svc.Execute(ctx, id, "alice", place(0), "m"); return err }(),
 			} {
 				if !errors.Is(err, play.ErrGameNotFound) {
