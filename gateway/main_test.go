@@ -37,6 +37,7 @@ type node struct {
 	store eventstore.Store
 	srv   *gateway.Server
 	hub   *hub.Hub
+	dir   *projections.Directory
 }
 
 // startNode starts a node. Unless cfg says otherwise, its rate limit is
@@ -74,7 +75,7 @@ func startNode(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg gatewa
 		cancel()
 		<-done
 	})
-	return &node{url: hs.URL, store: store, srv: srv, hub: h}
+	return &node{url: hs.URL, store: store, srv: srv, hub: h, dir: dir}
 }
 
 func token(t testing.TB, user string) string {

@@ -43,7 +43,13 @@ func BenchmarkResume(b *testing.B) {
 			})
 			b.Run(fmt.Sprintf("%s/cold/K=%d", backend.Name, k), func(b *testing.B) {
 				benchResume(b, func() *node {
-					return startNode(b, backend.Open(b), nil, gateway.Config{MessagesPerSecond: 1e6, Burst: 1e6})
+					n := startNode(b, backend.Open(b), nil, gateway.Config{MessagesPerSecond: 1e6, Burst: 1e6})
+					// A node that has just caught up with the store's feed,
+					// as a running node has: only the game is new to it.
+					if err := n.dir.WaitFor(ctxT(b), game, head); err != nil {
+						b.Fatal(err)
+					}
+					return n
 				}, game, head, k)
 			})
 		}

@@ -3,6 +3,7 @@ package jetstream
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -161,4 +162,72 @@ func TestSubscribeIgnoresRefusedPublish(t *testing.T) {
 	}
 	appendN(t, s, game, 1, 1)
 	expect(t, sub, 1, 2, 5*time.Second)
+}
+
+// A process with no index of a game (another node wrote it) reads it from
+// any seq, learns its head and subscribes from any seq by probing, without
+// building an index, and gets exactly what a full read gets.
+func TestColdReadsFindTheirPlace(t *testing.T) {
+	ctx := context.Background()
+	s := openLive(t, Config{Listen: "127.0.0.1:0"})
+	games := []uuid.UUID{uuid.New(), uuid.New(), uuid.New()}
+	heads := make([]uint64, len(games))
+	// Interleaved appends of one to three events each, so that stream and
+	// game sequences differ and messages hold several events.
+	for round := 0; round < 40; round++ {
+		for i, g := range games {
+			n := 1 + (round+i)%3
+			batch := make([]eventstore.Pending, n)
+			for j := range batch {
+				batch[j] = eventstore.Pending{Type: "t", SchemaVersion: 1, Actor: "a", Data: json.RawMessage(`{}`)}
+			}
+			if _, err := s.Append(ctx, g, heads[i], batch...); err != nil {
+				t.Fatal(err)
+			}
+			heads[i] += uint64(n)
+		}
+	}
+	peer, err := Open(ctx, Config{URL: s.ClientURL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	for i, g := range games {
+		all, err := s.Read(ctx, g, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h, err := peer.Head(ctx, g); err != nil || h != heads[i] {
+			t.Fatalf("cold head %d, %v; want %d", h, err, heads[i])
+		}
+		for after := uint64(1); after <= heads[i]; after++ {
+			got, err := peer.Read(ctx, g, after, 7)
+			if err != nil {
+				t.Fatalf("cold read after %d: %v", after, err)
+			}
+			want := all[after:min(after+7, heads[i])]
+			if len(got) != len(want) {
+				t.Fatalf("cold read after %d: %d events, want %d", after, len(got), len(want))
+			}
+			for j := range got {
+				if got[j].Seq != want[j].Seq || got[j].Hash != want[j].Hash {
+					t.Fatalf("cold read after %d: event %d is seq %d, want %d", after, j, got[j].Seq, want[j].Seq)
+				}
+			}
+		}
+		for _, after := range []uint64{1, heads[i] / 2, heads[i] - 1, heads[i]} {
+			sub, err := peer.Subscribe(ctx, g, after)
+			if err != nil {
+				t.Fatal(err)
+			}
+			expect(t, sub, after, heads[i], 5*time.Second)
+			sub.Close()
+		}
+	}
+	if n := peer.games.Len(); n != 0 {
+		t.Fatalf("cold reads built %d indexes", n)
+	}
+	if _, err := peer.Read(ctx, uuid.New(), 3, 0); !errors.Is(err, eventstore.ErrGameNotFound) {
+		t.Fatalf("cold read of an unknown game: %v", err)
+	}
 }

@@ -16,7 +16,16 @@ func (s *Store) Read(ctx context.Context, game uuid.UUID, after uint64, limit in
 		return nil, fmt.Errorf("read %s: %w", game, err)
 	}
 	limit = eventstore.ReadLimit(limit)
-	g := s.index(game)
+	g, ok := s.games.Get(game)
+	if !ok && after > 0 {
+		// A resume of a game this process has not indexed: find the place
+		// without reading the game from its start (cold.go). A read from
+		// the start reads everything anyway, and builds the index.
+		return s.readCold(ctx, game, after, limit)
+	}
+	if !ok {
+		g = newGameIndex()
+	}
 	g.mu.Lock()
 	if err := s.refresh(ctx, game, g); err != nil {
 		g.mu.Unlock()

@@ -180,14 +180,21 @@ func (s *Store) Head(ctx context.Context, game uuid.UUID) (uint64, error) {
 	if err := s.check(game); err != nil {
 		return 0, err
 	}
-	g := s.index(game)
+	g, ok := s.games.Get(game)
+	if !ok { // one direct get, no index built (cold.go)
+		last, found, err := s.lastRef(ctx, game)
+		if err != nil {
+			return 0, s.errStore("head", game, err)
+		}
+		if !found {
+			return 0, fmt.Errorf("head %s: %w", game, eventstore.ErrGameNotFound)
+		}
+		return last.last, nil
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if err := s.refresh(ctx, game, g); err != nil {
 		return 0, s.errStore("head", game, err)
-	}
-	if g.head == 0 {
-		return 0, fmt.Errorf("head %s: %w", game, eventstore.ErrGameNotFound)
 	}
 	return g.head, nil
 }

@@ -61,14 +61,7 @@ func (s *Store) Subscribe(ctx context.Context, game uuid.UUID, after uint64) (ev
 	if err := s.check(game); err != nil {
 		return nil, fmt.Errorf("subscribe %s: %w", game, err)
 	}
-	g := s.index(game)
-	g.mu.Lock()
-	err := s.refresh(ctx, game, g)
-	head, start := g.head, g.lastSS+1
-	if i := g.locate(after + 1); i < len(g.msgs) {
-		start = g.msgs[i].streamSeq
-	}
-	g.mu.Unlock()
+	head, start, err := s.startOf(ctx, game, after)
 	if err != nil {
 		return nil, s.errStore("subscribe", game, err)
 	}
@@ -95,6 +88,34 @@ func (s *Store) Subscribe(ctx context.Context, game uuid.UUID, after uint64) (ev
 	sub.stopCtx = stop
 	sub.mu.Unlock()
 	return sub, nil
+}
+
+// startOf returns the game's head (0: no such game) and the stream sequence
+// to read from for the events after after: from the index if this process
+// has one, else by probing (cold.go).
+func (s *Store) startOf(ctx context.Context, game uuid.UUID, after uint64) (head, start uint64, err error) {
+	g, ok := s.games.Get(game)
+	if !ok {
+		last, found, err := s.lastRef(ctx, game)
+		if err != nil || !found {
+			return 0, 0, err
+		}
+		if after >= last.last {
+			return last.last, last.streamSeq + 1, nil
+		}
+		start, err := s.locateCold(ctx, game, after+1, last)
+		return last.last, start, err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err := s.refresh(ctx, game, g); err != nil {
+		return 0, 0, err
+	}
+	head, start = g.head, g.lastSS+1
+	if i := g.locate(after + 1); i < len(g.msgs) {
+		start = g.msgs[i].streamSeq
+	}
+	return head, start, nil
 }
 
 func (s *Store) liveSubject(game uuid.UUID) string {

@@ -1,0 +1,129 @@
+package jetstream
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+
+	"github.com/playlog/playlog/eventstore"
+)
+
+// Reads of a game this process has no index of (a viewer resuming a game
+// this node has not served) do not build one: building it reads every
+// message of the game, so a resume near the head of a long game would cost
+// the game's length. Instead the last message comes from one direct get
+// (last_by_subj), and the message holding a given seq from a binary search
+// over stream sequences, each probe one direct get: O(log stream size)
+// round trips, whatever the game's length. Appends still build the full
+// index, which idempotency needs.
+
+// lastRef is the game's last message; ok is false if the game has none.
+func (s *Store) lastRef(ctx context.Context, game uuid.UUID) (msgRef, bool, error) {
+	return s.directOne(ctx, game, map[string]any{"last_by_subj": s.subject(game)})
+}
+
+// probe is the game's first message at or after stream sequence from.
+func (s *Store) probe(ctx context.Context, game uuid.UUID, from uint64) (msgRef, bool, error) {
+	return s.directOne(ctx, game, map[string]any{"seq": from, "next_by_subj": s.subject(game)})
+}
+
+func (s *Store) directOne(ctx context.Context, game uuid.UUID, req map[string]any) (msgRef, bool, error) {
+	body, _ := json.Marshal(req)
+	var (
+		ref   msgRef
+		found bool
+	)
+	_, _, err := s.replies.batch(ctx, s.cfg.RequestTimeout, "$JS.API.DIRECT.GET."+s.cfg.Stream, body, 1, func(m *nats.Msg) (bool, error) {
+		switch m.Header.Get("Status") {
+		case "404":
+			return false, errEnd
+		case "":
+		default:
+			return false, fmt.Errorf("direct get %s: status %s %s", game, m.Header.Get("Status"), m.Header.Get("Description"))
+		}
+		ss, err := strconv.ParseUint(m.Header.Get(nats.JSSequence), 10, 64)
+		if err != nil {
+			return false, fmt.Errorf("%w: direct get reply without a sequence", errFormat)
+		}
+		if ref, err = headerRef(m.Header.Get(hdrIndex), ss); err != nil {
+			return false, err
+		}
+		found = true
+		return false, errEnd
+	})
+	return ref, found, err
+}
+
+// locateCold returns the stream sequence of the game's message holding
+// seq, given its last message (seq <= last.last).
+func (s *Store) locateCold(ctx context.Context, game uuid.UUID, seq uint64, last msgRef) (uint64, error) {
+	if seq >= last.first {
+		return last.streamSeq, nil
+	}
+	// Invariant: the message holding seq is at or after lo and before hi.
+	lo, hi := uint64(1), last.streamSeq
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		r, ok, err := s.probe(ctx, game, mid)
+		if err != nil {
+			return 0, err
+		}
+		switch {
+		case !ok || r.streamSeq >= hi || r.first > seq:
+			hi = mid // the message holding seq is before mid
+		case r.last >= seq:
+			return r.streamSeq, nil
+		default:
+			lo = r.streamSeq + 1
+		}
+	}
+	return 0, fmt.Errorf("%w: game %s has no message holding seq %d", errFormat, game, seq)
+}
+
+var errFull = errors.New("read full")
+
+// readCold is Read for a game this process has no index of.
+func (s *Store) readCold(ctx context.Context, game uuid.UUID, after uint64, limit int) ([]eventstore.Event, error) {
+	last, ok, err := s.lastRef(ctx, game)
+	if err != nil {
+		return nil, s.errStore("read", game, err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("read %s: %w", game, eventstore.ErrGameNotFound)
+	}
+	if after >= last.last {
+		return []eventstore.Event{}, nil
+	}
+	from, err := s.locateCold(ctx, game, after+1, last)
+	if err != nil {
+		return nil, s.errStore("read", game, err)
+	}
+	out := make([]eventstore.Event, 0, min(uint64(limit), last.last-after))
+	err = s.directGet(ctx, game, from, limit, func(m *nats.Msg, ss uint64) error {
+		events, err := decodeMessage(game, ss, m.Data)
+		if err != nil {
+			return err
+		}
+		for _, e := range events {
+			if e.Seq > after && len(out) < limit {
+				out = append(out, e)
+			}
+		}
+		if len(out) == limit || ss >= last.streamSeq {
+			return errFull
+		}
+		return nil
+	})
+	if err != nil && err != errFull {
+		return nil, s.errStore("read", game, err)
+	}
+	if len(out) == 0 || out[0].Seq != after+1 {
+		return nil, fmt.Errorf("jetstream: read %s after %d: %w: log does not continue at %d", game, after, errFormat, after+1)
+	}
+	return out, nil
+}
