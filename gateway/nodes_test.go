@@ -16,8 +16,8 @@ import (
 	"github.com/playlog/playlog/eventstore"
 	"github.com/playlog/playlog/gateway"
 	"github.com/playlog/playlog/internal/testenv"
-	"github.com/playlog/playlog/play"
 	"github.com/playlog/playlog/protocol"
+	"github.com/playlog/playlog/replay"
 )
 
 func twoNodes(t *testing.T, b testenv.Backend, cfg gateway.Config) (*node, *node) {
@@ -113,7 +113,7 @@ func verifyLog(t *testing.T, s eventstore.Store, id uuid.UUID) {
 	if err := eventstore.VerifyChain(eventstore.Hash{}, events); err != nil {
 		t.Fatal(err)
 	}
-	ee := play.EngineEvents(events)
+	ee := replay.EngineEvents(events)
 	if err := engine.Verify(games.Standard(), ee); err != nil && !errors.Is(err, engine.ErrSeedNotRevealed) {
 		t.Fatalf("game %s: %v", id, err)
 	}

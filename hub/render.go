@@ -11,12 +11,13 @@ import (
 	"github.com/playlog/playlog/engine"
 	"github.com/playlog/playlog/eventstore"
 	"github.com/playlog/playlog/protocol"
+	"github.com/playlog/playlog/replay"
 )
 
 // EventMessage is one stored event as viewer may see it: the wire `event`,
 // a bare stub when the viewer may see nothing of it.
 func EventMessage(rules *engine.Game, game uuid.UUID, e eventstore.Event, viewer engine.Viewer) (protocol.Message, error) {
-	r, err := rules.RenderEvent(e.Seq, EngineEvent(e), viewer)
+	r, err := rules.RenderEvent(e.Seq, replay.EngineEvent(e), viewer)
 	if err != nil {
 		return protocol.Message{}, err
 	}
@@ -31,11 +32,6 @@ func eventMessage(game uuid.UUID, e eventstore.Event, r engine.Rendered) protoco
 		m.EventType, m.Version, m.Actor, m.Data, m.RecordedAt = r.Type, r.Version, r.Actor, r.Data, &at
 	}
 	return m
-}
-
-// EngineEvent is a stored event as the engine folds it.
-func EngineEvent(ev eventstore.Event) engine.Event {
-	return engine.Event{Type: ev.Type, Version: ev.SchemaVersion, Actor: ev.Actor, Data: ev.Data}
 }
 
 // GameOver is the wire `game_over` that follows a game_ended event, and
@@ -116,7 +112,7 @@ type rendering struct {
 func (r *rendering) forView(view engine.Viewer) ([][]byte, error) {
 	if !r.decoded {
 		r.decoded = true
-		if r.d, r.err = r.rules.Decode(EngineEvent(r.e)); r.err != nil {
+		if r.d, r.err = r.rules.Decode(replay.EngineEvent(r.e)); r.err != nil {
 			r.err = fmt.Errorf("seq %d: %w", r.e.Seq, r.err)
 		}
 	}

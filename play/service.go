@@ -17,6 +17,7 @@ import (
 	"github.com/playlog/playlog/engine"
 	"github.com/playlog/playlog/eventstore"
 	"github.com/playlog/playlog/internal/lru"
+	"github.com/playlog/playlog/replay"
 )
 
 // Config configures a Service.
@@ -256,7 +257,7 @@ func (s *Service) Header(ctx context.Context, id uuid.UUID) (Header, error) {
 	if err != nil {
 		return Header{}, fmt.Errorf("load %s: %w", id, err)
 	}
-	first := EngineEvent(events[0])
+	first := replay.EngineEvent(events[0])
 	rules, err := s.cfg.Registry.GameOf(first)
 	if err != nil {
 		return Header{}, fmt.Errorf("load %s: %w", id, err)
@@ -426,13 +427,13 @@ func (s *Service) catchUp(ctx context.Context, e *entry) (bool, error) {
 			return moved, nil
 		}
 		if e.rules == nil {
-			if e.rules, err = s.cfg.Registry.GameOf(EngineEvent(events[0])); err != nil {
+			if e.rules, err = s.cfg.Registry.GameOf(replay.EngineEvent(events[0])); err != nil {
 				return false, fmt.Errorf("load %s: %w", e.id, err)
 			}
 		}
 		batch := make([]engine.Event, len(events))
 		for i, ev := range events {
-			batch[i] = EngineEvent(ev)
+			batch[i] = replay.EngineEvent(ev)
 			if ev.MessageID != "" {
 				r := e.ids[ev.MessageID]
 				if r[0] == 0 {
@@ -448,20 +449,6 @@ func (s *Service) catchUp(ctx context.Context, e *entry) (bool, error) {
 		}
 		e.state, moved = next, true
 	}
-}
-
-// EngineEvent is a stored event as the engine folds it.
-func EngineEvent(ev eventstore.Event) engine.Event {
-	return engine.Event{Type: ev.Type, Version: ev.SchemaVersion, Actor: ev.Actor, Data: ev.Data}
-}
-
-// EngineEvents converts a run of stored events, for folding or engine.Verify.
-func EngineEvents(events []eventstore.Event) []engine.Event {
-	out := make([]engine.Event, len(events))
-	for i, ev := range events {
-		out[i] = EngineEvent(ev)
-	}
-	return out
 }
 
 func pending(events []engine.Event, actor, messageID string) []eventstore.Pending {

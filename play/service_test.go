@@ -16,6 +16,7 @@ import (
 	"github.com/playlog/playlog/eventstore"
 	"github.com/playlog/playlog/internal/testenv"
 	"github.com/playlog/playlog/play"
+	"github.com/playlog/playlog/replay"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -88,7 +89,7 @@ func TestFullGameAndRejections(t *testing.T) {
 		}
 		// The log is an honest, verifiable game.
 		events, _ := store.Read(ctx, g.ID, 0, 0)
-		ee := play.EngineEvents(events)
+		ee := replay.EngineEvents(events)
 		if err := engine.Verify(games.Standard(), ee); err != nil {
 			t.Fatalf("verify: %v", err)
 		}
@@ -177,7 +178,7 @@ func TestRacingNodesNeverFork(t *testing.T) {
 			if err := eventstore.VerifyChain(eventstore.Hash{}, events); err != nil {
 				t.Fatal(err)
 			}
-			ee := play.EngineEvents(events)
+			ee := replay.EngineEvents(events)
 			// A forked or illegal game would not re-decide byte for byte.
 			if err := engine.Verify(games.Standard(), ee); err != nil && !errors.Is(err, engine.ErrSeedNotRevealed) {
 				t.Fatalf("game %d: %v", round, err)

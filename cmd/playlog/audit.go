@@ -16,7 +16,7 @@ import (
 	"github.com/playlog/playlog/eventstore"
 	"github.com/playlog/playlog/eventstore/jetstream"
 	"github.com/playlog/playlog/eventstore/postgres"
-	"github.com/playlog/playlog/play"
+	"github.com/playlog/playlog/replay"
 )
 
 // storeFlags are the flags that name a log to read.
@@ -41,21 +41,6 @@ func (f *storeFlags) open(ctx context.Context) (eventstore.Store, error) {
 		return jetstream.Open(ctx, jetstream.Config{Dir: f.data})
 	}
 	return nil, errors.New("name the log with --data, --nats-url or --database-url")
-}
-
-// readGame reads every event of a game.
-func readGame(ctx context.Context, s eventstore.Store, id uuid.UUID) ([]eventstore.Event, error) {
-	var all []eventstore.Event
-	for {
-		page, err := s.Read(ctx, id, uint64(len(all)), 0)
-		if err != nil {
-			return nil, err
-		}
-		if len(page) == 0 {
-			return all, nil
-		}
-		all = append(all, page...)
-	}
 }
 
 // loadGame is the start of every command that reads one game: it parses
@@ -86,7 +71,7 @@ func loadGame(name string, args []string, env func(string) string, stderr io.Wri
 		return id, nil, 2
 	}
 	defer store.Close()
-	events, err := readGame(ctx, store, id)
+	events, err := replay.ReadGame(ctx, store, id)
 	if err != nil {
 		fmt.Fprintf(stderr, "playlog %s: %v\n", name, err)
 		return id, nil, 1
@@ -107,7 +92,7 @@ func runAudit(args []string, env func(string) string, stdout, stderr io.Writer) 
 		return 1
 	}
 	fmt.Fprintf(stdout, "game %s: %d events, hash chain intact (head %s)\n", id, len(events), events[len(events)-1].Hash)
-	ee := play.EngineEvents(events)
+	ee := replay.EngineEvents(events)
 	switch err := engine.Verify(games.Standard(), ee); {
 	case errors.Is(err, engine.ErrSeedNotRevealed):
 		fmt.Fprintln(stdout, "the game is not over: its seed is not revealed yet, so fairness can be audited when it ends")
