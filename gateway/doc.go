@@ -1,16 +1,30 @@
 // Package gateway is playlog's front door: the REST API under /v1 and the
 // WebSocket protocol (package protocol, docs/protocol.md) for live play.
 //
-// It holds no game state of its own. Commands go to the command path (package
-// play); what a client sees comes from the store's per-game subscriptions,
-// rendered by the engine for that client's eyes, so a client on any node
-// sees every event appended by any node, and resuming from a last_event_id
-// is a subscription from that seq.
+// It holds no game state of its own. Commands go to the command path
+// (package play), which also decides who may act. What a client sees of a
+// game comes from the node's hub (package hub): one store subscription per
+// game per node, rendered by the engine once per distinct view and fanned
+// out to every connection following the game, so a client on any node sees
+// every event appended by any node, and resuming from a last_event_id reads
+// the stored events after it before going live. A join is answered joined
+// only once the viewer is live on the hub; a failure before that is its one
+// answer, an error; a failure after it cuts the connection.
 //
-// Each WebSocket connection has one reader (the handler goroutine), one
-// writer goroutine and one goroutine per joined game; all stop when the
-// connection ends, and Server.Close waits for them. A connection's outgoing
-// messages pass through a bounded queue; a client too slow to drain it is
-// disconnected (close code 4001) rather than allowed to hold up anyone
-// else, and resumes with last_event_id.
+// Each WebSocket connection has one reader (the handler goroutine, which
+// serves the client's messages in order) and one writer goroutine; both
+// stop when the connection ends, and Server.Close waits for them. A
+// connection's outgoing messages pass through a bounded send queue. The hub
+// never waits for it: a connection whose queue is full when an event is
+// fanned out is cut at once (close code 4001) rather than allowed to hold
+// up anyone else, and its client resumes with last_event_id. The
+// connection's own answers and a join's catch-up wait up to
+// SlowConsumerTimeout for room, then cut it the same way; presence updates
+// to a full queue are dropped.
+//
+// Closing: the writer sends the answers already queued (none after a
+// slow-consumer cut), then the close frame; the reader then reads on,
+// discarding, until the client's close frame, EOF or closeGrace, because
+// closing a socket with unread data resets it and the client would lose
+// the close code and the last answers.
 package gateway
