@@ -11,7 +11,9 @@ import (
 )
 
 // MaxUserIDLen is the longest subject accepted as a user id, in bytes.
-const MaxUserIDLen = 64
+// It leaves room for the "/" and a 64-byte message id in the stored message
+// id (eventstore.MaxMessageIDLen, 128), so it equals play.MaxActorLen.
+const MaxUserIDLen = 60
 
 // Verifier checks tokens against one key. It is safe for concurrent use.
 type Verifier struct {

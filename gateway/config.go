@@ -32,9 +32,10 @@ type Config struct {
 	// SendQueue bounds the messages waiting to be written to one client.
 	// Default 512.
 	SendQueue int
-	// SlowConsumerTimeout is how long a full send queue may stay full
-	// before the client is disconnected (4001). Producers of that client's
-	// messages wait meanwhile; nobody else does. Default 5s.
+	// SlowConsumerTimeout is how long the connection's own answers and a
+	// join's catch-up may wait for room in a full send queue before the
+	// client is disconnected (4001). Live events never wait: a queue full
+	// when one is fanned out cuts the client at once. Default 5s.
 	SlowConsumerTimeout time.Duration
 	// PingInterval is how often the server pings; a client that does not
 	// answer within PongTimeout is disconnected. Defaults 20s and 10s.

@@ -115,7 +115,7 @@ func (c *conn) kill(code int, text string) {
 // push queues a message for the client. If the queue stays full for
 // SlowConsumerTimeout the client is too slow: it is disconnected (4001) and
 // will resume from its last event. Only the caller (this connection's
-// reader or one of its game sessions) waits meanwhile.
+// reader, answering or catching a join up) waits meanwhile.
 func (c *conn) push(m protocol.Message) bool {
 	b, ok := c.encode(m)
 	if !ok {

@@ -136,6 +136,7 @@ func (c *conn) join(ctx context.Context, req protocol.Request, game uuid.UUID, r
 		if !answered {
 			return err
 		}
+		c.s.stats.joinFailures.Add(1) // answered joined, then cut
 		if errors.Is(err, hub.ErrSlow) {
 			connSink{c}.Drop(err)
 		} else if c.ctx.Err() == nil {

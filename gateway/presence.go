@@ -98,7 +98,7 @@ func (p *presence) joined(game uuid.UUID, c *conn, role string) {
 	}
 	c.offer(spectatorCount(game, st.spectators))
 	p.mu.Unlock()
-	p.changed(game)
+	p.changed(game, c) // the newcomer has just been told
 }
 
 func (p *presence) left(game uuid.UUID, c *conn, role string) {
@@ -113,13 +113,14 @@ func (p *presence) left(game uuid.UUID, c *conn, role string) {
 		}
 	}
 	p.mu.Unlock()
-	p.changed(game)
+	p.changed(game, nil)
 }
 
-// changed tells local connections what changed and queues a report.
-func (p *presence) changed(game uuid.UUID) {
+// changed tells local connections, but told, what changed and queues a
+// report.
+func (p *presence) changed(game uuid.UUID, told *conn) {
 	p.mu.Lock()
-	p.notify(game)
+	p.notifyExcept(game, told)
 	p.mu.Unlock()
 	select {
 	case p.kick <- game:
@@ -157,7 +158,10 @@ func (p *presence) state(game uuid.UUID) shownState {
 
 // notify pushes opponent_status and spectator_count changes to the game's
 // local connections. The caller holds p.mu.
-func (p *presence) notify(game uuid.UUID) {
+func (p *presence) notify(game uuid.UUID) { p.notifyExcept(game, nil) }
+
+// notifyExcept is notify, leaving out told. The caller holds p.mu.
+func (p *presence) notifyExcept(game uuid.UUID, told *conn) {
 	lg := p.local[game]
 	st := p.state(game)
 	old, seen := p.shown[game]
@@ -172,6 +176,9 @@ func (p *presence) notify(game uuid.UUID) {
 		return
 	}
 	for c, role := range lg.conns {
+		if c == told {
+			continue
+		}
 		if role == protocol.RolePlayer {
 			for _, pl := range sortedKeys(st.connected) {
 				if pl != c.user && (!seen || old.connected[pl] != st.connected[pl]) {

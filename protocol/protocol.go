@@ -5,10 +5,11 @@
 //
 // Every message is one JSON object in one text frame, with a "type".
 // Client messages carry a client-chosen "message_id" (1 to 64 characters
-// from [A-Za-z0-9._:-]); the server answers each one exactly once with a
-// message whose "request_message_id" echoes it (joined, left, action_result,
-// heartbeat_ack or error). Server messages carry their own "message_id" and
-// a "timestamp" (RFC 3339, UTC, from the server's clock).
+// from [A-Za-z0-9._:-]); the server answers each one once with a message
+// whose "request_message_id" echoes it (joined, left, action_result,
+// heartbeat_ack or error), except messages the rate limit refuses past its
+// answered few (docs/protocol.md, Limits). Server messages carry their own
+// "message_id" and a "timestamp" (RFC 3339, UTC, from the server's clock).
 package protocol
 
 import (
@@ -59,13 +60,15 @@ const (
 )
 
 // Close codes the server uses besides the standard ones (1000 normal, 1001
-// going away on shutdown, 1008 policy violation for rate-limit abuse, 1009
-// message too big for an oversize frame, 1011 internal error).
+// going away on shutdown, 1002 malformed frame, 1007 text not UTF-8, 1008
+// policy violation for rate-limit abuse, 1009 message too big, 1011
+// internal error).
 const (
 	// CloseSlowConsumer: the client read too slowly and its send queue
 	// filled. Reconnect and resume with last_event_id; nothing is lost.
 	CloseSlowConsumer = 4001
-	// CloseIdle: no message and no pong within the idle timeout.
+	// CloseIdle: no client message within the idle timeout (pongs do not
+	// count: send heartbeats).
 	CloseIdle = 4002
 )
 

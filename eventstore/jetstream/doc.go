@@ -14,7 +14,7 @@
 // game's last message as this process knows it. The server rejects the
 // publish if any other message landed on the subject since, whoever wrote it,
 // so a stale cache can only cause a conflict, never a fork. playlog's own
-// per-game seq travels in the message (header Playlog-Last-Seq and in each
+// per-game seq travels in the message (header Playlog-Index and in each
 // event), because the server's subject sequence is a stream-wide number.
 //
 // Idempotency: each process keeps, per recently used game, an index of the
