@@ -59,7 +59,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	c := &conn{
 		s: s, ws: ws, user: user, ctx: ctx, stop: stop,
 		send: make(chan []byte, s.cfg.SendQueue), done: make(chan struct{}),
-		sessions: map[uuid.UUID]*session{}, lastSeen: s.now(), id: uuid.NewString(),
+		sessions: map[uuid.UUID]*session{}, lastSeen: s.now(), id: s.deps.NewID().String(),
 		limit: newLimiter(s.cfg, s.now()),
 	}
 	s.mu.Lock()

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"sort"
 	"sync"
 	"time"
@@ -39,9 +40,11 @@ const (
 // presence aggregates, per game, who is connected and how many watch,
 // across nodes, and tells the game's local connections when it changes.
 type presence struct {
-	s    *Server
-	bus  Bus
-	node string
+	now      func() time.Time
+	debounce time.Duration
+	log      *slog.Logger
+	bus      Bus
+	node     string
 
 	mu     sync.Mutex
 	local  map[uuid.UUID]*localGame
@@ -67,9 +70,9 @@ type shownState struct {
 	spectators int
 }
 
-func newPresence(s *Server, bus Bus) *presence {
+func newPresence(now func() time.Time, debounce time.Duration, log *slog.Logger, bus Bus, node string) *presence {
 	return &presence{
-		s: s, bus: bus, node: uuid.NewString(),
+		now: now, debounce: debounce, log: log, bus: bus, node: node,
 		local: map[uuid.UUID]*localGame{}, remote: map[uuid.UUID]map[string]remoteReport{},
 		shown: map[uuid.UUID]shownState{}, kick: make(chan uuid.UUID, 1024),
 	}
@@ -108,7 +111,7 @@ func (p *presence) left(game uuid.UUID, c *conn, role string) {
 		if role == protocol.RolePlayer {
 			if lg.players[c.user]--; lg.players[c.user] <= 0 {
 				delete(lg.players, c.user)
-				lg.goneAt[c.user] = p.s.now()
+				lg.goneAt[c.user] = p.now()
 			}
 		}
 	}
@@ -132,14 +135,14 @@ func (p *presence) changed(game uuid.UUID, told *conn) {
 // as connected until the debounce passes), remote players, all spectators.
 // The caller holds p.mu.
 func (p *presence) state(game uuid.UUID) shownState {
-	now := p.s.now()
+	now := p.now()
 	st := shownState{connected: map[string]bool{}}
 	if lg := p.local[game]; lg != nil {
 		for pl := range lg.players {
 			st.connected[pl] = true
 		}
 		for pl, at := range lg.goneAt {
-			st.connected[pl] = st.connected[pl] || now.Sub(at) < p.s.cfg.PresenceDebounce
+			st.connected[pl] = st.connected[pl] || now.Sub(at) < p.debounce
 		}
 		for _, role := range lg.conns {
 			if role == protocol.RoleSpectator {
@@ -206,7 +209,7 @@ func (p *presence) run(ctx context.Context) {
 		for ctx.Err() == nil {
 			err := p.bus.Subscribe(ctx, p.receive)
 			if ctx.Err() == nil {
-				p.s.log.Warn("presence bus subscription ended; retrying", "err", err)
+				p.log.Warn("presence bus subscription ended; retrying", "err", err)
 				select {
 				case <-ctx.Done():
 				case <-time.After(time.Second):
@@ -216,7 +219,7 @@ func (p *presence) run(ctx context.Context) {
 	}()
 	tick := time.NewTicker(presenceRefresh)
 	defer tick.Stop()
-	debounce := time.NewTicker(max(p.s.cfg.PresenceDebounce/4, 50*time.Millisecond))
+	debounce := time.NewTicker(max(p.debounce/4, 50*time.Millisecond))
 	defer debounce.Stop()
 	for {
 		select {
@@ -244,12 +247,12 @@ func (p *presence) run(ctx context.Context) {
 
 // settle ends the grace of players whose debounce has passed.
 func (p *presence) settle(ctx context.Context) {
-	now := p.s.now()
+	now := p.now()
 	var done []uuid.UUID
 	p.mu.Lock()
 	for g, lg := range p.local {
 		for pl, at := range lg.goneAt {
-			if now.Sub(at) >= p.s.cfg.PresenceDebounce {
+			if now.Sub(at) >= p.debounce {
 				delete(lg.goneAt, pl)
 				done = append(done, g)
 			}
@@ -266,7 +269,7 @@ func (p *presence) settle(ctx context.Context) {
 
 // expire drops reports of nodes that went silent. The caller holds p.mu.
 func (p *presence) expire() {
-	now := p.s.now()
+	now := p.now()
 	for g, nodes := range p.remote {
 		changed := false
 		for n, r := range nodes {
@@ -300,7 +303,7 @@ func (p *presence) publish(ctx context.Context, game uuid.UUID) {
 	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if err := p.bus.Publish(pctx, b); err != nil && ctx.Err() == nil {
-		p.s.log.Warn("presence publish failed", "err", err)
+		p.log.Warn("presence publish failed", "err", err)
 	}
 }
 
@@ -319,7 +322,7 @@ func (p *presence) receive(msg []byte) {
 	if len(r.Players) == 0 && r.Spectators == 0 {
 		delete(nodes, r.Node)
 	} else {
-		nodes[r.Node] = remoteReport{players: r.Players, spectators: r.Spectators, expires: p.s.now().Add(presenceExpiry)}
+		nodes[r.Node] = remoteReport{players: r.Players, spectators: r.Spectators, expires: p.now().Add(presenceExpiry)}
 	}
 	p.notify(r.Game)
 }

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
 
 	"github.com/playlog/playlog/eventstore"
@@ -37,6 +38,9 @@ type Deps struct {
 	Bus    Bus
 	Logger *slog.Logger
 	Now    func() time.Time
+	// NewID names this node (for presence) and its connections (the
+	// prefix of their server message ids). Default uuid.New.
+	NewID func() uuid.UUID
 }
 
 // Server serves REST and WebSocket. Create it with New, serve Handler,
@@ -149,6 +153,9 @@ func New(deps Deps, cfg Config) (*Server, error) {
 	if deps.Bus == nil {
 		deps.Bus = NewLocalBus()
 	}
+	if deps.NewID == nil {
+		deps.NewID = uuid.New
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		cfg: cfg, deps: deps, log: deps.Logger, now: deps.Now, ctx: ctx, cancel: cancel,
@@ -159,7 +166,7 @@ func New(deps Deps, cfg Config) (*Server, error) {
 			CheckOrigin: func(*http.Request) bool { return true },
 		},
 	}
-	s.presence = newPresence(s, deps.Bus)
+	s.presence = newPresence(deps.Now, cfg.PresenceDebounce, deps.Logger, deps.Bus, deps.NewID().String())
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.presence.run(ctx) }()
 	s.routes()

@@ -45,8 +45,8 @@ func (s *Store) Subscribe(ctx context.Context, game uuid.UUID, after uint64) (ev
 // Feed implements eventstore.Store. Positions are (transaction id, seq):
 // one transaction appends to one game.
 func (s *Store) Feed(ctx context.Context, from eventstore.Position) (eventstore.Subscription, error) {
-	if err := s.check(uuid.New()); err != nil {
-		return nil, fmt.Errorf("feed: %w", err)
+	if s.isClosed() {
+		return nil, fmt.Errorf("feed: %w", eventstore.ErrClosed)
 	}
 	return s.startSub(ctx, &pollSub{store: s, afterPos: from})
 }
