@@ -13,7 +13,7 @@ import (
 
 	"github.com/playlog/playlog/client"
 	"github.com/playlog/playlog/gateway"
-	"github.com/playlog/playlog/internal/testenv"
+	"github.com/playlog/playlog/internal/testkit/testenv"
 	"github.com/playlog/playlog/protocol"
 )
 

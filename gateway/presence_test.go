@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/playlog/playlog/gateway"
-	"github.com/playlog/playlog/internal/testenv"
+	"github.com/playlog/playlog/internal/testkit/testenv"
 	"github.com/playlog/playlog/protocol"
 )
 

@@ -9,7 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/playlog/playlog/gateway"
-	"github.com/playlog/playlog/internal/testenv"
+	"github.com/playlog/playlog/internal/testkit/testenv"
 	"github.com/playlog/playlog/protocol"
 )
 

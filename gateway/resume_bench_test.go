@@ -12,7 +12,7 @@ import (
 	"github.com/playlog/playlog/engine/games"
 	"github.com/playlog/playlog/eventstore"
 	"github.com/playlog/playlog/gateway"
-	"github.com/playlog/playlog/internal/testenv"
+	"github.com/playlog/playlog/internal/testkit/testenv"
 	"github.com/playlog/playlog/play"
 	"github.com/playlog/playlog/protocol"
 )

@@ -12,7 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/playlog/playlog/gateway"
-	"github.com/playlog/playlog/internal/testenv"
+	"github.com/playlog/playlog/internal/testkit/testenv"
 	"github.com/playlog/playlog/protocol"
 )
 

@@ -15,7 +15,7 @@ import (
 	"github.com/playlog/playlog/eventstore"
 	"github.com/playlog/playlog/eventstore/jetstream"
 	"github.com/playlog/playlog/hub"
-	"github.com/playlog/playlog/internal/testenv"
+	"github.com/playlog/playlog/internal/testkit/testenv"
 	"github.com/playlog/playlog/play"
 	"github.com/playlog/playlog/protocol"
 )

@@ -7,7 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/playlog/playlog/internal/pgtest"
+	"github.com/playlog/playlog/internal/testkit/pgtest"
 	"github.com/playlog/playlog/migrations"
 )
 

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/playlog/playlog/engine/games"
-	"github.com/playlog/playlog/internal/testenv"
+	"github.com/playlog/playlog/internal/testkit/testenv"
 	"github.com/playlog/playlog/play"
 	"github.com/playlog/playlog/projections"
 )

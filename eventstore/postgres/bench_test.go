@@ -12,7 +12,7 @@ import (
 	"github.com/playlog/playlog/eventstore"
 	"github.com/playlog/playlog/eventstore/postgres"
 	"github.com/playlog/playlog/eventstore/storetest"
-	"github.com/playlog/playlog/internal/pgtest"
+	"github.com/playlog/playlog/internal/testkit/pgtest"
 )
 
 const benchConns = 64

@@ -10,7 +10,7 @@ import (
 
 	"github.com/playlog/playlog/eventstore"
 	"github.com/playlog/playlog/eventstore/postgres"
-	"github.com/playlog/playlog/internal/pgtest"
+	"github.com/playlog/playlog/internal/testkit/pgtest"
 )
 
 // TestFeedWaitsForLateCommit holds a transaction open after it wrote an

@@ -11,7 +11,7 @@ import (
 	"github.com/playlog/playlog/eventstore"
 	"github.com/playlog/playlog/eventstore/postgres"
 	"github.com/playlog/playlog/eventstore/storetest"
-	"github.com/playlog/playlog/internal/pgtest"
+	"github.com/playlog/playlog/internal/testkit/pgtest"
 )
 
 var databaseURL string

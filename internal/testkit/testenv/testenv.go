@@ -15,7 +15,7 @@ import (
 	"github.com/playlog/playlog/eventstore"
 	"github.com/playlog/playlog/eventstore/jetstream"
 	"github.com/playlog/playlog/eventstore/postgres"
-	"github.com/playlog/playlog/internal/pgtest"
+	"github.com/playlog/playlog/internal/testkit/pgtest"
 )
 
 var databaseURL string
