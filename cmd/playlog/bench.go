@@ -11,19 +11,13 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"math"
 	mrand "math/rand/v2"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
-	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -136,9 +130,9 @@ func runBench(args []string, env func(string) string, stdout, stderr io.Writer) 
 	if err != nil {
 		return fail(2, "%v", err)
 	}
-	defer b.http.CloseIdleConnections()
+	defer b.api.close()
 	ctx := context.Background()
-	if err := b.preflight(ctx); err != nil {
+	if err := b.api.preflight(ctx, b.slots[0].tokens[0]); err != nil {
 		return fail(1, "%v", err)
 	}
 	conns := "a new connection per player per game"
@@ -163,78 +157,12 @@ func runBench(args []string, env func(string) string, stdout, stderr io.Writer) 
 	return 0
 }
 
-// pidList is the -pid flag: repeatable, each a comma-separated list.
-type pidList []int
-
-func (l *pidList) String() string { return fmt.Sprint([]int(*l)) }
-
-func (l *pidList) Set(s string) error {
-	for _, f := range strings.Split(s, ",") {
-		pid, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || pid <= 0 {
-			return fmt.Errorf("not a process id: %q", f)
-		}
-		*l = append(*l, pid)
-	}
-	return nil
-}
-
-// loopbackURL parses -url and accepts only a base URL (no path, query or
-// credentials) on this machine's loopback: bench never loads anyone else's
-// server.
-func loopbackURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("-url: %v", err)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
-		strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("-url %q: want http://host:port", raw)
-	}
-	if !isLoopback(u.Hostname()) {
-		return nil, fmt.Errorf("-url %q: refusing a host that is not this machine's loopback (localhost, 127.0.0.0/8, ::1)", raw)
-	}
-	u.Path = ""
-	return u, nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.Unmap().IsLoopback()
-}
-
-// loopbackOnly is the dialers' last check, after name resolution and before
-// connecting: an address that is not loopback is refused, whatever a name
-// resolved to.
-func loopbackOnly(_, address string, _ syscall.RawConn) error {
-	ap, err := netip.ParseAddrPort(address)
-	if err != nil || !ap.Addr().Unmap().IsLoopback() {
-		return fmt.Errorf("bench: refusing to connect to %s: not a loopback address", address)
-	}
-	return nil
-}
-
-// writeBound makes every write on a connection end within timeout: the
-// WebSocket client has no write deadline of its own.
-type writeBound struct {
-	net.Conn
-	timeout time.Duration
-}
-
-func (c writeBound) Write(p []byte) (int, error) {
-	c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
-	return c.Conn.Write(p)
-}
-
 // bench is one run: its configuration, its transports, and what it
 // records. Its methods are safe for concurrent use.
 type bench struct {
 	cfg    benchConfig
 	wsURL  string
-	http   *http.Client
+	api    *restAPI
 	dialer *websocket.Dialer
 	runID  string // prefix of this run's message ids, unique across runs
 	slots  []*slot
@@ -242,31 +170,13 @@ type bench struct {
 }
 
 func newBench(cfg benchConfig) (*bench, error) {
-	nd := &net.Dialer{Timeout: cfg.timeout, Control: loopbackOnly}
-	tr := &http.Transport{
-		DialContext:           nd.DialContext,
-		MaxIdleConnsPerHost:   cfg.games,
-		IdleConnTimeout:       30 * time.Second,
-		TLSHandshakeTimeout:   cfg.timeout,
-		ResponseHeaderTimeout: cfg.timeout,
-	}
+	nd := loopbackDialer(cfg.timeout)
 	b := &bench{
-		cfg:   cfg,
-		wsURL: strings.Replace(cfg.base.String(), "http", "ws", 1) + "/v1/ws",
-		http: &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		}},
-		dialer: &websocket.Dialer{
-			HandshakeTimeout: cfg.timeout,
-			NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-				c, err := nd.DialContext(ctx, network, addr)
-				if err != nil {
-					return nil, err
-				}
-				return writeBound{c, cfg.timeout}, nil
-			},
-		},
-		rec: newRecorder(),
+		cfg:    cfg,
+		wsURL:  wsEndpoint(cfg.base),
+		api:    newRESTAPI(cfg.base, nd, cfg.timeout, cfg.games),
+		dialer: wsDialer(nd, cfg.timeout),
+		rec:    newRecorder(),
 	}
 	id := make([]byte, 4)
 	rand.Read(id)
@@ -285,19 +195,6 @@ func newBench(cfg benchConfig) (*bench, error) {
 		b.slots = append(b.slots, s)
 	}
 	return b, nil
-}
-
-// preflight checks that a playlogd answers and accepts the bench's tokens.
-func (b *bench) preflight(ctx context.Context) error {
-	err := b.rest(ctx, b.slots[0].tokens[0], "GET", "/v1/games?player=me", nil, nil, http.StatusOK)
-	var pe *protocol.Error
-	switch {
-	case errors.As(err, &pe) && pe.Code == protocol.CodeAuthenticationFailed:
-		return fmt.Errorf("%s refused the bench's token (%v): is -secret-file the server's secret?", b.cfg.base, err)
-	case err != nil:
-		return fmt.Errorf("no playlogd answering at %s: %w", b.cfg.base, err)
-	}
-	return nil
 }
 
 // run plays until the end of the window, then resigns unfinished games and
@@ -345,53 +242,6 @@ func (b *bench) run(ctx context.Context) (*benchReport, error) {
 	return b.report(before, after, rss), errors.Join(errs...)
 }
 
-// rest calls the REST API and decodes a want-status answer into out. A
-// coded error answer is returned as a *protocol.Error.
-func (b *bench) rest(ctx context.Context, token, method, path string, body, out any, want int) error {
-	ctx, cancel := context.WithTimeout(ctx, b.cfg.timeout)
-	defer cancel()
-	var rd io.Reader
-	if body != nil {
-		data, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(data)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, b.cfg.base.String()+path, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := b.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != want {
-		var e struct {
-			Error *protocol.Error `json:"error"`
-		}
-		if json.Unmarshal(data, &e) == nil && e.Error != nil && e.Error.Code != "" {
-			return e.Error
-		}
-		return benchErrorf("http "+strconv.Itoa(resp.StatusCode), "%s %s: %s", method, path, resp.Status)
-	}
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			return benchErrorf("protocol", "%s %s: %v", method, path, err)
-		}
-	}
-	return nil
-}
-
 // dial opens a WebSocket and reads its connected message.
 func (b *bench) dial(ctx context.Context, token string) (*client.Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.timeout)
@@ -409,42 +259,6 @@ func (b *bench) dial(ctx context.Context, token string) (*client.Client, error) 
 		return nil, err
 	}
 	return c, nil
-}
-
-// benchError is a failure of a kind the bench names itself.
-type benchError struct {
-	kind string
-	msg  string
-}
-
-func (e *benchError) Error() string { return e.msg }
-
-func benchErrorf(kind, format string, a ...any) error {
-	return &benchError{kind: kind, msg: fmt.Sprintf(format, a...)}
-}
-
-// errorKind names the kind of a failure for the report: "error CODE" for an
-// error answer, "timeout", "refused" (nothing listening), "closed CODE" (the
-// server closed the WebSocket), "dropped" (the connection ended otherwise),
-// or the bench's own kinds ("protocol", "http STATUS").
-func errorKind(err error) string {
-	var be *benchError
-	var pe *protocol.Error
-	var ce *websocket.CloseError
-	var ne net.Error
-	switch {
-	case errors.As(err, &be):
-		return be.kind
-	case errors.As(err, &pe):
-		return "error " + pe.Code
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return "timeout"
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "refused"
-	case errors.As(err, &ce):
-		return "closed " + strconv.Itoa(ce.Code)
-	}
-	return "dropped"
 }
 
 // slot is one of the games in play at once: two players who play one game
@@ -490,7 +304,7 @@ func (s *slot) game(play, drain context.Context) error {
 	// Under drain: a game created as the run ends is still learnt of, and
 	// resigned.
 	body := map[string]any{"rules": tictactoe.Name, "players": s.users[:]}
-	if err := s.b.rest(drain, s.tokens[0], "POST", "/v1/games", body, &created, http.StatusCreated); err != nil {
+	if err := s.b.api.call(drain, s.tokens[0], "POST", "/v1/games", body, &created, http.StatusCreated); err != nil {
 		if play.Err() == nil {
 			s.b.rec.fail(fmt.Errorf("create a game: %w", err))
 		}
@@ -510,7 +324,7 @@ func (s *slot) game(play, drain context.Context) error {
 	}
 	wg.Wait()
 	if !g.over.Load() {
-		s.b.rest(drain, s.tokens[0], "POST", "/v1/games/"+g.id+"/resign", nil, nil, http.StatusOK)
+		s.b.api.call(drain, s.tokens[0], "POST", "/v1/games/"+g.id+"/resign", nil, nil, http.StatusOK)
 	}
 	return errors.Join(errs[:]...)
 }
@@ -763,10 +577,6 @@ func (p *player) handle(m protocol.Message, at time.Time) error {
 	return nil
 }
 
-// maxSamples bounds the latencies kept per measure; beyond it a uniform
-// sample of them is kept (count and maximum stay exact).
-const maxSamples = 100_000
-
 // recorder gathers what happens in the measured window [from, to). Safe
 // for concurrent use once from and to are set.
 type recorder struct {
@@ -843,90 +653,6 @@ func (r *recorder) fail(err error) {
 			r.example[kind] = err.Error()
 		}
 	}
-}
-
-// samples is a bounded uniform sample (a reservoir) of durations, with
-// their exact count and maximum.
-type samples struct {
-	kept []time.Duration
-	n    int
-	max  time.Duration
-}
-
-func (s *samples) add(d time.Duration, rng *mrand.Rand) {
-	s.n++
-	s.max = max(s.max, d)
-	if len(s.kept) < maxSamples {
-		s.kept = append(s.kept, d)
-	} else if i := rng.IntN(s.n); i < maxSamples {
-		s.kept[i] = d
-	}
-}
-
-// latency is a measure's count and quantiles, in milliseconds.
-type latency struct {
-	N   int     `json:"n"`
-	P50 float64 `json:"p50_ms"`
-	P99 float64 `json:"p99_ms"`
-	Max float64 `json:"max_ms"`
-}
-
-func (s *samples) latency() latency {
-	sorted := slices.Clone(s.kept)
-	slices.Sort(sorted)
-	return latency{N: s.n, P50: ms(quantile(sorted, 0.50)), P99: ms(quantile(sorted, 0.99)), Max: ms(s.max)}
-}
-
-// quantile is the q-quantile (0 < q <= 1) of sorted, by nearest rank: the
-// smallest value at least q of the values do not exceed.
-func quantile(sorted []time.Duration, q float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(math.Ceil(q*float64(len(sorted)))) - 1
-	return sorted[min(max(i, 0), len(sorted)-1)]
-}
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// clockTicks is USER_HZ, the unit of /proc/PID/stat's CPU times: 100 on
-// every Linux this runs on.
-const clockTicks = 100
-
-// readCPU returns the CPU time (user and system) process pid has used.
-func readCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, err
-	}
-	// pid (comm) state ppid ...: comm may hold spaces and parentheses, so
-	// count fields after its last ')'. utime and stime are fields 14 and 15.
-	i := bytes.LastIndexByte(b, ')')
-	f := strings.Fields(string(b[i+1:]))
-	if i < 0 || len(f) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
-	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
-	}
-	return time.Duration(utime+stime) * time.Second / clockTicks, nil
-}
-
-// readRSS returns process pid's resident set size in bytes.
-func readRSS(pid int) (int64, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0, err
-	}
-	for line := range strings.Lines(string(b)) {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
 }
 
 // benchReport is what a run measured, after its warmup.

@@ -5,12 +5,16 @@
 //	playlog audit --game ID (--data DIR | --nats-url URL | --database-url URL)
 //	playlog dump  --game ID (--data DIR | --nats-url URL | --database-url URL)
 //	playlog bench [-url http://127.0.0.1:8080] [-games 10] [-duration 20s] [-warmup 2s] [-reuse] [-pid N,...] [-json]
+//	playlog idle  [-url http://127.0.0.1:8080] [-conns 20000] [-games N] [-concurrency 64] [-hold 10s] [-pid N,...] [-json]
 //
 // token prints a development HS256 token; audit verifies a game's log (hash
 // chain, and for a finished game the seed and every decision); dump prints
 // its events; bench loads a playlogd on this machine with tictactoe games
 // and reports throughput, latencies, errors and the server's CPU and
-// memory. Exit codes: 0 success, 1 failure while working, 2 bad usage.
+// memory; idle holds many joined, idle WebSocket connections to one and
+// reports what they cost it (KB of RSS per connection, CPU) and how fast
+// they joined. bench and idle talk to loopback addresses only. Exit codes:
+// 0 success, 1 failure while working, 2 bad usage.
 package main
 
 import (
@@ -39,6 +43,7 @@ func commands() []command {
 		{"audit", "verify a game's log: hash chain, seed commitment, every action re-decided", runAudit},
 		{"dump", "print a game's events as JSON lines, secrets included", runDump},
 		{"bench", "load a local playlogd with tictactoe games; report moves/s, latencies, CPU", runBench},
+		{"idle", "hold many idle joined WebSockets on a local playlogd; report RSS per connection, join times", runIdle},
 	}
 }
 
