@@ -28,7 +28,7 @@ type conn struct {
 	ctx  context.Context // ends when the connection does
 	stop context.CancelFunc
 
-	send chan []byte // bounded: full means the client is too slow
+	send *sendQueue // bounded: full means the client is too slow
 	done chan struct{}
 
 	closeOnce sync.Once
@@ -58,7 +58,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	ctx, stop := context.WithCancel(s.ctx)
 	c := &conn{
 		s: s, ws: ws, user: user, ctx: ctx, stop: stop,
-		send: make(chan []byte, s.cfg.SendQueue), done: make(chan struct{}),
+		send: newSendQueue(s.cfg.SendQueue), done: make(chan struct{}),
 		sessions: map[uuid.UUID]*session{}, lastSeen: s.now(), id: s.deps.NewID().String(),
 		limit: newLimiter(s.cfg, s.now()),
 	}
@@ -72,8 +72,13 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.stats.connections.Add(1)
 	s.wg.Add(1)
 	s.mu.Unlock()
-	defer s.wg.Done()
-	c.run()
+	// The connection is hijacked: serve it on a goroutine of its own and
+	// return, so that the HTTP request, its buffers and the handler's stack
+	// are not kept for the connection's whole life.
+	go func() {
+		defer s.wg.Done()
+		c.run()
+	}()
 }
 
 // run serves the connection until it ends, then stops everything it started.
@@ -131,23 +136,12 @@ func (c *conn) pushBytes(b []byte) bool {
 		return false
 	default:
 	}
-	select {
-	case c.send <- b:
-		return true
-	default:
-	}
-	t := time.NewTimer(c.s.cfg.SlowConsumerTimeout)
-	defer t.Stop()
-	select {
-	case c.send <- b:
-		return true
-	case <-c.done:
-		return false
-	case <-t.C:
+	queued, timedOut := c.send.put(b, c.done, c.s.cfg.SlowConsumerTimeout)
+	if timedOut {
 		c.s.stats.slowConsumers.Add(1)
 		c.kill(protocol.CloseSlowConsumer, "send queue full: reconnect and resume with last_event_id")
-		return false
 	}
+	return queued
 }
 
 // encode stamps a server message with its id and time and encodes it.
@@ -174,8 +168,8 @@ func (c *conn) offer(m protocol.Message) {
 	}
 	select {
 	case <-c.done:
-	case c.send <- b:
 	default:
+		c.send.tryPut(b)
 	}
 }
 
@@ -184,12 +178,14 @@ func (c *conn) writeLoop() {
 	defer ping.Stop()
 	for {
 		select {
-		case b := <-c.send:
-			c.ws.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
-			if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
-				c.kill(websocket.CloseAbnormalClosure, "")
-				c.ws.Close() // unblock the reader
-				return
+		case <-c.send.ready:
+			for b, ok := c.send.take(); ok; b, ok = c.send.take() {
+				c.ws.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
+				if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+					c.kill(websocket.CloseAbnormalClosure, "")
+					c.ws.Close() // unblock the reader
+					return
+				}
 			}
 		case <-ping.C:
 			c.mu.Lock()
@@ -222,13 +218,8 @@ func (c *conn) writeLoop() {
 // flush writes the messages already queued, within one second.
 func (c *conn) flush() {
 	c.ws.SetWriteDeadline(time.Now().Add(time.Second))
-	for {
-		select {
-		case b := <-c.send:
-			if c.ws.WriteMessage(websocket.TextMessage, b) != nil {
-				return
-			}
-		default:
+	for b, ok := c.send.take(); ok; b, ok = c.send.take() {
+		if c.ws.WriteMessage(websocket.TextMessage, b) != nil {
 			return
 		}
 	}

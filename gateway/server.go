@@ -96,7 +96,7 @@ func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	st.Open = len(s.conns)
 	for c := range s.conns {
-		st.Queued += len(c.send)
+		st.Queued += c.send.len()
 	}
 	s.mu.Unlock()
 	return st
@@ -161,7 +161,9 @@ func New(deps Deps, cfg Config) (*Server, error) {
 		cfg: cfg, deps: deps, log: deps.Logger, now: deps.Now, ctx: ctx, cancel: cancel,
 		conns: map[*conn]struct{}{},
 		upgrader: websocket.Upgrader{
-			ReadBufferSize: 4096, WriteBufferSize: 4096,
+			// Read with the HTTP server's hijacked buffer; write through a
+			// pool, so an idle connection holds no write buffer.
+			WriteBufferPool: &sync.Pool{},
 			// Tokens, not cookies, authenticate: any origin may connect.
 			CheckOrigin: func(*http.Request) bool { return true },
 		},

@@ -28,12 +28,7 @@ func (s connSink) Send(b []byte) bool {
 		return true // closing: nothing more reaches the client anyway
 	default:
 	}
-	select {
-	case s.c.send <- b:
-		return true
-	default:
-		return false
-	}
+	return s.c.send.tryPut(b)
 }
 
 // Push queues a message of a joiner's catch-up, waiting up to
