@@ -161,9 +161,11 @@ func New(deps Deps, cfg Config) (*Server, error) {
 		cfg: cfg, deps: deps, log: deps.Logger, now: deps.Now, ctx: ctx, cancel: cancel,
 		conns: map[*conn]struct{}{},
 		upgrader: websocket.Upgrader{
-			// Read with the HTTP server's hijacked buffer; write through a
-			// pool, so an idle connection holds no write buffer.
-			WriteBufferPool: &sync.Pool{},
+			// A small read buffer of gorilla's own (frames larger than it
+			// are read all the same), so the HTTP server's 4 KB one is let
+			// go after the hijack; writes borrow from a pool, so an idle
+			// connection holds no write buffer.
+			ReadBufferSize: 1024, WriteBufferPool: &sync.Pool{},
 			// Tokens, not cookies, authenticate: any origin may connect.
 			CheckOrigin: func(*http.Request) bool { return true },
 		},
