@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
 
+	"github.com/playlog/playlog/hub"
 	"github.com/playlog/playlog/protocol"
 )
 
@@ -126,22 +127,31 @@ func (c *conn) push(m protocol.Message) bool {
 	if !ok {
 		return false
 	}
-	return c.pushBytes(b)
+	return c.pushBytes(b) == nil
 }
 
-// pushBytes queues an encoded message, waiting as push does.
-func (c *conn) pushBytes(b []byte) bool {
+// errClosing: the connection is ending; nothing more reaches its client.
+var errClosing = errors.New("connection closing")
+
+// pushBytes queues an encoded message, waiting as push does. Errors:
+// hub.ErrSlow if the client was too slow (it is cut, and counted),
+// errClosing if the connection is ending anyway.
+func (c *conn) pushBytes(b []byte) error {
 	select {
 	case <-c.done:
-		return false
+		return errClosing
 	default:
 	}
 	queued, timedOut := c.send.put(b, c.done, c.s.cfg.SlowConsumerTimeout)
-	if timedOut {
+	switch {
+	case queued:
+		return nil
+	case timedOut:
 		c.s.stats.slowConsumers.Add(1)
 		c.kill(protocol.CloseSlowConsumer, "send queue full: reconnect and resume with last_event_id")
+		return hub.ErrSlow
 	}
-	return queued
+	return errClosing
 }
 
 // encode stamps a server message with its id and time and encodes it.

@@ -137,9 +137,9 @@ func (c *conn) join(ctx context.Context, req protocol.Request, game uuid.UUID, r
 			return err
 		}
 		c.s.stats.joinFailures.Add(1) // answered joined, then cut
-		if errors.Is(err, hub.ErrSlow) {
-			connSink{c}.Drop(err)
-		} else if c.ctx.Err() == nil {
+		// A slow client has been cut and counted by Push; a closing one
+		// needs nothing.
+		if !errors.Is(err, hub.ErrSlow) && !errors.Is(err, errClosing) && c.ctx.Err() == nil {
 			c.s.log.Error("join: catching up failed", "game", game, "user", c.user, "err", err)
 			c.kill(1011, "catching up failed; reconnect and resume")
 		}

@@ -46,15 +46,17 @@ type presence struct {
 	bus      Bus
 	node     string
 
-	mu     sync.Mutex
-	local  map[uuid.UUID]*localGame
-	remote map[uuid.UUID]map[string]remoteReport
-	shown  map[uuid.UUID]shownState // what local connections were last told
-	kick   chan uuid.UUID           // games whose report to publish; bounded
+	mu        sync.Mutex
+	local     map[uuid.UUID]*localGame
+	remote    map[uuid.UUID]map[string]remoteReport
+	shown     map[uuid.UUID]shownState // what local connections were last told
+	countsDue map[uuid.UUID]struct{}   // games whose spectator count changed
+	kick      chan uuid.UUID           // games whose report to publish; bounded
 }
 
 type localGame struct {
 	conns   map[*conn]string     // connection -> role
+	told    map[*conn]int        // connection -> the spectator count it was last told
 	players map[string]int       // player -> connections here
 	goneAt  map[string]time.Time // player -> when the last connection left
 }
@@ -74,7 +76,7 @@ func newPresence(now func() time.Time, debounce time.Duration, log *slog.Logger,
 	return &presence{
 		now: now, debounce: debounce, log: log, bus: bus, node: node,
 		local: map[uuid.UUID]*localGame{}, remote: map[uuid.UUID]map[string]remoteReport{},
-		shown: map[uuid.UUID]shownState{}, kick: make(chan uuid.UUID, 1024),
+		shown: map[uuid.UUID]shownState{}, countsDue: map[uuid.UUID]struct{}{}, kick: make(chan uuid.UUID, 1024),
 	}
 }
 
@@ -82,7 +84,7 @@ func (p *presence) joined(game uuid.UUID, c *conn, role string) {
 	p.mu.Lock()
 	lg := p.local[game]
 	if lg == nil {
-		lg = &localGame{conns: map[*conn]string{}, players: map[string]int{}, goneAt: map[string]time.Time{}}
+		lg = &localGame{conns: map[*conn]string{}, told: map[*conn]int{}, players: map[string]int{}, goneAt: map[string]time.Time{}}
 		p.local[game] = lg
 	}
 	lg.conns[c] = role
@@ -100,6 +102,7 @@ func (p *presence) joined(game uuid.UUID, c *conn, role string) {
 		}
 	}
 	c.offer(spectatorCount(game, st.spectators))
+	lg.told[c] = st.spectators
 	p.mu.Unlock()
 	p.changed(game, c) // the newcomer has just been told
 }
@@ -108,6 +111,7 @@ func (p *presence) left(game uuid.UUID, c *conn, role string) {
 	p.mu.Lock()
 	if lg := p.local[game]; lg != nil {
 		delete(lg.conns, c)
+		delete(lg.told, c)
 		if role == protocol.RolePlayer {
 			if lg.players[c.user]--; lg.players[c.user] <= 0 {
 				delete(lg.players, c.user)
@@ -194,8 +198,35 @@ func (p *presence) notifyExcept(game uuid.UUID, told *conn) {
 				}
 			}
 		}
-		if seen && old.spectators != st.spectators {
-			c.offer(spectatorCount(game, st.spectators))
+	}
+	if seen && old.spectators != st.spectators {
+		// Counts are coalesced: a thousand spectators joining at once is one
+		// count for each viewer per countTick, not a million messages.
+		p.countsDue[game] = struct{}{}
+	}
+}
+
+// countTick is how often changed spectator counts are sent.
+const countTick = 100 * time.Millisecond
+
+// sendCounts tells each connection of the games whose spectator count
+// changed the count now, unless it was told that already.
+func (p *presence) sendCounts() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for game := range p.countsDue {
+		delete(p.countsDue, game)
+		lg := p.local[game]
+		if lg == nil {
+			continue
+		}
+		n := p.state(game).spectators
+		msg := spectatorCount(game, n)
+		for c := range lg.conns {
+			if told, ok := lg.told[c]; !ok || told != n {
+				c.offer(msg)
+				lg.told[c] = n
+			}
 		}
 	}
 }
@@ -221,8 +252,12 @@ func (p *presence) run(ctx context.Context) {
 	defer tick.Stop()
 	debounce := time.NewTicker(max(p.debounce/4, 50*time.Millisecond))
 	defer debounce.Stop()
+	counts := time.NewTicker(countTick)
+	defer counts.Stop()
 	for {
 		select {
+		case <-counts.C:
+			p.sendCounts()
 		case <-ctx.Done():
 			wg.Wait()
 			return

@@ -32,10 +32,16 @@ func (s connSink) Send(b []byte) bool {
 }
 
 // Push queues a message of a joiner's catch-up, waiting up to
-// SlowConsumerTimeout for room as the connection's own answers do.
-func (s connSink) Push(b []byte) bool { return s.c.pushBytes(b) }
+// SlowConsumerTimeout for room as the connection's own answers do; a
+// client still too slow then is cut (4001) and counted, once.
+func (s connSink) Push(b []byte) error { return s.c.pushBytes(b) }
 
 func (s connSink) Drop(err error) {
+	select {
+	case <-s.c.done:
+		return // going already, and counted if it was slow
+	default:
+	}
 	if errors.Is(err, hub.ErrSlow) {
 		s.c.s.stats.slowConsumers.Add(1)
 		s.c.kill(protocol.CloseSlowConsumer, "send queue full: reconnect and resume with last_event_id")

@@ -78,9 +78,11 @@ func (f *feed) catchUp(ctx context.Context, v *viewer) error {
 				return fmt.Errorf("catch up %s: render %d: %w", f.game, e.Seq, err)
 			}
 			for _, b := range msgs {
-				if !v.sink.Push(b) {
-					f.h.stats.slow.Add(1)
-					return ErrSlow
+				if err := v.sink.Push(b); err != nil {
+					if errors.Is(err, ErrSlow) {
+						f.h.stats.slow.Add(1)
+					}
+					return err
 				}
 			}
 			v.pos = e.Seq

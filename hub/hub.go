@@ -25,14 +25,16 @@ type Store interface {
 // Sink is one viewer's outgoing queue. Send queues a live message without
 // blocking and reports false if the queue is full. Push queues a message of
 // the viewer's own catch-up, and may wait a bounded time for room (it runs
-// in Watch's caller, holding nothing); false means the viewer is too slow.
+// in Watch's caller, holding nothing): it returns ErrSlow if the viewer is
+// too slow (the sink has dealt with that: Drop is not called for it), or
+// another error if the viewer is going anyway.
 // Drop is called at most once, when the hub stops delivering to the viewer
 // for a reason of its own: ErrSlow, or the failure of the game's
 // subscription or rendering. Send and Drop are called with the feed's lock
 // held: they must not block or call the hub.
 type Sink interface {
 	Send(msg []byte) bool
-	Push(msg []byte) bool
+	Push(msg []byte) error
 	Drop(err error)
 }
 

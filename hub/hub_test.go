@@ -41,12 +41,12 @@ func (s *sink) Send(b []byte) bool {
 	}
 }
 
-func (s *sink) Push(b []byte) bool {
+func (s *sink) Push(b []byte) error {
 	select {
 	case s.ch <- b:
-		return true
+		return nil
 	case <-time.After(time.Second):
-		return false
+		return hub.ErrSlow
 	}
 }
 
