@@ -4,7 +4,7 @@ DATA    ?= ./data
 FUZZTIME ?= 5s
 
 # Packages whose code starts goroutines or shares state between them.
-RACE_PKGS = ./eventstore/... ./migrations/... ./internal/... ./play/... ./projections/... ./gateway/... ./client/... ./cmd/...
+RACE_PKGS = ./eventstore/... ./migrations/... ./internal/... ./play/... ./projections/... ./hub/... ./replay/... ./metrics/... ./gateway/... ./client/... ./cmd/...
 
 .PHONY: all build run test test-unit test-race fuzz bench lint clean
 
@@ -36,11 +36,14 @@ fuzz:
 	done
 
 ## bench: playlog's Append beside the raw engine (same run), the engine's
-## fold and decide, and tictactoe played over WebSocket.
+## fold and decide, tictactoe played over WebSocket, and resume after K
+## missed events. Load from outside: `playlog bench` and `playlog idle`
+## against a running playlogd (docs/performance.md).
 bench:
 	$(GO) test -run '^$$' -bench Append -benchtime 3s ./eventstore/jetstream ./eventstore/postgres
 	$(GO) test -run '^$$' -bench . -benchtime 1s ./engine/...
 	$(GO) test -run '^$$' -bench Play -benchtime 2000x ./gateway
+	$(GO) test -run '^$$' -bench Resume -benchtime 30x ./gateway
 
 lint:
 	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt: the files above need formatting" && exit 1)
