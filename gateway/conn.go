@@ -25,6 +25,7 @@ import (
 type conn struct {
 	s    *Server
 	ws   *websocket.Conn
+	sock *batchConn // ws's socket
 	user string
 	ctx  context.Context // ends when the connection does
 	stop context.CancelFunc
@@ -52,13 +53,14 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(protocol.CodeAuthenticationFailed, http.StatusUnauthorized, err.Error()))
 		return
 	}
-	ws, err := s.upgrader.Upgrade(w, r, nil)
+	hj := &batchHijacker{ResponseWriter: w}
+	ws, err := s.upgrader.Upgrade(hj, r, nil)
 	if err != nil {
 		return // the upgrader has answered
 	}
 	ctx, stop := context.WithCancel(s.ctx)
 	c := &conn{
-		s: s, ws: ws, user: user, ctx: ctx, stop: stop,
+		s: s, ws: ws, sock: hj.conn, user: user, ctx: ctx, stop: stop,
 		send: newSendQueue(s.cfg.SendQueue), done: make(chan struct{}),
 		sessions: map[uuid.UUID]*session{}, lastSeen: s.now(), id: s.deps.NewID().String(),
 		limit: newLimiter(s.cfg, s.now()),
@@ -189,13 +191,25 @@ func (c *conn) writeLoop() {
 	for {
 		select {
 		case <-c.send.ready:
-			for b, ok := c.send.take(); ok; b, ok = c.send.take() {
+			// Several messages waiting go out in one write.
+			batch := c.send.len() > 1
+			if batch {
+				c.sock.begin()
+			}
+			var err error
+			for b, ok := c.send.take(); ok && err == nil; b, ok = c.send.take() {
 				c.ws.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
-				if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
-					c.kill(websocket.CloseAbnormalClosure, "")
-					c.ws.Close() // unblock the reader
-					return
+				err = c.ws.WriteMessage(websocket.TextMessage, b)
+			}
+			if batch {
+				if ferr := c.sock.end(); err == nil {
+					err = ferr
 				}
+			}
+			if err != nil {
+				c.kill(websocket.CloseAbnormalClosure, "")
+				c.ws.Close() // unblock the reader
+				return
 			}
 		case <-ping.C:
 			c.mu.Lock()
