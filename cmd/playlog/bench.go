@@ -86,13 +86,8 @@ func runBench(args []string, env func(string) string, stdout, stderr io.Writer) 
 		fmt.Fprintln(fs.Output())
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			stdout.Write(parseOut.Bytes())
-			return 0
-		}
-		stderr.Write(parseOut.Bytes())
-		return 2
+	if code, done := parseFlags(fs, args, &parseOut, stdout, stderr); done {
+		return code
 	}
 	fail := func(code int, format string, a ...any) int {
 		fmt.Fprintf(stderr, "playlog bench: "+format+"\n", a...)

@@ -93,13 +93,8 @@ func runIdle(args []string, env func(string) string, stdout, stderr io.Writer) i
 		fmt.Fprintln(fs.Output())
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			stdout.Write(parseOut.Bytes())
-			return 0
-		}
-		stderr.Write(parseOut.Bytes())
-		return 2
+	if code, done := parseFlags(fs, args, &parseOut, stdout, stderr); done {
+		return code
 	}
 	fail := func(code int, format string, a ...any) int {
 		fmt.Fprintf(stderr, "playlog idle: "+format+"\n", a...)

@@ -18,6 +18,9 @@
 package main
 
 import (
+	"bytes"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -82,4 +85,20 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, `Run "playlog help <command>" for a command's flags.`)
+}
+
+// parseFlags parses a subcommand's flags, whose output fs writes to out:
+// help goes to stdout (exit 0), a bad flag's error to stderr (exit 2).
+// done reports that the subcommand should return code.
+func parseFlags(fs *flag.FlagSet, args []string, out *bytes.Buffer, stdout, stderr io.Writer) (code int, done bool) {
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return 0, false
+	case errors.Is(err, flag.ErrHelp):
+		stdout.Write(out.Bytes())
+		return 0, true
+	}
+	stderr.Write(out.Bytes())
+	return 2, true
 }

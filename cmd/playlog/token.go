@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -34,13 +33,8 @@ func runToken(args []string, env func(string) string, stdout, stderr io.Writer) 
 		fmt.Fprintf(fs.Output(), "(trailing newline trimmed) or else $%s, at least %d bytes.\n\n", secretEnv, auth.MinSecretLen)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			stdout.Write(parseOut.Bytes())
-			return 0
-		}
-		stderr.Write(parseOut.Bytes())
-		return 2
+	if code, done := parseFlags(fs, args, &parseOut, stdout, stderr); done {
+		return code
 	}
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "playlog token: "+format+"\n", a...)

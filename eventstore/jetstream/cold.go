@@ -103,27 +103,5 @@ func (s *Store) readCold(ctx context.Context, game uuid.UUID, after uint64, limi
 	if err != nil {
 		return nil, s.errStore("read", game, err)
 	}
-	out := make([]eventstore.Event, 0, min(uint64(limit), last.last-after))
-	err = s.directGet(ctx, game, from, limit, func(m *nats.Msg, ss uint64) error {
-		events, err := decodeMessage(game, ss, m.Data)
-		if err != nil {
-			return err
-		}
-		for _, e := range events {
-			if e.Seq > after && len(out) < limit {
-				out = append(out, e)
-			}
-		}
-		if len(out) == limit || ss >= last.streamSeq {
-			return errFull
-		}
-		return nil
-	})
-	if err != nil && err != errFull {
-		return nil, s.errStore("read", game, err)
-	}
-	if len(out) == 0 || out[0].Seq != after+1 {
-		return nil, fmt.Errorf("jetstream: read %s after %d: %w: log does not continue at %d", game, after, errFormat, after+1)
-	}
-	return out, nil
+	return s.readMessages(ctx, game, from, limit, after, int(min(uint64(limit), last.last-after)), last.streamSeq)
 }

@@ -48,6 +48,13 @@ func (s *Store) Read(ctx context.Context, game uuid.UUID, after uint64, limit in
 	from, count := g.msgs[first].streamSeq, last-first+1
 	g.mu.Unlock()
 
+	return s.readMessages(ctx, game, from, count, after, limit, 0)
+}
+
+// readMessages reads up to count messages of game from stream sequence
+// from on (stopping after stream sequence stop, if not 0) and returns up to
+// limit of their events after seq after, which must continue at after+1.
+func (s *Store) readMessages(ctx context.Context, game uuid.UUID, from uint64, count int, after uint64, limit int, stop uint64) ([]eventstore.Event, error) {
 	out := make([]eventstore.Event, 0, limit)
 	err := s.directGet(ctx, game, from, count, func(m *nats.Msg, ss uint64) error {
 		events, err := decodeMessage(game, ss, m.Data)
@@ -59,9 +66,12 @@ func (s *Store) Read(ctx context.Context, game uuid.UUID, after uint64, limit in
 				out = append(out, e)
 			}
 		}
+		if len(out) == limit || (stop > 0 && ss >= stop) {
+			return errFull
+		}
 		return nil
 	})
-	if err != nil {
+	if err != nil && err != errFull {
 		return nil, s.errStore("read", game, err)
 	}
 	if len(out) == 0 || out[0].Seq != after+1 {
