@@ -13,7 +13,6 @@ import (
 	"maps"
 	mrand "math/rand/v2"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"sync"
@@ -44,17 +43,11 @@ var drawCells = [9]int{0, 1, 2, 4, 3, 5, 7, 6, 8}
 
 // benchConfig is one run of "playlog bench".
 type benchConfig struct {
-	base     *url.URL // http(s)://loopback-host:port
-	games    int      // games in play at once
+	target
+	games    int // games in play at once
 	warmup   time.Duration
 	duration time.Duration // the measured window, after the warmup
-	timeout  time.Duration // of every request, dial and wait for a message
 	reuse    bool          // one connection per player across its games
-	secret   []byte
-	issuer   string
-	audience string
-	pids     []int
-	json     bool
 }
 
 // runBench implements "playlog bench": tictactoe games against a playlogd
@@ -63,18 +56,11 @@ func runBench(args []string, env func(string) string, stdout, stderr io.Writer) 
 	fs := flag.NewFlagSet("playlog bench", flag.ContinueOnError)
 	var parseOut bytes.Buffer // help goes to stdout, errors to stderr
 	fs.SetOutput(&parseOut)
-	rawURL := fs.String("url", "http://127.0.0.1:8080", "playlogd's address; only localhost, 127.0.0.0/8 and ::1 are accepted")
 	games := fs.Int("games", 10, fmt.Sprintf("games in play at once, two WebSocket players each (at most %d)", maxBenchGames))
 	duration := fs.Duration("duration", 20*time.Second, "how long to measure, after the warmup")
 	warmup := fs.Duration("warmup", 2*time.Second, "how long to play before measuring")
-	timeout := fs.Duration("timeout", 10*time.Second, "limit of every request, dial and wait for a server message")
+	tf := addTargetFlags(fs, 10*time.Second, "limit of every request, dial and wait for a server message")
 	reuse := fs.Bool("reuse", false, "keep each player's WebSocket across its games (default: a new connection per player per game)")
-	secretFile := fs.String("secret-file", "data/dev-jwt-secret", "file holding the server's HS256 secret, to mint the players' tokens; empty: $"+secretEnv)
-	issuer := fs.String("issuer", "", "iss claim of the tokens, if the server requires one")
-	audience := fs.String("audience", "", "aud claim of the tokens, if the server requires one")
-	var pids pidList
-	fs.Var(&pids, "pid", "a server process to measure (CPU, RSS): repeat it or separate pids by commas")
-	asJSON := fs.Bool("json", false, "print the report as JSON")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: playlog bench [-url http://127.0.0.1:8080] [-games 10] [-duration 20s] [-warmup 2s] [-reuse] [-pid N,...] [-json]")
 		fmt.Fprintln(fs.Output(), "\nPlays tictactoe against a playlogd on this machine: -games games at once, each")
@@ -93,10 +79,7 @@ func runBench(args []string, env func(string) string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "playlog bench: "+format+"\n", a...)
 		return code
 	}
-	if fs.NArg() > 0 {
-		return fail(2, "unexpected arguments %q", fs.Args())
-	}
-	base, err := loopbackURL(*rawURL)
+	tg, err := tf.resolve(fs, env)
 	if err != nil {
 		return fail(2, "%v", err)
 	}
@@ -105,22 +88,8 @@ func runBench(args []string, env func(string) string, stdout, stderr io.Writer) 
 		return fail(2, "-games %d: want 1 to %d", *games, maxBenchGames)
 	case *duration <= 0 || *warmup < 0 || *warmup+*duration > maxBenchTime:
 		return fail(2, "-duration %v, -warmup %v: want a positive duration, a warmup of zero or more, at most %v in all", *duration, *warmup, maxBenchTime)
-	case *timeout <= 0 || *timeout > time.Minute:
-		return fail(2, "-timeout %v: want more than 0, at most 1m", *timeout)
 	}
-	for _, pid := range pids {
-		if _, err := readCPU(pid); err != nil {
-			return fail(2, "-pid %d: %v", pid, err)
-		}
-	}
-	secret, err := readSecret(*secretFile, env)
-	if err != nil {
-		return fail(2, "%v", err)
-	}
-	cfg := benchConfig{
-		base: base, games: *games, warmup: *warmup, duration: *duration, timeout: *timeout, reuse: *reuse,
-		secret: secret, issuer: *issuer, audience: *audience, pids: pids, json: *asJSON,
-	}
+	cfg := benchConfig{target: tg, games: *games, warmup: *warmup, duration: *duration, reuse: *reuse}
 	b, err := newBench(cfg)
 	if err != nil {
 		return fail(2, "%v", err)

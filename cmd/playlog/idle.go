@@ -13,7 +13,6 @@ import (
 	"maps"
 	mrand "math/rand/v2"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"sync"
@@ -44,18 +43,12 @@ const (
 
 // idleConfig is one run of "playlog idle".
 type idleConfig struct {
-	base        *url.URL
+	target
 	conns       int // WebSocket connections, each a player of one game
 	games       int // games created for them: games <= conns <= 2*games
 	concurrency int // dials (and REST requests) in flight
 	hold        time.Duration
 	within      time.Duration // bound of the setup: games created and connections joined
-	timeout     time.Duration // of every request, and of each connection's dial and join
-	secret      []byte
-	issuer      string
-	audience    string
-	pids        []int
-	json        bool
 }
 
 // runIdle implements "playlog idle": many joined WebSocket connections
@@ -64,19 +57,12 @@ func runIdle(args []string, env func(string) string, stdout, stderr io.Writer) i
 	fs := flag.NewFlagSet("playlog idle", flag.ContinueOnError)
 	var parseOut bytes.Buffer // help goes to stdout, errors to stderr
 	fs.SetOutput(&parseOut)
-	rawURL := fs.String("url", "http://127.0.0.1:8080", "playlogd's address; only localhost, 127.0.0.0/8 and ::1 are accepted")
 	conns := fs.Int("conns", 20000, fmt.Sprintf("WebSocket connections, each joined to its game as one of its players (at most %d)", maxIdleConns))
 	games := fs.Int("games", 0, "games created for them, two players each: from -conns/2 to -conns (default: half of -conns, rounded up)")
 	concurrency := fs.Int("concurrency", 64, fmt.Sprintf("dials, and game creations, in flight (at most %d)", maxIdleConcurrency))
 	hold := fs.Duration("hold", 10*time.Second, "how long to stay connected once all are joined (the server closes a connection idle for its IdleTimeout, default 10m)")
 	within := fs.Duration("within", 5*time.Minute, fmt.Sprintf("limit of the setup (games created, connections joined); what is not done by then fails (at most %v)", maxIdleWithin))
-	timeout := fs.Duration("timeout", 30*time.Second, "limit of every REST request, and of each connection's dial and join")
-	secretFile := fs.String("secret-file", "data/dev-jwt-secret", "file holding the server's HS256 secret, to mint the players' tokens; empty: $"+secretEnv)
-	issuer := fs.String("issuer", "", "iss claim of the tokens, if the server requires one")
-	audience := fs.String("audience", "", "aud claim of the tokens, if the server requires one")
-	var pids pidList
-	fs.Var(&pids, "pid", "a server process to measure (RSS, CPU): repeat it or separate pids by commas")
-	asJSON := fs.Bool("json", false, "print the report as JSON")
+	tf := addTargetFlags(fs, 30*time.Second, "limit of every REST request, and of each connection's dial and join")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: playlog idle [-url http://127.0.0.1:8080] [-conns 20000] [-games N] [-concurrency 64] [-hold 10s] [-pid N,...] [-json]")
 		fmt.Fprintln(fs.Output(), "\nMeasures what idle connections cost a playlogd on this machine. It creates the")
@@ -100,10 +86,7 @@ func runIdle(args []string, env func(string) string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "playlog idle: "+format+"\n", a...)
 		return code
 	}
-	if fs.NArg() > 0 {
-		return fail(2, "unexpected arguments %q", fs.Args())
-	}
-	base, err := loopbackURL(*rawURL)
+	tg, err := tf.resolve(fs, env)
 	if err != nil {
 		return fail(2, "%v", err)
 	}
@@ -121,17 +104,6 @@ func runIdle(args []string, env func(string) string, stdout, stderr io.Writer) i
 		return fail(2, "-hold %v: want 0 to %v", *hold, maxIdleHold)
 	case *within <= 0 || *within > maxIdleWithin:
 		return fail(2, "-within %v: want more than 0, at most %v", *within, maxIdleWithin)
-	case *timeout <= 0 || *timeout > time.Minute:
-		return fail(2, "-timeout %v: want more than 0, at most 1m", *timeout)
-	}
-	for _, pid := range pids {
-		if _, err := readCPU(pid); err != nil {
-			return fail(2, "-pid %d: %v", pid, err)
-		}
-	}
-	secret, err := readSecret(*secretFile, env)
-	if err != nil {
-		return fail(2, "%v", err)
 	}
 	limit, err := raiseFileLimit()
 	if err != nil {
@@ -140,16 +112,13 @@ func runIdle(args []string, env func(string) string, stdout, stderr io.Writer) i
 	if err := checkFileLimit(limit, *conns, *concurrency); err != nil {
 		return fail(2, "%v", err)
 	}
-	for _, pid := range pids {
+	for _, pid := range tg.pids {
 		// A server cannot hold more connections than it may open files.
 		if n, err := readFileLimit(pid); err == nil && n > 0 && n < uint64(*conns+idleFileSlack) {
 			fmt.Fprintf(stderr, "playlog idle: warning: pid %d may open %d files (ulimit -n): fewer than -conns %d and its own files\n", pid, n, *conns)
 		}
 	}
-	cfg := idleConfig{
-		base: base, conns: *conns, games: *games, concurrency: *concurrency, hold: *hold, within: *within, timeout: *timeout,
-		secret: secret, issuer: *issuer, audience: *audience, pids: pids, json: *asJSON,
-	}
+	cfg := idleConfig{target: tg, conns: *conns, games: *games, concurrency: *concurrency, hold: *hold, within: *within}
 	r, err := newIdleRun(cfg)
 	if err != nil {
 		return fail(2, "%v", err)
