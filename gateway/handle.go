@@ -124,7 +124,7 @@ func (c *conn) join(ctx context.Context, req protocol.Request, game uuid.UUID, r
 		from = *req.LastEventID
 	}
 	answered := false
-	w, err := c.s.deps.Hub.Watch(ctx, game, rules, viewer, from, connSink{c}, func() {
+	w, err := c.s.deps.Hub.Watch(ctx, hub.Game{ID: game, Rules: rules, Head: head}, viewer, from, connSink{c}, func() {
 		answered = true
 		c.push(protocol.Message{Type: protocol.TypeJoined, RequestMessageID: req.MessageID,
 			GameID: req.GameID, Role: role, Head: &head})

@@ -19,7 +19,16 @@ import (
 type Store interface {
 	Subscribe(ctx context.Context, game uuid.UUID, after uint64) (eventstore.Subscription, error)
 	Read(ctx context.Context, game uuid.UUID, after uint64, limit int) ([]eventstore.Event, error)
-	Head(ctx context.Context, game uuid.UUID) (uint64, error)
+}
+
+// Game is what Watch needs to know of a game: its id, its rules, and its
+// head as the caller has just seen it (a feed the watch opens starts there,
+// so the caller's lookup is not made again; an older head only means more
+// events delivered live).
+type Game struct {
+	ID    uuid.UUID
+	Rules *engine.Game
+	Head  uint64
 }
 
 // Sink is one viewer's outgoing queue. Send queues a live message without
@@ -139,15 +148,15 @@ type Watch struct {
 }
 
 // Watch delivers game, as view may see it, to sink: every event after
-// after, stored ones first, then live ones. rules must be the game's rules.
+// after (at most game.Head), stored ones first, then live ones.
 // ready runs once the game's subscription is live and before any event is
 // sent (the caller answers its client there); Watch returns once the viewer
 // is attached. Errors: the store's (eventstore.ErrGameNotFound, ...), ctx's,
 // ErrSlow if sink filled while catching up, eventstore.ErrClosed after
 // Close. On an error nothing more is sent, and whether ready ran tells the
 // caller if it has answered.
-func (h *Hub) Watch(ctx context.Context, game uuid.UUID, rules *engine.Game, view engine.Viewer, after uint64, sink Sink, ready func()) (*Watch, error) {
-	f, err := h.acquire(ctx, game, rules)
+func (h *Hub) Watch(ctx context.Context, game Game, view engine.Viewer, after uint64, sink Sink, ready func()) (*Watch, error) {
+	f, err := h.acquire(ctx, game)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +184,8 @@ func (w *Watch) Close() {
 // acquire returns the game's feed, opening its subscription if this is the
 // first viewer. A new feed starts at the game's head: viewers catch up by
 // themselves (Sink.Push may wait for room; the feed's Send may not).
-func (h *Hub) acquire(ctx context.Context, game uuid.UUID, rules *engine.Game) (*feed, error) {
+func (h *Hub) acquire(ctx context.Context, g Game) (*feed, error) {
+	game := g.ID
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -203,19 +213,14 @@ func (h *Hub) acquire(ctx context.Context, game uuid.UUID, rules *engine.Game) (
 	}
 	fctx, cancel := context.WithCancel(h.ctx)
 	f = &feed{
-		h: h, game: game, rules: rules, enc: encoder{game: game, now: h.cfg.Now},
-		refs: 1, ready: make(chan struct{}), cancel: cancel,
+		h: h, game: game, rules: g.Rules, enc: encoder{game: game, now: h.cfg.Now},
+		refs: 1, ready: make(chan struct{}), cancel: cancel, delivered: g.Head,
 		views: map[engine.Viewer]map[*viewer]struct{}{},
 	}
 	h.feeds[game] = f
 	h.mu.Unlock()
 
-	head, err := h.cfg.Store.Head(ctx, game)
-	var sub eventstore.Subscription
-	if err == nil {
-		f.delivered = head
-		sub, err = h.cfg.Store.Subscribe(fctx, game, head)
-	}
+	sub, err := h.cfg.Store.Subscribe(fctx, game, g.Head)
 	if err != nil {
 		f.err = fmt.Errorf("watch %s: %w", game, err)
 		cancel()

@@ -125,7 +125,7 @@ func (f *fixture) watch(t *testing.T, game uuid.UUID, view engine.Viewer, after 
 		t.Fatal(err)
 	}
 	readied := false
-	w, err := f.hub.Watch(context.Background(), game, g.Rules, view, after, s, func() { readied = true })
+	w, err := f.hub.Watch(context.Background(), hub.Game{ID: game, Rules: g.Rules, Head: g.Head()}, view, after, s, func() { readied = true })
 	if err != nil || !readied {
 		t.Fatalf("watch: %v (ready ran: %v)", err, readied)
 	}
@@ -261,7 +261,7 @@ func TestFeedStopsAfterLastViewer(t *testing.T) {
 		}
 
 		readied := false
-		_, err = f.hub.Watch(context.Background(), uuid.New(), g.Rules, engine.AsSpectator(), 0, newSink(16), func() { readied = true })
+		_, err = f.hub.Watch(context.Background(), hub.Game{ID: uuid.New(), Rules: g.Rules, Head: 1}, engine.AsSpectator(), 0, newSink(16), func() { readied = true })
 		if !errors.Is(err, eventstore.ErrGameNotFound) || readied {
 			t.Fatalf("unknown game: %v, ready ran: %v", err, readied)
 		}
