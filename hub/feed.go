@@ -73,7 +73,8 @@ func (f *feed) catchUp(ctx context.Context, v *viewer) error {
 		}
 		f.h.stats.catchUp.Add(int64(len(events)))
 		for _, e := range events {
-			msgs, err := f.enc.render(f.rules, e, v.view)
+			r := rendering{en: f.enc, rules: f.rules, e: e}
+			msgs, err := r.forView(v.view)
 			if err != nil {
 				return fmt.Errorf("catch up %s: render %d: %w", f.game, e.Seq, err)
 			}

@@ -73,28 +73,6 @@ func MessageID(game uuid.UUID, seq uint64, kind string) string {
 	return game.String() + ":" + strconv.FormatUint(seq, 10) + ":" + kind
 }
 
-// render encodes what viewer receives for e: the event, and game_over after
-// the game's end.
-func (en encoder) render(rules *engine.Game, e eventstore.Event, viewer engine.Viewer) ([][]byte, error) {
-	m, err := EventMessage(rules, en.game, e, viewer)
-	if err != nil {
-		return nil, err
-	}
-	b, err := en.encode(m, "event")
-	if err != nil {
-		return nil, err
-	}
-	out := [][]byte{b}
-	if over, ok := GameOver(en.game, e); ok {
-		ob, err := en.encode(over, "over")
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ob)
-	}
-	return out, nil
-}
-
 // rendering renders one event for every view of a feed: the event is
 // decoded once, and each distinct rendering (most events look the same to
 // everyone) is encoded once.

@@ -223,18 +223,6 @@ func (s *Service) Load(ctx context.Context, id uuid.UUID) (Snapshot, error) {
 	return Snapshot{ID: id, Rules: e.rules, State: e.state}, nil
 }
 
-// Players returns the game's players. Players never change, so a game this
-// process has loaded costs no round trip. Errors: ErrGameNotFound, store
-// errors.
-func (s *Service) Players(ctx context.Context, id uuid.UUID) ([]string, error) {
-	e, _, err := s.entry(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	defer e.mu.Unlock()
-	return e.state.Players(), nil
-}
-
 // Header is what never changes about a game: its rules, and its state
 // right after creation (players, config, seed commitment).
 type Header struct {

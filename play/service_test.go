@@ -354,7 +354,6 @@ func TestUnknownGamesAreNotCached(t *testing.T) {
 			id := uuid.New()
 			for name, err := range map[string]error{
 				"load":    func() error { _, err := svc.Load(ctx, id); return err }(),
-				"players": func() error { _, err := svc.Players(ctx, id); return err }(),
 				"header":  func() error { _, err := svc.Header(ctx, id); return err }(),
 				"execute": func() error { _, err := svc.Execute(ctx, id, "alice", place(0), "m"); return err }(),
 			} {
