@@ -195,16 +195,26 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request, user string) 
 			return
 		}
 	}
-	g, err := s.deps.Play.Load(r.Context(), id)
+	// A page of events needs no fold of the game: its header (rules,
+	// players) and its head.
+	h, err := s.deps.Play.Header(r.Context(), id)
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
-	if after > g.Head() {
-		s.fail(w, invalid("after is beyond the game's head "+strconv.FormatUint(g.Head(), 10)))
+	head, err := s.deps.Store.Head(r.Context(), id)
+	if err != nil {
+		s.fail(w, err)
 		return
 	}
-	viewer := viewerFor(g, user)
+	if after > head {
+		s.fail(w, invalid("after is beyond the game's head "+strconv.FormatUint(head, 10)))
+		return
+	}
+	viewer := engine.AsSpectator()
+	if h.Created.IsPlayer(user) {
+		viewer = engine.AsPlayer(user)
+	}
 	events, err := s.deps.Store.Read(r.Context(), id, after, limit)
 	if err != nil {
 		s.fail(w, err)
@@ -213,7 +223,7 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request, user string) 
 	out := make([]protocol.Message, 0, len(events))
 	now := s.now().UTC()
 	for _, e := range events {
-		m, err := hub.EventMessage(g.Rules, id, e, viewer)
+		m, err := hub.EventMessage(h.Rules, id, e, viewer)
 		if err != nil {
 			s.fail(w, err)
 			return
@@ -221,15 +231,7 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request, user string) 
 		m.MessageID, m.Timestamp = hub.MessageID(id, e.Seq, "event"), now
 		out = append(out, m)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"game_id": id.String(), "head": g.Head(), "events": out})
-}
-
-// viewerFor is a player's own view for players, the spectators' otherwise.
-func viewerFor(g play.Snapshot, user string) engine.Viewer {
-	if g.State.IsPlayer(user) {
-		return engine.AsPlayer(user)
-	}
-	return engine.AsSpectator()
+	writeJSON(w, http.StatusOK, map[string]any{"game_id": id.String(), "head": head, "events": out})
 }
 
 func seqs(res play.Result) []uint64 {
