@@ -20,7 +20,11 @@ func (a *adapter[S, A]) state(s State) S {
 }
 
 func (a *adapter[S, A]) create(name string, config json.RawMessage, players []string, seed []byte) ([]Event, error) {
-	s, err := a.r.New(config, players)
+	_, rulesConfig, err := splitConfig(config)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidSetup, err)
+	}
+	s, err := a.r.New(rulesConfig, players)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidSetup, err)
 	}
@@ -133,10 +137,15 @@ func (a *adapter[S, A]) apply(name string, st State, ds []Decoded) (State, error
 			if err := validPlayers(p.Players); err != nil {
 				return orig, fmt.Errorf("%w: %v", ErrCorruptLog, err)
 			}
-			if s, err = a.r.New(p.Config, p.Players); err != nil {
+			set, rulesConfig, err := splitConfig(p.Config)
+			if err != nil {
+				return orig, fmt.Errorf("%w: game_created: %v", ErrCorruptLog, err)
+			}
+			if s, err = a.r.New(rulesConfig, p.Players); err != nil {
 				return orig, fmt.Errorf("%w: game_created: %v", ErrCorruptLog, err)
 			}
 			st.game, st.players, st.config, st.commitment = p.Game, p.Players, p.Config, p.Commitment
+			st.settings = set
 		case ActionTaken, GameEnded, SeedRevealed:
 			st, err = applyLifecycle(st, p)
 		default:

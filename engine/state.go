@@ -21,6 +21,7 @@ type State struct {
 	commitment string
 	outcome    Outcome
 	seed       []byte
+	settings   Settings
 	rules      any
 }
 
