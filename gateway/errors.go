@@ -9,6 +9,7 @@ import (
 	"github.com/playlog/playlog/eventstore"
 	"github.com/playlog/playlog/play"
 	"github.com/playlog/playlog/protocol"
+	"github.com/playlog/playlog/replay"
 )
 
 // apiError is an error with its wire code, HTTP status and the message the
@@ -49,6 +50,8 @@ func classify(err error) *apiError {
 		return errorf(protocol.CodeNotInGame, http.StatusForbidden, err.Error())
 	case errors.Is(err, play.ErrMessageIDReused):
 		return errorf(protocol.CodeInvalidMessage, http.StatusUnprocessableEntity, err.Error())
+	case errors.Is(err, replay.ErrBadStep):
+		return errorf(protocol.CodeInvalidMessage, http.StatusBadRequest, err.Error())
 	case errors.Is(err, play.ErrBadRequest):
 		return errorf(protocol.CodeInvalidMessage, http.StatusBadRequest, err.Error())
 	case errors.Is(err, play.ErrBusy):

@@ -22,6 +22,7 @@ import (
 	"github.com/playlog/playlog/play"
 	"github.com/playlog/playlog/projections"
 	"github.com/playlog/playlog/protocol"
+	"github.com/playlog/playlog/replay"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -51,6 +52,10 @@ func startNode(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg gatewa
 	if err != nil {
 		t.Fatal(err)
 	}
+	rp, err := replay.New(replay.Config{Store: store, Registry: games.Standard()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := projections.NewDirectory(store)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -63,7 +68,7 @@ func startNode(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg gatewa
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := gateway.New(gateway.Deps{Play: svc, Directory: dir, Store: store, Hub: h, Auth: verifier, Bus: bus}, cfg)
+	srv, err := gateway.New(gateway.Deps{Play: svc, Directory: dir, Store: store, Hub: h, Replay: rp, Auth: verifier, Bus: bus}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -124,6 +124,15 @@ func TestFullGamesOverWebSocket(t *testing.T) {
 					for _, v := range clients {
 						v.until(ctx, res.EventIDs[len(res.EventIDs)-1])
 					}
+					if moves == 5 { // mid-game, the replay is what each live client holds
+						spec.until(ctx, res.EventIDs[len(res.EventIDs)-1])
+						if info.Status == "active" && clients[mover].over == nil {
+							for name, v := range clients {
+								checkReplay(t, n, name, v, "player")
+							}
+							checkReplay(t, n, "sam", spec, "spectator")
+						}
+					}
 				}
 				head := clients[tc.players[0]].state.Seq()
 				spec.until(ctx, head)
@@ -136,6 +145,7 @@ func TestFullGamesOverWebSocket(t *testing.T) {
 				}
 				spec.until(ctx, 0)
 				checkSnapshot(t, n, "sam", game, spec, protocol.TypeSpectate)
+				checkReplay(t, n, "sam", spec, "spectator")
 				if tc.rules == "crazyeights" {
 					noCardsFor(t, spec)
 				}

@@ -18,6 +18,7 @@ import (
 	"github.com/playlog/playlog/play"
 	"github.com/playlog/playlog/projections"
 	"github.com/playlog/playlog/protocol"
+	"github.com/playlog/playlog/replay"
 )
 
 // Authenticator turns a request's credentials into a user id. Errors mean
@@ -32,8 +33,10 @@ type Deps struct {
 	Directory *projections.Directory
 	Store     eventstore.Store
 	// Hub delivers games' events to this node's connections.
-	Hub  *hub.Hub
-	Auth Authenticator
+	Hub *hub.Hub
+	// Replay reads games' pasts: the replay endpoints, spectator delays.
+	Replay *replay.Replayer
+	Auth   Authenticator
 	// Bus carries presence between nodes. Default: this process only.
 	Bus    Bus
 	Logger *slog.Logger
@@ -141,8 +144,8 @@ func New(deps Deps, cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if deps.Play == nil || deps.Directory == nil || deps.Store == nil || deps.Hub == nil || deps.Auth == nil {
-		return nil, errors.New("gateway: Play, Directory, Store, Hub and Auth are required")
+	if deps.Play == nil || deps.Directory == nil || deps.Store == nil || deps.Hub == nil || deps.Replay == nil || deps.Auth == nil {
+		return nil, errors.New("gateway: Play, Directory, Store, Hub, Replay and Auth are required")
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.Default()
@@ -210,6 +213,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /v1/games/{id}/actions", s.authed(s.postAction))
 	m.HandleFunc("POST /v1/games/{id}/resign", s.authed(s.resign))
 	m.HandleFunc("GET /v1/games/{id}/events", s.authed(s.getEvents))
+	m.HandleFunc("GET /v1/games/{id}/replay", s.authed(s.getReplay))
+	m.HandleFunc("GET /v1/games/{id}/replay/events", s.authed(s.getReplayEvents))
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf("not_found", http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path))
 	})

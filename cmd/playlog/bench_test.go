@@ -19,6 +19,7 @@ import (
 	"github.com/playlog/playlog/hub"
 	"github.com/playlog/playlog/play"
 	"github.com/playlog/playlog/projections"
+	"github.com/playlog/playlog/replay"
 )
 
 // benchServer starts a playlogd in the test's process, wired as
@@ -42,6 +43,10 @@ func benchServer(t *testing.T, cfg gateway.Config) (url, secretFile string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rp, err := replay.New(replay.Config{Store: store, Registry: games.Standard()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	directory := projections.NewDirectory(store)
 	dirDone := make(chan struct{})
 	go func() { defer close(dirDone); directory.Run(ctx) }()
@@ -53,7 +58,7 @@ func benchServer(t *testing.T, cfg gateway.Config) (url, secretFile string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, err := gateway.New(gateway.Deps{Play: svc, Directory: directory, Store: store, Hub: h, Auth: verifier, Bus: store.Bus("presence")}, cfg)
+	gw, err := gateway.New(gateway.Deps{Play: svc, Directory: directory, Store: store, Hub: h, Replay: rp, Auth: verifier, Bus: store.Bus("presence")}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

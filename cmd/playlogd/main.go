@@ -35,6 +35,7 @@ import (
 	"github.com/playlog/playlog/metrics"
 	"github.com/playlog/playlog/play"
 	"github.com/playlog/playlog/projections"
+	"github.com/playlog/playlog/replay"
 )
 
 func main() {
@@ -146,6 +147,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	rp, err := replay.New(replay.Config{Store: store, Registry: games.Standard()})
+	if err != nil {
+		return err
+	}
 	dir := projections.NewDirectory(store)
 	dirCtx, stopDir := context.WithCancel(context.Background())
 	dirDone := make(chan error, 1)
@@ -157,7 +162,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer h.Close()
-	gw, err := gateway.New(gateway.Deps{Play: svc, Directory: dir, Store: store, Hub: h, Auth: verifier, Bus: bus, Logger: logger}, gateway.Config{})
+	gw, err := gateway.New(gateway.Deps{Play: svc, Directory: dir, Store: store, Hub: h, Replay: rp, Auth: verifier, Bus: bus, Logger: logger}, gateway.Config{})
 	if err != nil {
 		return err
 	}
