@@ -86,22 +86,21 @@ func (c *conn) join(ctx context.Context, req protocol.Request, game uuid.UUID, r
 	// no fold of the game's log. A fresh join needs the state for its
 	// snapshot.
 	var (
-		rules  *engine.Game
+		g      play.Snapshot // a fresh join's state, for its snapshot
 		viewer engine.Viewer
 		head   uint64
-		snap   *protocol.Message
+		delay  engine.Delay
 	)
 	spectate := role == protocol.RoleSpectator
 	if req.LastEventID == nil {
-		g, err := c.s.deps.Play.Load(ctx, game)
-		if err != nil {
+		var err error
+		if g, err = c.s.deps.Play.Load(ctx, game); err != nil {
 			return err
 		}
 		if viewer, err = g.Viewer(c.user, spectate); err != nil {
 			return err
 		}
-		m := c.snapshot(g, viewer, role)
-		rules, head, snap = g.Rules, g.Head(), &m
+		head, delay = g.Head(), g.State.Settings().SpectatorDelay
 	} else {
 		h, err := c.s.deps.Play.Header(ctx, game)
 		if err != nil {
@@ -117,17 +116,41 @@ func (c *conn) join(ctx context.Context, req protocol.Request, game uuid.UUID, r
 			return invalid("last_event_id " + strconv.FormatUint(*req.LastEventID, 10) +
 				" is beyond the game's head " + strconv.FormatUint(head, 10))
 		}
-		rules = h.Rules
+		g.ID, g.Rules, delay = game, h.Rules, h.Created.Settings().SpectatorDelay
 	}
-	from := head
+	// A delayed game's spectators see it as it stood the delay ago: their
+	// head, their snapshot. Every join of it tells the hub where they
+	// stand, in case it opens the game's feed.
+	specHead, shown := head, head
+	if !delay.IsZero() {
+		var err error
+		if specHead, err = c.s.deps.Replay.SpectatorHead(ctx, game, delay, head); err != nil {
+			return err
+		}
+		if viewer.Role == engine.RoleSpectator {
+			shown = specHead
+			if req.LastEventID == nil {
+				if g.State, err = c.s.deps.Replay.StateAt(ctx, game, specHead); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	var snap *protocol.Message
+	if req.LastEventID == nil {
+		m := c.snapshot(g, viewer, role)
+		snap = &m
+	}
+	from := shown
 	if req.LastEventID != nil {
-		from = *req.LastEventID
+		from = *req.LastEventID // a spectator past its head (another node's clock) waits for it
 	}
 	answered := false
-	w, err := c.s.deps.Hub.Watch(ctx, hub.Game{ID: game, Rules: rules, Head: head}, viewer, from, connSink{c}, func() {
+	hg := hub.Game{ID: game, Rules: g.Rules, Head: head, Delay: delay, SpectatorHead: specHead}
+	w, err := c.s.deps.Hub.Watch(ctx, hg, viewer, from, connSink{c}, func() {
 		answered = true
 		c.push(protocol.Message{Type: protocol.TypeJoined, RequestMessageID: req.MessageID,
-			GameID: req.GameID, Role: role, Head: &head})
+			GameID: req.GameID, Role: role, Head: &shown})
 		if snap != nil {
 			c.push(*snap)
 		}

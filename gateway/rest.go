@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/playlog/playlog/engine"
+	"github.com/playlog/playlog/eventstore"
 	"github.com/playlog/playlog/hub"
 	"github.com/playlog/playlog/play"
 	"github.com/playlog/playlog/protocol"
@@ -101,6 +102,17 @@ func (s *Server) getGame(w http.ResponseWriter, r *http.Request, user string) {
 	if err != nil {
 		s.fail(w, err)
 		return
+	}
+	if !g.State.Settings().SpectatorDelay.IsZero() {
+		// Spectators of a delayed game see it as it stood the delay ago.
+		v, err := s.deps.Replay.Access(r.Context(), id, user)
+		if err == nil && v.Head < g.Head() {
+			g.State, err = s.deps.Replay.StateAt(r.Context(), id, v.Head)
+		}
+		if err != nil {
+			s.fail(w, err)
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, s.gameInfo(g, user))
 }
@@ -195,35 +207,29 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request, user string) 
 			return
 		}
 	}
-	// A page of events needs no fold of the game: its header (rules,
-	// players) and its head.
-	h, err := s.deps.Play.Header(r.Context(), id)
+	// A page of events needs no fold of the game; replay decides what the
+	// caller sees of it and how far (a delayed game's spectators).
+	v, err := s.deps.Replay.Access(r.Context(), id, user)
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
-	head, err := s.deps.Store.Head(r.Context(), id)
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
+	head := v.Head
 	if after > head {
 		s.fail(w, invalid("after is beyond the game's head "+strconv.FormatUint(head, 10)))
 		return
 	}
-	viewer := engine.AsSpectator()
-	if h.Created.IsPlayer(user) {
-		viewer = engine.AsPlayer(user)
-	}
-	events, err := s.deps.Store.Read(r.Context(), id, after, limit)
-	if err != nil {
-		s.fail(w, err)
-		return
+	var events []eventstore.Event
+	if after < head {
+		if events, err = s.deps.Store.Read(r.Context(), id, after, int(min(uint64(limit), head-after))); err != nil {
+			s.fail(w, err)
+			return
+		}
 	}
 	out := make([]protocol.Message, 0, len(events))
 	now := s.now().UTC()
 	for _, e := range events {
-		m, err := hub.EventMessage(h.Rules, id, e, viewer)
+		m, err := hub.EventMessage(v.Rules, id, e, v.Viewer)
 		if err != nil {
 			s.fail(w, err)
 			return

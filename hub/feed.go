@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -32,6 +33,23 @@ type feed struct {
 	delivered uint64 // last seq fanned out (or the start)
 	failed    error  // the feed has stopped with this error
 	views     map[engine.Viewer]map[*viewer]struct{}
+
+	// A delayed game's spectators (delay.IsZero() for most games) see
+	// events up to released; held are the events after it, in order,
+	// until they are due: delay.Events behind delivered (all of them
+	// once the game ends), or delay.Seconds after they were recorded, on
+	// timer. Guarded by mu.
+	delay    engine.Delay
+	released uint64
+	held     []eventstore.Event
+	ended    bool
+	timer    *time.Timer
+	stopped  bool // run has returned: no timer may be set again
+}
+
+// delayed reports whether view is held back.
+func (f *feed) delayed(view engine.Viewer) bool {
+	return !f.delay.IsZero() && view.Role == engine.RoleSpectator
 }
 
 // viewer is one Watch's state in its feed.
@@ -53,6 +71,9 @@ func (f *feed) catchUp(ctx context.Context, v *viewer) error {
 			return f.failed
 		}
 		target := f.delivered
+		if f.delayed(v.view) {
+			target = f.released
+		}
 		if v.pos >= target {
 			vs := f.views[v.view]
 			if vs == nil {
@@ -111,6 +132,7 @@ func (f *feed) removeLocked(v *viewer) {
 // run fans the subscription's events out until ctx ends or it fails.
 func (f *feed) run(ctx context.Context, sub eventstore.Subscription) {
 	defer sub.Close()
+	defer f.stopTimer()
 	for {
 		e, err := sub.Next(ctx)
 		if err != nil {
@@ -135,28 +157,89 @@ func (f *feed) fanOut(e eventstore.Event) {
 	f.delivered = e.Seq
 	r := rendering{en: f.enc, rules: f.rules, e: e}
 	for view, vs := range f.views {
-		var msgs [][]byte
-		for v := range vs {
-			if v.pos >= e.Seq {
-				continue
-			}
-			if msgs == nil {
-				var err error
-				if msgs, err = r.forView(view); err != nil {
-					f.h.cfg.Logger.Error("hub: render event", "game", f.game, "seq", e.Seq, "err", err)
-					f.dropViewLocked(view, fmt.Errorf("render %s seq %d: %w", f.game, e.Seq, err))
-					break
-				}
-			}
-			for _, b := range msgs {
-				if !v.sink.Send(b) {
-					f.h.stats.slow.Add(1)
-					f.removeLocked(v)
-					v.sink.Drop(ErrSlow)
-					break
-				}
+		if !f.delayed(view) {
+			f.sendLocked(&r, view, vs)
+		}
+	}
+	if !f.delay.IsZero() {
+		f.held = append(f.held, e)
+		f.ended = f.ended || e.Type == engine.TypeSeedRevealed
+		f.releaseLocked()
+	}
+}
+
+// sendLocked offers e (rendered by r) to the viewers of view who lack it.
+func (f *feed) sendLocked(r *rendering, view engine.Viewer, vs map[*viewer]struct{}) {
+	var msgs [][]byte
+	for v := range vs {
+		if v.pos >= r.e.Seq {
+			continue
+		}
+		if msgs == nil {
+			var err error
+			if msgs, err = r.forView(view); err != nil {
+				f.h.cfg.Logger.Error("hub: render event", "game", f.game, "seq", r.e.Seq, "err", err)
+				f.dropViewLocked(view, fmt.Errorf("render %s seq %d: %w", f.game, r.e.Seq, err))
+				return
 			}
 		}
+		for _, b := range msgs {
+			if !v.sink.Send(b) {
+				f.h.stats.slow.Add(1)
+				f.removeLocked(v)
+				v.sink.Drop(ErrSlow)
+				break
+			}
+		}
+	}
+}
+
+// releaseLocked hands the spectators the held events that are due, and
+// sets the timer for the next one of a seconds delay.
+func (f *feed) releaseLocked() {
+	now := f.h.cfg.Now()
+	for len(f.held) > 0 {
+		e := f.held[0]
+		due := f.ended || (f.delay.Events > 0 && e.Seq+f.delay.Events <= f.delivered) ||
+			(f.delay.Seconds > 0 && !e.RecordedAt.Add(f.delay.Duration()).After(now))
+		if !due {
+			break
+		}
+		f.held[0] = eventstore.Event{}
+		f.held = f.held[1:]
+		f.released = e.Seq
+		r := rendering{en: f.enc, rules: f.rules, e: e}
+		for view, vs := range f.views {
+			if f.delayed(view) {
+				f.sendLocked(&r, view, vs)
+			}
+		}
+	}
+	if f.delay.Seconds == 0 || len(f.held) == 0 || f.stopped {
+		return
+	}
+	wait := f.held[0].RecordedAt.Add(f.delay.Duration()).Sub(now)
+	if f.timer == nil {
+		f.timer = time.AfterFunc(wait, f.releaseDue)
+	} else {
+		f.timer.Reset(wait)
+	}
+}
+
+func (f *feed) releaseDue() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.stopped {
+		f.releaseLocked()
+	}
+}
+
+func (f *feed) stopTimer() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stopped = true
+	if f.timer != nil {
+		f.timer.Stop()
 	}
 }
 

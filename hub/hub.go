@@ -29,6 +29,12 @@ type Game struct {
 	ID    uuid.UUID
 	Rules *engine.Game
 	Head  uint64
+	// Delay holds the game's spectators back (its settings'
+	// spectator_delay); SpectatorHead is the last seq they may see now,
+	// as replay.Replayer.SpectatorHead computes it. Both matter only to
+	// the watch that opens the feed, which starts at SpectatorHead.
+	Delay         engine.Delay
+	SpectatorHead uint64
 }
 
 // Sink is one viewer's outgoing queue. Send queues a live message without
@@ -212,15 +218,22 @@ func (h *Hub) acquire(ctx context.Context, g Game) (*feed, error) {
 		return f, nil
 	}
 	fctx, cancel := context.WithCancel(h.ctx)
+	start := g.Head
+	if !g.Delay.IsZero() {
+		// Spectators are behind: the feed reads from where they stand, and
+		// holds back what they may not see yet.
+		start = min(g.Head, g.SpectatorHead)
+	}
 	f = &feed{
 		h: h, game: game, rules: g.Rules, enc: encoder{game: game, now: h.cfg.Now},
-		refs: 1, ready: make(chan struct{}), cancel: cancel, delivered: g.Head,
+		refs: 1, ready: make(chan struct{}), cancel: cancel, delivered: start,
+		delay: g.Delay, released: start,
 		views: map[engine.Viewer]map[*viewer]struct{}{},
 	}
 	h.feeds[game] = f
 	h.mu.Unlock()
 
-	sub, err := h.cfg.Store.Subscribe(fctx, game, g.Head)
+	sub, err := h.cfg.Store.Subscribe(fctx, game, start)
 	if err != nil {
 		f.err = fmt.Errorf("watch %s: %w", game, err)
 		cancel()

@@ -195,7 +195,7 @@ func (r *Replayer) Access(ctx context.Context, id uuid.UUID, user string) (View,
 		v.Viewer = engine.AsPlayer(user)
 	default:
 		v.Viewer = engine.AsSpectator()
-		if v.Head, err = r.SpectatorHead(ctx, id, set.SpectatorDelay, head, v.Ended); err != nil {
+		if v.Head, err = r.spectatorHead(ctx, id, set.SpectatorDelay, head, v.Ended); err != nil {
 			return View{}, err
 		}
 	}
@@ -223,14 +223,28 @@ func (r *Replayer) event(ctx context.Context, id uuid.UUID, seq uint64) (eventst
 	return page[0], nil
 }
 
-// SpectatorHead is the last seq a spectator of the game may see now, given
-// its delay, head and whether it has ended. An events delay N holds
+// SpectatorHead is the last seq a spectator of the game may see now,
+// given its delay and its head (as the caller has just read it).
+func (r *Replayer) SpectatorHead(ctx context.Context, id uuid.UUID, d engine.Delay, head uint64) (uint64, error) {
+	ended := false
+	if d.Events > 0 {
+		last, err := r.event(ctx, id, head)
+		if err != nil {
+			return 0, err
+		}
+		ended = last.Type == engine.TypeSeedRevealed
+	}
+	return r.spectatorHead(ctx, id, d, head, ended)
+}
+
+// spectatorHead is SpectatorHead knowing whether the game has ended. An
+// events delay N holds
 // spectators N events behind the head until the end releases the rest; a
 // seconds delay S shows the events recorded at least S ago, found by a
 // binary search of the log's recorded times (dense seqs, and recorded
 // times that never go back within a game). game_created is always
 // visible, so the result is at least 1.
-func (r *Replayer) SpectatorHead(ctx context.Context, id uuid.UUID, d engine.Delay, head uint64, ended bool) (uint64, error) {
+func (r *Replayer) spectatorHead(ctx context.Context, id uuid.UUID, d engine.Delay, head uint64, ended bool) (uint64, error) {
 	switch {
 	case d.Events > 0:
 		switch {

@@ -313,3 +313,68 @@ func TestBadSteps(t *testing.T) {
 		t.Errorf("unknown game: %v", err)
 	}
 }
+
+// A player's replay of an active crazy eights game never shows another
+// player's hand or the deck's order, at any step; a spectator's never
+// shows a step inside its delay.
+func TestNoLeaksThroughReplay(t *testing.T) {
+	s := testenv.Stores(t)[0].Open(t)
+	reg := gamesRegistry(t)
+	rules, _ := reg.Lookup("crazyeights")
+	for _, g := range storeGames(t, s, rules, 5, 3, 12, json.RawMessage(`{"spectator_delay":{"events":3}}`)) {
+		r, err := replay.New(replay.Config{Store: s, Registry: reg, SnapshotEvery: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		head := uint64(len(g.played.Events))
+		for seat, user := range g.played.Players {
+			v, err := r.Access(ctx, g.id, user)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Viewer != engine.AsPlayer(user) || v.Head != head {
+				t.Fatalf("%s: %+v", user, v)
+			}
+			for n := uint64(1); n <= head; n++ {
+				step, err := r.StepAt(ctx, v, n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var st struct {
+					State struct {
+						Hands [][]string `json:"hands"`
+						Deck  []string   `json:"deck"`
+					} `json:"state"`
+				}
+				if err := json.Unmarshal(mustJSON(t, step.State), &st); err != nil {
+					t.Fatal(err)
+				}
+				hidden := st.State.Deck
+				for i, h := range st.State.Hands {
+					if i != seat {
+						hidden = append(hidden, h...)
+					}
+				}
+				for _, c := range hidden {
+					if c != "??" {
+						t.Fatalf("%s's replay at %d shows a hidden card %s", user, n, c)
+					}
+				}
+			}
+		}
+		v, err := r.Access(ctx, g.id, "outsider")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Head != head-3 {
+			t.Fatalf("a spectator's head %d with delay 3, head %d", v.Head, head)
+		}
+		if _, err := r.StepAt(ctx, v, head-2); !errors.Is(err, replay.ErrBadStep) {
+			t.Fatalf("a spectator's step inside the delay: %v", err)
+		}
+		if _, err := r.Events(ctx, v, 1, head-2); !errors.Is(err, replay.ErrBadStep) {
+			t.Fatalf("a spectator's events inside the delay: %v", err)
+		}
+	}
+}
