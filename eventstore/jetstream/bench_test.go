@@ -82,3 +82,37 @@ func benchPlaylog(b *testing.B, games int) {
 		return err
 	})
 }
+
+// BenchmarkReadTail reads the last 10 events of a random game of a store
+// holding many games whose messages interleave (as live play leaves them),
+// the read of a resume after 10 missed events. Its cost must not grow with
+// the store.
+//
+//	go test -run '^$' -bench ReadTail ./eventstore/jetstream
+func BenchmarkReadTail(b *testing.B) {
+	for _, games := range []int{10, 2000} {
+		b.Run("games="+strconv.Itoa(games), func(b *testing.B) {
+			s := openBench(b)
+			ctx := context.Background()
+			ids := make([]uuid.UUID, games)
+			for i := range ids {
+				ids[i] = uuid.New()
+			}
+			const perGame = 30
+			for seq := uint64(0); seq < perGame; seq++ {
+				for _, id := range ids {
+					if _, err := s.Append(ctx, id, seq, eventstore.Pending{Type: "t", SchemaVersion: 1, Actor: "a", Data: storetest.BenchData}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ResetTimer()
+			for i := range b.N {
+				evs, err := s.Read(ctx, ids[i%games], perGame-10, 10)
+				if err != nil || len(evs) != 10 {
+					b.Fatal(len(evs), err)
+				}
+			}
+		})
+	}
+}

@@ -17,15 +17,54 @@ import (
 // directBatch is how many messages one direct get request asks for.
 const directBatch = 256
 
-// directGet fetches the game's messages from stream sequence from on, in
-// batches, through the stream's batch direct-get API (no consumer), calling
-// fn for each. max > 0 stops after max messages. It returns nil when the
-// subject has no more.
+// directSingles is how many messages directGet asks for one at a time
+// before it asks for a batch; directSeqs, how many known messages
+// directGetSeqs fetches one request each. A batch direct get makes the
+// server count the subject's messages pending after its start, which scans
+// the stream's message block from there: a cost that grows with the store
+// (every game's messages in that block), not with the read. A single get
+// counts nothing. Most reads are short (a resume, a refresh of an index
+// that is one message behind, a duplicate's lookup).
+const (
+	directSingles = 2
+	directSeqs    = 64
+)
+
+// directGet fetches the game's messages from stream sequence from on,
+// through the stream's direct-get API (no consumer): the first few one at
+// a time, the rest in batches. It calls fn for each. max > 0 stops after
+// max messages. It returns nil when the subject has no more.
 func (s *Store) directGet(ctx context.Context, game uuid.UUID, from uint64, max int, fn func(*nats.Msg, uint64) error) error {
 	subject := s.subject(game)
 	api := "$JS.API.DIRECT.GET." + s.cfg.Stream
 	got := 0
-	for {
+	for ; got < directSingles && (max == 0 || got < max); got++ {
+		req, _ := json.Marshal(struct {
+			Seq     uint64 `json:"seq"`
+			NextFor string `json:"next_by_subj"`
+		}{from, subject})
+		replies, err := s.replies.many(ctx, s.cfg.RequestTimeout, api, [][]byte{req})
+		if err != nil {
+			return err
+		}
+		m := replies[0]
+		switch m.Header.Get("Status") {
+		case "404":
+			return nil
+		case "":
+		default:
+			return fmt.Errorf("direct get %s: status %s %s", subject, m.Header.Get("Status"), m.Header.Get("Description"))
+		}
+		ss, err := strconv.ParseUint(m.Header.Get("Nats-Sequence"), 10, 64)
+		if err != nil {
+			return fmt.Errorf("%w: direct get reply without a sequence", errFormat)
+		}
+		if err := fn(m, ss); err != nil {
+			return err
+		}
+		from = ss + 1
+	}
+	for max == 0 || got < max {
 		want := directBatch
 		if max > 0 {
 			want = min(directBatch, max-got)
@@ -63,10 +102,54 @@ func (s *Store) directGet(ctx context.Context, game uuid.UUID, from uint64, max 
 			return err
 		}
 		got += n
-		if !more || n == 0 || (max > 0 && got >= max) {
+		if !more || n == 0 {
 			return nil
 		}
 	}
+	return nil
+}
+
+// directGetSeqs fetches the messages at stream sequences seqs, which the
+// game's index holds, with one request each, all in flight at once, and
+// calls fn for each in order. Past directSeqs of them it reads a batch
+// from the first instead (see directSingles for why not always).
+func (s *Store) directGetSeqs(ctx context.Context, game uuid.UUID, seqs []uint64, fn func(*nats.Msg, uint64) error) error {
+	if len(seqs) == 0 {
+		return nil
+	}
+	if len(seqs) > directSeqs {
+		return s.directGet(ctx, game, seqs[0], len(seqs), fn)
+	}
+	reqs := make([][]byte, len(seqs))
+	for i, seq := range seqs {
+		reqs[i] = strconv.AppendUint([]byte(`{"seq":`), seq, 10)
+		reqs[i] = append(reqs[i], '}')
+	}
+	replies, err := s.replies.many(ctx, s.cfg.RequestTimeout, "$JS.API.DIRECT.GET."+s.cfg.Stream, reqs)
+	if err != nil {
+		return err
+	}
+	bySeq := make(map[uint64]*nats.Msg, len(replies))
+	for _, m := range replies {
+		if st := m.Header.Get("Status"); st != "" {
+			return fmt.Errorf("%w: direct get of an indexed message of %s: status %s %s", errFormat, game, st, m.Header.Get("Description"))
+		}
+		ss, err := strconv.ParseUint(m.Header.Get("Nats-Sequence"), 10, 64)
+		if err != nil {
+			return fmt.Errorf("%w: direct get reply without a sequence", errFormat)
+		}
+		bySeq[ss] = m
+	}
+	for _, seq := range seqs {
+		m := bySeq[seq]
+		if m == nil || m.Header.Get("Nats-Subject") != s.subject(game) {
+			return fmt.Errorf("%w: stream seq %d is not a message of %s", errFormat, seq, game)
+		}
+		if err := fn(m, seq); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Sentinels of one batch's reply stream, never returned to callers.
@@ -168,6 +251,45 @@ func (r *replyMux) batch(ctx context.Context, timeout time.Duration, subject str
 			return n, false, fmt.Errorf("direct get %s: no reply within %v: %w", subject, timeout, nats.ErrTimeout)
 		}
 	}
+}
+
+// many publishes each of reqs to subject and returns one reply to each,
+// in the order they arrive, or fails after the timeout.
+func (r *replyMux) many(ctx context.Context, timeout time.Duration, subject string, reqs [][]byte) ([]*nats.Msg, error) {
+	if err := r.start(); err != nil {
+		return nil, err
+	}
+	token := nuid.Next()
+	ch := make(chan *nats.Msg, len(reqs)+2)
+	r.mu.Lock()
+	r.pending[token] = ch
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		delete(r.pending, token)
+		r.mu.Unlock()
+	}()
+	reply := r.prefix + "." + token
+	for _, req := range reqs {
+		if err := r.nc.PublishRequest(subject, reply, req); err != nil {
+			return nil, err
+		}
+	}
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	out := make([]*nats.Msg, 0, len(reqs))
+	for len(out) < len(reqs) {
+		select {
+		case m := <-ch:
+			out = append(out, m)
+		case <-rctx.Done():
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fmt.Errorf("direct get %s: %d of %d replies within %v: %w", subject, len(out), len(reqs), timeout, nats.ErrTimeout)
+		}
+	}
+	return out, nil
 }
 
 // stop ends the subscription. Safe to call once the connection is closed.

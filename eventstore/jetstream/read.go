@@ -45,18 +45,32 @@ func (s *Store) Read(ctx context.Context, game uuid.UUID, after uint64, limit in
 	if last == len(g.msgs) {
 		last--
 	}
-	from, count := g.msgs[first].streamSeq, last-first+1
+	seqs := make([]uint64, 0, last-first+1)
+	for _, m := range g.msgs[first : last+1] {
+		seqs = append(seqs, m.streamSeq)
+	}
 	g.mu.Unlock()
 
-	return s.readMessages(ctx, game, from, count, after, limit, 0)
+	return s.decodeMessages(game, after, limit, 0, func(fn func(*nats.Msg, uint64) error) error {
+		return s.directGetSeqs(ctx, game, seqs, fn)
+	})
 }
 
 // readMessages reads up to count messages of game from stream sequence
 // from on (stopping after stream sequence stop, if not 0) and returns up to
 // limit of their events after seq after, which must continue at after+1.
 func (s *Store) readMessages(ctx context.Context, game uuid.UUID, from uint64, count int, after uint64, limit int, stop uint64) ([]eventstore.Event, error) {
+	return s.decodeMessages(game, after, limit, stop, func(fn func(*nats.Msg, uint64) error) error {
+		return s.directGet(ctx, game, from, count, fn)
+	})
+}
+
+// decodeMessages decodes the messages get hands it into up to limit events
+// after seq after (which must continue at after+1), stopping after stream
+// sequence stop if not 0.
+func (s *Store) decodeMessages(game uuid.UUID, after uint64, limit int, stop uint64, get func(func(*nats.Msg, uint64) error) error) ([]eventstore.Event, error) {
 	out := make([]eventstore.Event, 0, limit)
-	err := s.directGet(ctx, game, from, count, func(m *nats.Msg, ss uint64) error {
+	err := get(func(m *nats.Msg, ss uint64) error {
 		events, err := decodeMessage(game, ss, m.Data)
 		if err != nil {
 			return err
