@@ -19,6 +19,7 @@ import (
 	"github.com/playlog/playlog/projections"
 	"github.com/playlog/playlog/protocol"
 	"github.com/playlog/playlog/replay"
+	"github.com/playlog/playlog/replay/web"
 )
 
 // Authenticator turns a request's credentials into a user id. Errors mean
@@ -215,6 +216,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /v1/games/{id}/events", s.authed(s.getEvents))
 	m.HandleFunc("GET /v1/games/{id}/replay", s.authed(s.getReplay))
 	m.HandleFunc("GET /v1/games/{id}/replay/events", s.authed(s.getReplayEvents))
+	m.Handle("GET /replay/", web.Handler())
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf("not_found", http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path))
 	})
