@@ -139,15 +139,17 @@ func (r *Replayer) StateAt(ctx context.Context, id uuid.UUID, n uint64) (engine.
 	defer s.mu.Unlock()
 	i := min(n/k, uint64(len(s.states)-1))
 	st := s.states[i]
+	pages, stop := r.pages(ctx, id, st.Seq(), n)
+	defer stop()
 	for st.Seq() < n {
-		page, err := r.cfg.Store.Read(ctx, id, st.Seq(), int(min(n-st.Seq(), eventstore.MaxReadLimit)))
-		if err != nil {
-			return engine.State{}, fmt.Errorf("replay %s after %d: %w", id, st.Seq(), err)
+		p, ok := <-pages
+		if !ok {
+			return engine.State{}, ctx.Err()
 		}
-		if len(page) == 0 {
-			return engine.State{}, fmt.Errorf("%w: %s has %d events, not %d", ErrBadStep, id, st.Seq(), n)
+		if p.err != nil {
+			return engine.State{}, p.err
 		}
-		for _, e := range page {
+		for _, e := range p.events {
 			if st, err = s.rules.Apply(st, EngineEvent(e)); err != nil {
 				return engine.State{}, fmt.Errorf("replay %s: %w", id, err)
 			}
@@ -157,6 +159,44 @@ func (r *Replayer) StateAt(ctx context.Context, id uuid.UUID, n uint64) (engine.
 		}
 	}
 	return st, nil
+}
+
+type page struct {
+	events []eventstore.Event
+	err    error
+}
+
+// pages reads the game's events after `after` up to n, a page ahead of
+// its caller: a long fold reads the next page while it folds this one.
+// The channel ends after an error, which is the last page sent. stop ends
+// the reader and waits for it.
+func (r *Replayer) pages(ctx context.Context, id uuid.UUID, after, n uint64) (<-chan page, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	out := make(chan page, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer close(out)
+		for after < n {
+			events, err := r.cfg.Store.Read(ctx, id, after, int(min(n-after, eventstore.MaxReadLimit)))
+			switch {
+			case err != nil:
+				err = fmt.Errorf("replay %s after %d: %w", id, after, err)
+			case len(events) == 0:
+				err = fmt.Errorf("%w: %s has %d events, not %d", ErrBadStep, id, after, n)
+			}
+			select {
+			case out <- page{events, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+			after = events[len(events)-1].Seq
+		}
+	}()
+	return out, func() { cancel(); <-done }
 }
 
 // View is what one caller may see of one game: decided once, here, from
