@@ -27,8 +27,14 @@
 //   - Watch returns only once the viewer is live, or with an error and
 //     nothing delivered: ready runs exactly once, after the store
 //     subscription is open and before the first event.
+//   - A delayed game's spectators (Game.Delay) get nothing past where the
+//     delay lets them stand: their feed holds events back until they are
+//     due (behind the head by the delay's events, or on a timer owned by
+//     the feed for a seconds delay, stopped with it), and their catch-up
+//     reads only up to where the feed has released. A feed opened by any
+//     viewer of such a game starts where its spectators stand.
 //
 // Lock order: Hub.mu before feed.mu; neither is held while calling the
-// store. Sink methods are called with feed.mu held and must not block or
+// store. The delay timer's callback takes feed.mu alone. Sink methods are called with feed.mu held and must not block or
 // call back into the hub.
 package hub

@@ -145,13 +145,25 @@ func (f *feed) run(ctx context.Context, sub eventstore.Subscription) {
 			f.fail(err)
 			return
 		}
-		f.fanOut(e)
+		if err := f.fanOut(e); err != nil {
+			f.fail(err)
+			return
+		}
 	}
 }
 
+// maxHeld bounds the events a feed holds back for a delayed game's
+// spectators: an events delay holds at most its N plus one command's
+// events; a seconds delay, what is appended in that time, which a game
+// played by bots could make large.
+const maxHeld = 20000
+
 // fanOut renders e once per view that has a viewer who needs it, and
 // offers the bytes to each.
-func (f *feed) fanOut(e eventstore.Event) {
+// It fails (and the feed with it) only when the events held for delayed
+// spectators pass maxHeld: viewers resume on a new feed, which starts
+// where the spectators stand.
+func (f *feed) fanOut(e eventstore.Event) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.delivered = e.Seq
@@ -165,7 +177,11 @@ func (f *feed) fanOut(e eventstore.Event) {
 		f.held = append(f.held, e)
 		f.ended = f.ended || e.Type == engine.TypeSeedRevealed
 		f.releaseLocked()
+		if len(f.held) > maxHeld {
+			return fmt.Errorf("game %s: over %d events held back for its spectators", f.game, maxHeld)
+		}
 	}
+	return nil
 }
 
 // sendLocked offers e (rendered by r) to the viewers of view who lack it.
