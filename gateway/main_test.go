@@ -5,31 +5,27 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
-	"github.com/playlog/playlog/auth"
 	"github.com/playlog/playlog/client"
-	"github.com/playlog/playlog/engine/games"
 	"github.com/playlog/playlog/eventstore"
 	"github.com/playlog/playlog/gateway"
 	"github.com/playlog/playlog/hub"
 	"github.com/playlog/playlog/internal/testkit/testenv"
-	"github.com/playlog/playlog/play"
+	"github.com/playlog/playlog/internal/testkit/testnode"
 	"github.com/playlog/playlog/projections"
 	"github.com/playlog/playlog/protocol"
-	"github.com/playlog/playlog/replay"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
 var (
-	jwtSecret  = []byte("test-secret-test-secret-test-secret!")
-	seedSecret = []byte("seed-secret-seed-secret-seed-secret!")
+	jwtSecret  = testnode.JWTSecret
+	seedSecret = testnode.SeedSecret
 )
 
 // node is one playlogd: command path, directory, gateway, HTTP server.
@@ -48,49 +44,11 @@ func startNode(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg gatewa
 	if cfg.MessagesPerSecond == 0 {
 		cfg.MessagesPerSecond, cfg.Burst = 10000, 10000
 	}
-	svc, err := play.New(play.Config{Store: store, Registry: games.Standard(), SeedSecret: seedSecret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rp, err := replay.New(replay.Config{Store: store, Registry: games.Standard()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := projections.NewDirectory(store)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); dir.Run(ctx) }()
-	verifier, err := auth.NewVerifier(auth.Config{Secret: jwtSecret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := hub.New(hub.Config{Store: store, Linger: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := gateway.New(gateway.Deps{Play: svc, Directory: dir, Store: store, Hub: h, Replay: rp, Auth: verifier, Bus: bus}, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		srv.Close()
-		hs.Close()
-		h.Close()
-		cancel()
-		<-done
-	})
-	return &node{url: hs.URL, store: store, srv: srv, hub: h, dir: dir}
+	n := testnode.Start(t, store, bus, cfg)
+	return &node{url: n.URL, store: store, srv: n.Server, hub: n.Hub, dir: n.Directory}
 }
 
-func token(t testing.TB, user string) string {
-	t.Helper()
-	tok, err := auth.Mint(jwtSecret, user, time.Hour, "", "", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
-}
+func token(t testing.TB, user string) string { return testnode.Token(t, user) }
 
 func (n *node) dial(t testing.TB, user string) *client.Client {
 	t.Helper()

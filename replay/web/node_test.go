@@ -6,31 +6,19 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"testing"
-	"time"
 
-	"github.com/playlog/playlog/auth"
-	"github.com/playlog/playlog/engine/games"
 	"github.com/playlog/playlog/eventstore"
 	"github.com/playlog/playlog/gateway"
-	"github.com/playlog/playlog/hub"
 	"github.com/playlog/playlog/internal/testkit/testenv"
+	"github.com/playlog/playlog/internal/testkit/testnode"
 	"github.com/playlog/playlog/play"
-	"github.com/playlog/playlog/projections"
-	"github.com/playlog/playlog/replay"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-var (
-	jwtSecret  = []byte("test-secret-test-secret-test-secret!")
-	seedSecret = []byte("seed-secret-seed-secret-seed-secret!")
-)
-
-// node is one playlogd as cmd/playlogd builds it (a small copy of
-// gateway/main_test.go's startNode): command path, directory, hub,
-// replayer and gateway over a real store, served over HTTP.
+// node is one playlogd over a real store, served over HTTP: the API and
+// the page, at /replay/.
 type node struct {
 	url   string
 	store eventstore.Store
@@ -39,49 +27,11 @@ type node struct {
 
 func startNode(t testing.TB, store eventstore.Store) *node {
 	t.Helper()
-	svc, err := play.New(play.Config{Store: store, Registry: games.Standard(), SeedSecret: seedSecret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rp, err := replay.New(replay.Config{Store: store, Registry: games.Standard()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := projections.NewDirectory(store)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); dir.Run(ctx) }()
-	verifier, err := auth.NewVerifier(auth.Config{Secret: jwtSecret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := hub.New(hub.Config{Store: store, Linger: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := gateway.New(gateway.Deps{Play: svc, Directory: dir, Store: store, Hub: h, Replay: rp, Auth: verifier}, gateway.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler()) // the API and the page, at /replay/
-	t.Cleanup(func() {
-		srv.Close()
-		hs.Close()
-		h.Close()
-		cancel()
-		<-done
-	})
-	return &node{url: hs.URL, store: store, play: svc}
+	n := testnode.Start(t, store, nil, gateway.Config{})
+	return &node{url: n.URL, store: store, play: n.Play}
 }
 
-func token(t testing.TB, user string) string {
-	t.Helper()
-	tok, err := auth.Mint(jwtSecret, user, time.Hour, "", "", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
-}
+func token(t testing.TB, user string) string { return testnode.Token(t, user) }
 
 // get calls the REST API as user and decodes the answer into out.
 func (n *node) get(t testing.TB, user, path string, out any) {
