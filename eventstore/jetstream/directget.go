@@ -208,24 +208,34 @@ func (r *replyMux) route(m *nats.Msg) {
 	}
 }
 
+// open registers a request expecting want replies: its reply subject, the
+// channel they arrive on, and done, which forgets it.
+func (r *replyMux) open(want int) (reply string, ch chan *nats.Msg, done func(), err error) {
+	if err := r.start(); err != nil {
+		return "", nil, nil, err
+	}
+	token := nuid.Next()
+	ch = make(chan *nats.Msg, want+2)
+	r.mu.Lock()
+	r.pending[token] = ch
+	r.mu.Unlock()
+	return r.prefix + "." + token, ch, func() {
+		r.mu.Lock()
+		delete(r.pending, token)
+		r.mu.Unlock()
+	}, nil
+}
+
 // batch publishes req to subject and hands each reply to fn until fn returns
 // false (with errEnd: done; errMore: done, the server has more) or an error,
 // or the timeout passes. It returns how many replies fn accepted (true).
 func (r *replyMux) batch(ctx context.Context, timeout time.Duration, subject string, req []byte, want int, fn func(*nats.Msg) (bool, error)) (n int, more bool, err error) {
-	if err := r.start(); err != nil {
+	reply, ch, done, err := r.open(want)
+	if err != nil {
 		return 0, false, err
 	}
-	token := nuid.Next()
-	ch := make(chan *nats.Msg, want+2)
-	r.mu.Lock()
-	r.pending[token] = ch
-	r.mu.Unlock()
-	defer func() {
-		r.mu.Lock()
-		delete(r.pending, token)
-		r.mu.Unlock()
-	}()
-	if err := r.nc.PublishRequest(subject, r.prefix+"."+token, req); err != nil {
+	defer done()
+	if err := r.nc.PublishRequest(subject, reply, req); err != nil {
 		return 0, false, err
 	}
 	rctx, cancel := context.WithTimeout(ctx, timeout)
@@ -256,20 +266,11 @@ func (r *replyMux) batch(ctx context.Context, timeout time.Duration, subject str
 // many publishes each of reqs to subject and returns one reply to each,
 // in the order they arrive, or fails after the timeout.
 func (r *replyMux) many(ctx context.Context, timeout time.Duration, subject string, reqs [][]byte) ([]*nats.Msg, error) {
-	if err := r.start(); err != nil {
+	reply, ch, done, err := r.open(len(reqs))
+	if err != nil {
 		return nil, err
 	}
-	token := nuid.Next()
-	ch := make(chan *nats.Msg, len(reqs)+2)
-	r.mu.Lock()
-	r.pending[token] = ch
-	r.mu.Unlock()
-	defer func() {
-		r.mu.Lock()
-		delete(r.pending, token)
-		r.mu.Unlock()
-	}()
-	reply := r.prefix + "." + token
+	defer done()
 	for _, req := range reqs {
 		if err := r.nc.PublishRequest(subject, reply, req); err != nil {
 			return nil, err
