@@ -146,7 +146,7 @@ func (a *adapter[S, A]) apply(name string, st State, ds []Decoded) (State, error
 			}
 			st.game, st.players, st.config, st.commitment = p.Game, p.Players, p.Config, p.Commitment
 			st.settings = set
-		case ActionTaken, GameEnded, SeedRevealed:
+		case ActionTaken, GameEnded, SeedRevealed, TurnStarted, DeadlineExtended:
 			st, err = applyLifecycle(st, p)
 		default:
 			if st.seq == 0 || st.outcome.Ended {

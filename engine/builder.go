@@ -57,6 +57,14 @@ func applyLifecycle(st State, p Payload) (State, error) {
 		if st.outcome.Ended {
 			return st, fmt.Errorf("%w: seq %d: action after the end", ErrCorruptLog, st.seq+1)
 		}
+		if st.settings.TurnTimer != nil {
+			return applyTimer(st, p)
+		}
+	case TurnStarted, DeadlineExtended:
+		if st.outcome.Ended || st.settings.TurnTimer == nil {
+			return st, fmt.Errorf("%w: seq %d: %s out of place", ErrCorruptLog, st.seq+1, p.EventType())
+		}
+		return applyTimer(st, p)
 	case GameEnded:
 		if st.outcome.Ended {
 			return st, fmt.Errorf("%w: seq %d: game ended twice", ErrCorruptLog, st.seq+1)

@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 )
 
 // Command is a request to act: who sends it and the action as JSON, an
@@ -18,9 +19,17 @@ import (
 //	                                    resignation (reason timeout)
 //	{"type":"abandon"}                  from System: the game ends with no
 //	                                    winner (reason abandonment)
+//
+// In a game with a turn timer (docs/timers.md) a timeout also names the
+// turn, {"type":"timeout","player":"bob","turn":7}, and the system may
+// grant a reconnecting player grace: {"type":"grace","player":"bob","turn":7}.
 type Command struct {
 	Actor  string          `json:"actor"`
 	Action json.RawMessage `json:"action"`
+	// At is the command's time, from the caller's clock: a timed game's
+	// deadlines count from it and its timeouts are checked against it.
+	// The engine reads no clock.
+	At time.Time `json:"at,omitzero"`
 }
 
 // Engine action types.
@@ -28,6 +37,7 @@ const (
 	ActionResign  = "resign"
 	ActionTimeout = "timeout"
 	ActionAbandon = "abandon"
+	ActionGrace   = "grace"
 )
 
 type typeOnly struct {
@@ -37,6 +47,7 @@ type typeOnly struct {
 type timeoutAction struct {
 	Type   string `json:"type"`
 	Player string `json:"player"`
+	Turn   uint64 `json:"turn,omitempty"` // a timed game's
 }
 
 // DecodeAction decodes an action strictly and returns it re-encoded in

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -17,8 +18,16 @@ const MaxPlayerIDLen = 64
 // never the seed), then the rules' setup events (a deal, a first roll),
 // whose randomness is the Rand for seq 1. seed must be SeedSize secret
 // random bytes chosen by the caller; keep it outside the log until the game
-// ends. Errors wrap ErrInvalidSetup.
+// ends. Errors wrap ErrInvalidSetup. A game with a turn timer needs its
+// time of creation: CreateAt.
 func (g *Game) Create(config json.RawMessage, players []string, seed []byte) ([]Event, error) {
+	return g.CreateAt(config, players, seed, time.Time{})
+}
+
+// CreateAt is Create for a game that may have a turn timer: at is the
+// time of creation, from which the first turn's deadline counts, and which
+// game_created records. A game with no timer ignores it.
+func (g *Game) CreateAt(config json.RawMessage, players []string, seed []byte, at time.Time) ([]Event, error) {
 	if len(seed) != SeedSize {
 		return nil, fmt.Errorf("%w: seed is %d bytes, want %d", ErrInvalidSetup, len(seed), SeedSize)
 	}
@@ -29,7 +38,11 @@ func (g *Game) Create(config json.RawMessage, players []string, seed []byte) ([]
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidSetup, err)
 	}
-	return g.k.create(g.name, cfg, slices.Clone(players), seed)
+	evs, err := g.k.create(g.name, cfg, slices.Clone(players), seed)
+	if err != nil {
+		return nil, err
+	}
+	return g.timedCreate(evs, at)
 }
 
 // canonicalConfig compacts config; empty or null means "{}".

@@ -17,6 +17,14 @@ import (
 // game, game_ended and seed_revealed. All carry c.Actor. Randomness is the
 // Rand for seq s.Seq()+1.
 func (g *Game) Decide(s State, c Command, seed []byte) ([]Event, error) {
+	evs, err := g.decide(s, c, seed)
+	if err != nil || s.settings.TurnTimer == nil {
+		return evs, err
+	}
+	return g.timed(s, c, evs)
+}
+
+func (g *Game) decide(s State, c Command, seed []byte) ([]Event, error) {
 	if !s.Created() || s.game != g.name {
 		return nil, notAllowed("no %s game here", g.name)
 	}
@@ -37,9 +45,11 @@ func (g *Game) Decide(s State, c Command, seed []byte) ([]Event, error) {
 		return g.timeout(s, c, o, seed)
 	case ActionAbandon:
 		return g.abandon(s, c, o, seed)
+	case ActionGrace:
+		return g.grace(s, c, o)
 	}
 	if c.Actor == System {
-		return nil, notAllowed("the system may only send timeout or abandon")
+		return nil, notAllowed("the system may only send timeout, grace or abandon")
 	}
 	if !s.IsPlayer(c.Actor) {
 		return nil, notAllowed("%q is not a player", c.Actor)
@@ -66,18 +76,36 @@ func (g *Game) timeout(s State, c Command, o *Object, seed []byte) ([]Event, err
 	if err != nil {
 		return nil, err
 	}
+	var turn uint64
+	timed := s.settings.TurnTimer != nil
+	if timed || o.Has("turn") {
+		n, err := o.Int("turn", 1, 1<<62)
+		if err != nil {
+			return nil, err
+		}
+		turn = uint64(n)
+	}
 	if err := o.Done(); err != nil {
 		return nil, err
 	}
 	if c.Actor != System {
 		return nil, notAllowed("only the system reports timeouts")
 	}
-	if !slices.Contains(g.Turn(s), player) {
+	lose := false
+	if timed {
+		if lose, err = timedTimeout(s, c, player, turn); err != nil {
+			return nil, err
+		}
+	} else if turn != 0 {
+		return nil, notAllowed("this game has no turn timer")
+	} else if !slices.Contains(g.Turn(s), player) {
 		return nil, notAllowed("%q is not expected to act", player)
 	}
-	canon, _ := json.Marshal(timeoutAction{Type: ActionTimeout, Player: player})
-	if evs, ok, err := g.k.autoTimeout(s, player, canon, seed); ok {
-		return evs, err
+	canon, _ := json.Marshal(timeoutAction{Type: ActionTimeout, Player: player, Turn: turn})
+	if !lose {
+		if evs, ok, err := g.k.autoTimeout(s, player, canon, seed); ok {
+			return evs, err
+		}
 	}
 	return g.end(System, canon, g.lose(s, player, ReasonTimeout), seed)
 }

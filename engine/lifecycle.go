@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 )
 
 // System is the actor of commands no player sends: timeouts and abandonment.
@@ -14,6 +15,9 @@ const (
 	TypeAction       = "action"
 	TypeGameEnded    = "game_ended"
 	TypeSeedRevealed = "seed_revealed"
+	// A timed game's (docs/timers.md):
+	TypeTurnStarted      = "turn_started"
+	TypeDeadlineExtended = "deadline_extended"
 )
 
 // GameCreated is always event 1. It commits to the seed without revealing
@@ -23,6 +27,9 @@ type GameCreated struct {
 	Players    []string        `json:"players"`
 	Config     json.RawMessage `json:"config"`
 	Commitment string          `json:"commitment"`
+	// At is when a timed game was created: its first deadline counts
+	// from it. Absent for a game with no turn timer.
+	At *time.Time `json:"at,omitempty"`
 }
 
 // ActionTaken opens the events of every accepted command: who sent it and
@@ -30,6 +37,25 @@ type GameCreated struct {
 type ActionTaken struct {
 	Actor  string          `json:"actor"`
 	Action json.RawMessage `json:"action"`
+	// At is the command's time in a timed game (Command.At), which its
+	// deadlines and timeouts were decided with. Absent otherwise.
+	At *time.Time `json:"at,omitempty"`
+}
+
+// TurnStarted follows every command (and the setup) of a timed game that
+// leaves someone to act: the players to act, the turn's number (1, 2, ...)
+// and its deadline.
+type TurnStarted struct {
+	Players  []string  `json:"players"`
+	Turn     uint64    `json:"turn"`
+	Deadline time.Time `json:"deadline"`
+}
+
+// DeadlineExtended is a grace: the turn's deadline moved for player.
+type DeadlineExtended struct {
+	Player   string    `json:"player"`
+	Turn     uint64    `json:"turn"`
+	Deadline time.Time `json:"deadline"`
 }
 
 // GameEnded records the outcome. It is followed by SeedRevealed in the same
@@ -49,10 +75,14 @@ func (GameCreated) EventType() string  { return TypeGameCreated }
 func (ActionTaken) EventType() string  { return TypeAction }
 func (GameEnded) EventType() string    { return TypeGameEnded }
 func (SeedRevealed) EventType() string { return TypeSeedRevealed }
+func (TurnStarted) EventType() string  { return TypeTurnStarted }
+func (DeadlineExtended) EventType() string {
+	return TypeDeadlineExtended
+}
 
 func isLifecycle(typ string) bool {
 	switch typ {
-	case TypeGameCreated, TypeAction, TypeGameEnded, TypeSeedRevealed:
+	case TypeGameCreated, TypeAction, TypeGameEnded, TypeSeedRevealed, TypeTurnStarted, TypeDeadlineExtended:
 		return true
 	}
 	return false
@@ -73,6 +103,20 @@ func decodeLifecycle(typ string, data []byte) (Payload, error) {
 		var v ActionTaken
 		err = json.Unmarshal(data, &v)
 		if err == nil && (v.Actor == "" || len(v.Action) == 0) {
+			err = fmt.Errorf("incomplete %s", typ)
+		}
+		p = v
+	case TypeTurnStarted:
+		var v TurnStarted
+		err = json.Unmarshal(data, &v)
+		if err == nil && (v.Turn == 0 || len(v.Players) == 0 || v.Deadline.IsZero()) {
+			err = fmt.Errorf("incomplete %s", typ)
+		}
+		p = v
+	case TypeDeadlineExtended:
+		var v DeadlineExtended
+		err = json.Unmarshal(data, &v)
+		if err == nil && (v.Turn == 0 || v.Player == "" || v.Deadline.IsZero()) {
 			err = fmt.Errorf("incomplete %s", typ)
 		}
 		p = v

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -19,7 +20,22 @@ type Settings struct {
 	Public bool `json:"public,omitempty"`
 	// SpectatorDelay holds spectators back from the head; zero: none.
 	SpectatorDelay Delay `json:"spectator_delay,omitzero"`
+	// TurnTimer limits each turn's time; nil: no timer.
+	TurnTimer *TurnTimer `json:"turn_timer,omitempty"`
 }
+
+// TurnTimer is a game's turn timer (docs/timers.md). Every field is set:
+// parsing fills in the defaults.
+type TurnTimer struct {
+	Seconds        uint64   `json:"seconds"`          // a turn's time
+	Warnings       []uint64 `json:"warnings"`         // seconds left at which the player is warned, largest first
+	Grace          uint64   `json:"grace"`            // seconds a reconnect may leave the player (0: no grace)
+	GracesPerTurn  uint64   `json:"graces_per_turn"`  // how often a turn's deadline may move
+	TimeoutsToLose uint64   `json:"timeouts_to_lose"` // the timeout that reaches it loses the game
+}
+
+// Duration is a turn's time.
+func (t TurnTimer) Duration() time.Duration { return time.Duration(t.Seconds) * time.Second }
 
 // Delay is how far behind the log a spectator is held: by a number of
 // events or by time, never both.
@@ -41,7 +57,7 @@ func (d Delay) IsZero() bool { return d.Events == 0 && d.Seconds == 0 }
 func (d Delay) Duration() time.Duration { return time.Duration(d.Seconds) * time.Second }
 
 // settingKeys are the config keys the engine owns.
-var settingKeys = map[string]bool{"public": true, "spectator_delay": true}
+var settingKeys = map[string]bool{"public": true, "spectator_delay": true, "turn_timer": true}
 
 // splitConfig takes the engine's settings out of a canonical config and
 // returns them and the rules' part, also canonical. Errors name the key.
@@ -69,6 +85,12 @@ func splitConfig(config json.RawMessage) (Settings, json.RawMessage, error) {
 				return Settings{}, nil, fmt.Errorf("config: spectator_delay: %v", err)
 			}
 			set.SpectatorDelay = d
+		case "turn_timer":
+			t, err := parseTimer(v)
+			if err != nil {
+				return Settings{}, nil, fmt.Errorf("config: turn_timer: %v", err)
+			}
+			set.TurnTimer = t
 		}
 	}
 	if !found {
@@ -99,6 +121,62 @@ func parseDelay(v json.RawMessage) (Delay, error) {
 		return Delay{}, fmt.Errorf("seconds is at most %d", MaxDelaySeconds)
 	}
 	return d, nil
+}
+
+// Bounds of a turn timer.
+const (
+	MinTurnSeconds  = 5
+	MaxTurnSeconds  = 86400
+	MaxGraceSeconds = 300
+	MaxTimeouts     = 10
+)
+
+func parseTimer(v json.RawMessage) (*TurnTimer, error) {
+	var raw struct {
+		Seconds        uint64    `json:"seconds"`
+		Warnings       *[]uint64 `json:"warnings"`
+		Grace          *uint64   `json:"grace"`
+		GracesPerTurn  *uint64   `json:"graces_per_turn"`
+		TimeoutsToLose *uint64   `json:"timeouts_to_lose"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(v))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&raw); err != nil {
+		return nil, fmt.Errorf(`want {"seconds": S, "warnings": [...], "grace": G, "graces_per_turn": N, "timeouts_to_lose": N}: %v`, err)
+	}
+	if raw.Seconds < MinTurnSeconds || raw.Seconds > MaxTurnSeconds {
+		return nil, fmt.Errorf("seconds must be %d to %d", MinTurnSeconds, MaxTurnSeconds)
+	}
+	t := &TurnTimer{Seconds: raw.Seconds, Grace: 15, GracesPerTurn: 1, TimeoutsToLose: 3, Warnings: []uint64{}}
+	if raw.Seconds > 30 {
+		t.Warnings = []uint64{30}
+	}
+	if raw.Warnings != nil {
+		t.Warnings = slices.Clone(*raw.Warnings)
+		slices.Sort(t.Warnings)
+		slices.Reverse(t.Warnings)
+		for i, w := range t.Warnings {
+			if w < 1 || w >= raw.Seconds || (i > 0 && w == t.Warnings[i-1]) {
+				return nil, fmt.Errorf("warnings must be distinct seconds left, 1 to %d", raw.Seconds-1)
+			}
+		}
+	}
+	if raw.Grace != nil {
+		if t.Grace = *raw.Grace; t.Grace > MaxGraceSeconds {
+			return nil, fmt.Errorf("grace is at most %d seconds", MaxGraceSeconds)
+		}
+	}
+	if raw.GracesPerTurn != nil {
+		if t.GracesPerTurn = *raw.GracesPerTurn; t.GracesPerTurn > 10 {
+			return nil, fmt.Errorf("graces_per_turn is at most 10")
+		}
+	}
+	if raw.TimeoutsToLose != nil {
+		if t.TimeoutsToLose = *raw.TimeoutsToLose; t.TimeoutsToLose < 1 || t.TimeoutsToLose > MaxTimeouts {
+			return nil, fmt.Errorf("timeouts_to_lose must be 1 to %d", MaxTimeouts)
+		}
+	}
+	return t, nil
 }
 
 // Settings returns the game's settings, from game_created's config.

@@ -22,6 +22,7 @@ type State struct {
 	outcome    Outcome
 	seed       []byte
 	settings   Settings
+	timer      timerState
 	rules      any
 }
 
@@ -70,6 +71,8 @@ type snapshot struct {
 	Commitment string          `json:"commitment"`
 	Outcome    Outcome         `json:"outcome"`
 	Seed       string          `json:"seed,omitempty"`
+	Turn       *Turn           `json:"turn,omitempty"`     // a timed game's running turn
+	Timeouts   []uint64        `json:"timeouts,omitempty"` // a timed game's, per seat
 	State      any             `json:"state"`
 }
 
@@ -81,6 +84,13 @@ func (s State) MarshalJSON() ([]byte, error) {
 	}
 	if s.seed != nil {
 		snap.Seed = hex.EncodeToString(s.seed)
+	}
+	if t, ok := s.Turn(); ok {
+		snap.Turn = &t
+	}
+	if s.settings.TurnTimer != nil {
+		snap.Timeouts = make([]uint64, len(s.players))
+		copy(snap.Timeouts, s.timer.timeouts)
 	}
 	return json.Marshal(snap)
 }

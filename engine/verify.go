@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"time"
 )
 
 // Verify audits a finished game's log: it checks the revealed seed against
@@ -58,7 +59,11 @@ func (g *Game) Verify(events []Event) error {
 		return err
 	}
 
-	want, err := g.Create(created.Config, created.Players, seed)
+	var at time.Time
+	if created.At != nil {
+		at = *created.At
+	}
+	want, err := g.CreateAt(created.Config, created.Players, seed, at)
 	if err != nil {
 		return fmt.Errorf("%w: seq 1: re-creating the game: %v", ErrEventMismatch, err)
 	}
@@ -82,7 +87,11 @@ func (g *Game) Verify(events []Event) error {
 		if !ok {
 			return fmt.Errorf("%w: seq %d: %s where a command's action was expected", ErrEventMismatch, i+1, events[i].Type)
 		}
-		if want, err = g.Decide(s, Command{Actor: act.Actor, Action: act.Action}, seed); err != nil {
+		c := Command{Actor: act.Actor, Action: act.Action}
+		if act.At != nil {
+			c.At = *act.At
+		}
+		if want, err = g.Decide(s, c, seed); err != nil {
 			return fmt.Errorf("%w: seq %d: the recorded action is rejected: %v", ErrEventMismatch, i+1, err)
 		}
 	}

@@ -86,6 +86,9 @@ func (s *Server) gameInfo(g play.Snapshot, user string) map[string]any {
 	if f, ok := g.Rules.Forced(g.State); ok {
 		info["forced"] = protocol.Forced{Player: f.Player, Action: f.Action}
 	}
+	if t, ok := g.State.Turn(); ok { // a timed game's running turn
+		info["turn_number"], info["deadline"] = t.Number, t.Deadline
+	}
 	if g.State.IsPlayer(user) {
 		info["legal"] = nonNilRaw(g.Rules.Legal(g.State, user))
 	}

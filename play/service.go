@@ -38,6 +38,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Observer is told of every append, for metrics. Default: none.
 	Observer Observer
+	// Now is the clock commands are decided with: a timed game's deadlines
+	// count from it (engine.Command.At). Default time.Now.
+	Now func() time.Time
 }
 
 func (c *Config) setDefaults() {
@@ -55,6 +58,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Observer == nil {
 		c.Observer = noObserver{}
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 }
 
@@ -192,7 +198,7 @@ func (s *Service) Create(ctx context.Context, rules string, players []string, co
 		config = json.RawMessage(`{}`)
 	}
 	id := s.cfg.NewID()
-	events, err := g.Create(config, players, s.Seed(id))
+	events, err := g.CreateAt(config, players, s.Seed(id), s.cfg.Now())
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
 	}
@@ -310,7 +316,7 @@ func (s *Service) Execute(ctx context.Context, id uuid.UUID, actor string, actio
 	if !e.state.IsPlayer(actor) { // players never change: no need to catch up
 		return Result{}, notInGame(id, actor)
 	}
-	cmd := engine.Command{Actor: actor, Action: action}
+	cmd := engine.Command{Actor: actor, Action: action, At: s.cfg.Now()}
 	for attempt := 0; attempt < s.cfg.MaxAttempts; attempt++ {
 		if r, ok := e.ids[storeID]; ok && storeID != "" {
 			return s.duplicate(ctx, e, r, cmd, messageID)

@@ -87,3 +87,21 @@ func (s State) canPlay(hand []Card) bool {
 	}
 	return false
 }
+
+// OnTimeout is what a player who runs out of time does
+// (engine.TimeoutPolicy): draws if they may, else passes; since the rules
+// allow no draw while a card can be played, a player who could play plays
+// their first playable card; naming a suit, they name the first. A draw
+// starts a new turn: a further timeout in it passes.
+func (r Rules) OnTimeout(s State, player string) (Action, bool) {
+	legal := r.Legal(s, player)
+	for _, a := range legal {
+		if a.Type == "draw" || a.Type == "pass" {
+			return a, true
+		}
+	}
+	if len(legal) == 0 {
+		return Action{}, false
+	}
+	return legal[0], true
+}

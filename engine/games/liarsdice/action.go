@@ -100,3 +100,14 @@ func (Rules) Decide(s State, player string, a Action, r *engine.Rand) ([]engine.
 	}
 	return out, nil
 }
+
+// OnTimeout is what a player who runs out of time does
+// (engine.TimeoutPolicy): challenges the standing bid, or, opening a
+// round, makes the lowest bid.
+func (r Rules) OnTimeout(s State, player string) (Action, bool) {
+	legal := r.Legal(s, player)
+	if len(legal) == 0 {
+		return Action{}, false
+	}
+	return legal[0], true
+}
