@@ -3,7 +3,6 @@ package projections
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"sort"
 	"sync"
 
@@ -43,29 +42,58 @@ func NewDirectory(store eventstore.Store) *Directory {
 	}
 }
 
-// Run follows the feed from the start until ctx ends; it returns nil then,
-// or the feed's error.
+// Run keeps the directory up to date with the feed until ctx ends, and
+// returns nil then. It runs the directory under a Runner: after a failure
+// of the feed (a lost connection, a restarted database) it resumes where
+// it stopped, with nothing skipped or applied twice, for as long as ctx
+// lives. The checkpoint is held in memory with the model, under one lock:
+// a new Directory starts from the start of the log. It returns early only
+// when the store is closed (eventstore.ErrClosed). Call it once.
 func (d *Directory) Run(ctx context.Context) error {
-	feed, err := d.store.Feed(ctx, eventstore.Position{})
+	r, err := NewRunner[*Directory](d.store, dirProjection{}, dirCheckpoints{d}, RunnerOptions{Name: "directory"})
 	if err != nil {
 		return err
 	}
-	defer feed.Close()
-	for {
-		e, err := feed.Next(ctx)
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, eventstore.ErrClosed) {
-				return nil
-			}
-			return err
-		}
-		d.apply(e)
-	}
+	return r.Run(ctx)
 }
 
-func (d *Directory) apply(e eventstore.Event) {
+// dirProjection folds events into the directory; dirCheckpoints commits
+// a batch of them under the directory's lock, with its position. Neither
+// can fail halfway, so a batch is applied entirely or not at all.
+type (
+	dirProjection  struct{}
+	dirCheckpoints struct{ d *Directory }
+)
+
+func (dirProjection) Apply(_ context.Context, d *Directory, e eventstore.Event) error {
+	d.applyLocked(e)
+	return nil
+}
+
+func (c dirCheckpoints) Checkpoint(context.Context) (eventstore.Position, error) {
+	c.d.mu.RLock()
+	defer c.d.mu.RUnlock()
+	return c.d.pos, nil
+}
+
+func (c dirCheckpoints) Commit(ctx context.Context, from, to eventstore.Position, apply func(context.Context, *Directory) error) error {
+	d := c.d
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.pos != from {
+		return &MovedError{At: d.pos}
+	}
+	if err := apply(ctx, d); err != nil {
+		return err
+	}
+	d.pos = to
+	close(d.seen)
+	d.seen = make(chan struct{})
+	return nil
+}
+
+// applyLocked folds e into the directory; d.mu is held.
+func (d *Directory) applyLocked(e eventstore.Event) {
 	g := d.games[e.GameID]
 	switch e.Type {
 	case engine.TypeGameCreated:
@@ -91,9 +119,6 @@ func (d *Directory) apply(e eventstore.Event) {
 	if g != nil && e.Seq > g.Head {
 		g.Head = e.Seq
 	}
-	d.pos = e.Position
-	close(d.seen)
-	d.seen = make(chan struct{})
 }
 
 // Active returns user's games that have not ended, in a stable order.

@@ -6,6 +6,7 @@
 //	playlog dump  --game ID (--data DIR | --nats-url URL | --database-url URL)
 //	playlog bench [-url http://127.0.0.1:8080] [-games 10] [-duration 20s] [-warmup 2s] [-reuse] [-pid N,...] [-json]
 //	playlog idle  [-url http://127.0.0.1:8080] [-conns 20000] [-games N] [-concurrency 64] [-hold 10s] [-pid N,...] [-json]
+//	playlog projections rebuild history (--data DIR | --nats-url URL | --database-url URL) [--batch N] [--quiet]
 //
 // token prints a development HS256 token; audit verifies a game's log (hash
 // chain, and for a finished game the seed and every decision); dump prints
@@ -47,6 +48,7 @@ func commands() []command {
 		{"dump", "print a game's events as JSON lines, secrets included", runDump},
 		{"bench", "load a local playlogd with tictactoe games; report moves/s, latencies, CPU", runBench},
 		{"idle", "hold many idle joined WebSockets on a local playlogd; report RSS per connection, join times", runIdle},
+		{"projections", "rebuild a projection from the whole log: projections rebuild history", runProjections},
 	}
 }
 

@@ -152,10 +152,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	dir := projections.NewDirectory(store)
-	dirCtx, stopDir := context.WithCancel(context.Background())
-	dirDone := make(chan error, 1)
-	go func() { dirDone <- dir.Run(dirCtx) }()
-	defer func() { stopDir(); <-dirDone }()
+	history, err := openHistory(ctx, store, logger)
+	if err != nil {
+		return err
+	}
+	stopProjections := startProjections(logger, map[string]func(context.Context) error{"directory": dir.Run, "history": history.run})
+	defer stopProjections()
 
 	h, err := hub.New(hub.Config{Store: store, Logger: logger})
 	if err != nil {

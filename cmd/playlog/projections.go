@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/playlog/playlog/eventstore"
+	"github.com/playlog/playlog/eventstore/jetstream"
+	"github.com/playlog/playlog/eventstore/postgres"
+	"github.com/playlog/playlog/projections"
+	"github.com/playlog/playlog/projections/jsproj"
+	"github.com/playlog/playlog/projections/pgproj"
+)
+
+// runProjections is "playlog projections rebuild history": it empties the
+// history model and its checkpoint, then folds the whole log into it
+// again, up to the log's end when it started, showing its progress. A
+// running playlogd's history runner notices the reset and follows the
+// rebuilt model from its new checkpoint.
+func runProjections(args []string, env func(string) string, stdout, stderr io.Writer) int {
+	if len(args) < 2 || args[0] != "rebuild" || args[1] != "history" {
+		fmt.Fprintln(stderr, "usage: playlog projections rebuild history (--data DIR | --nats-url URL | --database-url URL) [--batch N] [--quiet]")
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+			return 0
+		}
+		return 2
+	}
+	fs := flag.NewFlagSet("playlog projections rebuild history", flag.ContinueOnError)
+	var out bytes.Buffer
+	fs.SetOutput(&out)
+	var sf storeFlags
+	sf.register(fs, env)
+	batch := fs.Int("batch", 1000, "events per commit")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	if code, done := parseFlags(fs, args[2:], &out, stdout, stderr); done {
+		return code
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	store, err := sf.open(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "playlog projections: %v\n", err)
+		return 2
+	}
+	defer store.Close()
+	var progress io.Writer = stderr
+	if *quiet {
+		progress = io.Discard
+	}
+	res, err := rebuildHistory(ctx, store, *batch, progress)
+	if err != nil {
+		fmt.Fprintf(stderr, "playlog projections: rebuild history: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "history rebuilt: %d events in %s (%.0f events/s), checkpoint %s\n",
+		res.events, res.took.Round(time.Millisecond), float64(res.events)/res.took.Seconds(), res.checkpoint)
+	return 0
+}
+
+// historyModel is the history model of one backend, as a rebuild uses it.
+type historyModel struct {
+	reset func(context.Context) error
+	run   func(context.Context, projections.RunnerOptions) error
+	end   func(context.Context) (end eventstore.Position, total int64, err error)
+	unit  string                                           // what the bar counts
+	done  func(to eventstore.Position, events int64) int64 // the bar's value
+}
+
+func openHistoryModel(ctx context.Context, store eventstore.Store) (historyModel, error) {
+	switch s := store.(type) {
+	case *postgres.Store:
+		h := pgproj.NewHistory(s.Pool())
+		return historyModel{
+			reset: h.Reset,
+			run: func(ctx context.Context, opts projections.RunnerOptions) error {
+				r, err := h.Runner(s, opts)
+				if err != nil {
+					return err
+				}
+				return r.Run(ctx)
+			},
+			end:  func(ctx context.Context) (eventstore.Position, int64, error) { return pgproj.FeedEnd(ctx, s.Pool()) },
+			unit: "events",
+			done: func(_ eventstore.Position, events int64) int64 { return events },
+		}, nil
+	case *jetstream.Store:
+		h, err := jsproj.OpenHistory(ctx, s.Conn(), jsproj.Config{})
+		if err != nil {
+			return historyModel{}, err
+		}
+		return historyModel{
+			reset: h.Reset,
+			run: func(ctx context.Context, opts projections.RunnerOptions) error {
+				r, err := h.Runner(s, opts)
+				if err != nil {
+					return err
+				}
+				return r.Run(ctx)
+			},
+			end: func(ctx context.Context) (eventstore.Position, int64, error) {
+				end, appends, err := jsproj.FeedEnd(ctx, s.Conn(), s.StreamName(), s)
+				return end, int64(appends), err
+			},
+			unit: "appends",
+			done: func(to eventstore.Position, _ int64) int64 { return int64(to.Major) },
+		}, nil
+	}
+	return historyModel{}, fmt.Errorf("no history model for a %T", store)
+}
+
+type rebuilt struct {
+	events     int64
+	took       time.Duration
+	checkpoint eventstore.Position
+}
+
+// rebuildHistory resets the history model of store's backend and runs it
+// until it has folded the log up to its end when the rebuild began.
+func rebuildHistory(ctx context.Context, store eventstore.Store, batch int, progress io.Writer) (rebuilt, error) {
+	m, err := openHistoryModel(ctx, store)
+	if err != nil {
+		return rebuilt{}, err
+	}
+	end, total, err := m.end(ctx)
+	if err != nil {
+		return rebuilt{}, err
+	}
+	if err := m.reset(ctx); err != nil {
+		return rebuilt{}, err
+	}
+	start := time.Now()
+	if end == (eventstore.Position{}) {
+		return rebuilt{}, nil
+	}
+	bar := progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(progress),
+		progressbar.OptionSetDescription("rebuilding history"),
+		progressbar.OptionSetItsString(m.unit),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(progress) }),
+	)
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var res rebuilt
+	opts := projections.RunnerOptions{
+		MaxBatch: batch,
+		OnCommit: func(to eventstore.Position, n int) {
+			res.events += int64(n)
+			res.checkpoint = to
+			bar.Set64(min(m.done(to, res.events), total))
+			if !to.Less(end) {
+				stop()
+			}
+		},
+	}
+	if err := m.run(runCtx, opts); err != nil {
+		return res, err
+	}
+	if ctx.Err() != nil {
+		return res, fmt.Errorf("interrupted at %s: run it again to start over", res.checkpoint)
+	}
+	bar.Finish()
+	res.took = time.Since(start)
+	return res, nil
+}

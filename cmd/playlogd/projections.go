@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/playlog/playlog/eventstore"
+	"github.com/playlog/playlog/eventstore/jetstream"
+	"github.com/playlog/playlog/eventstore/postgres"
+	"github.com/playlog/playlog/projections"
+	"github.com/playlog/playlog/projections/jsproj"
+	"github.com/playlog/playlog/projections/pgproj"
+)
+
+// history is the history projection on the store's backend: its model,
+// which answers queries, and its runner.
+type history struct {
+	projections.HistoryReader
+	run func(context.Context) error
+}
+
+// openHistory opens the history model beside the log: tables in the
+// PostgreSQL schema, or a key-value bucket on the NATS server.
+func openHistory(ctx context.Context, store eventstore.Store, logger *slog.Logger) (*history, error) {
+	opts := projections.RunnerOptions{Logger: logger}
+	switch s := store.(type) {
+	case *postgres.Store:
+		h := pgproj.NewHistory(s.Pool())
+		r, err := h.Runner(s, opts)
+		if err != nil {
+			return nil, err
+		}
+		return &history{HistoryReader: h, run: r.Run}, nil
+	case *jetstream.Store:
+		h, err := jsproj.OpenHistory(ctx, s.Conn(), jsproj.Config{})
+		if err != nil {
+			return nil, err
+		}
+		r, err := h.Runner(s, opts)
+		if err != nil {
+			return nil, err
+		}
+		return &history{HistoryReader: h, run: r.Run}, nil
+	}
+	return nil, fmt.Errorf("no history model for a %T", store)
+}
+
+// startProjections runs each projection until stop is called; stop waits
+// for them. A projection that ends early (its store closed) is logged.
+func startProjections(logger *slog.Logger, runs map[string]func(context.Context) error) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for name, run := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := run(ctx); err != nil {
+				logger.Error("projection stopped", "projection", name, "err", err)
+			}
+		}()
+	}
+	return func() { cancel(); wg.Wait() }
+}
