@@ -179,5 +179,12 @@ func parseTimer(v json.RawMessage) (*TurnTimer, error) {
 	return t, nil
 }
 
+// SettingsOf reads the engine's settings from a game's config, as
+// game_created records it: for readers of the log that fold no state.
+func SettingsOf(config json.RawMessage) (Settings, error) {
+	set, _, err := splitConfig(config)
+	return set, err
+}
+
 // Settings returns the game's settings, from game_created's config.
 func (s State) Settings() Settings { return s.settings }

@@ -172,6 +172,12 @@ func (c *conn) join(ctx context.Context, req protocol.Request, game uuid.UUID, r
 	c.sessions[game] = &session{role: role, watch: w}
 	c.mu.Unlock()
 	c.s.presence.joined(game, c, role)
+	if viewer.Role == engine.RolePlayer {
+		// A timed game may owe a returning player grace: play decides.
+		if err := c.s.deps.Play.Reconnected(ctx, game, c.user); err != nil {
+			c.s.log.Warn("join: reconnect grace failed", "game", game, "user", c.user, "err", err)
+		}
+	}
 	return nil
 }
 

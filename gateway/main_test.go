@@ -19,6 +19,7 @@ import (
 	"github.com/playlog/playlog/internal/testkit/testnode"
 	"github.com/playlog/playlog/projections"
 	"github.com/playlog/playlog/protocol"
+	"github.com/playlog/playlog/timers"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -30,11 +31,12 @@ var (
 
 // node is one playlogd: command path, directory, gateway, HTTP server.
 type node struct {
-	url   string // http://127.0.0.1:port
-	store eventstore.Store
-	srv   *gateway.Server
-	hub   *hub.Hub
-	dir   *projections.Directory
+	url    string // http://127.0.0.1:port
+	store  eventstore.Store
+	srv    *gateway.Server
+	hub    *hub.Hub
+	dir    *projections.Directory
+	timers *timers.Service
 }
 
 // startNode starts a node. Unless cfg says otherwise, its rate limit is
@@ -44,8 +46,16 @@ func startNode(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg gatewa
 	if cfg.MessagesPerSecond == 0 {
 		cfg.MessagesPerSecond, cfg.Burst = 10000, 10000
 	}
-	n := testnode.Start(t, store, bus, cfg)
-	return &node{url: n.URL, store: store, srv: n.Server, hub: n.Hub, dir: n.Directory}
+	return startNodeWith(t, store, bus, cfg, testnode.Options{})
+}
+
+func startNodeWith(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg gateway.Config, opts testnode.Options) *node {
+	t.Helper()
+	if cfg.MessagesPerSecond == 0 {
+		cfg.MessagesPerSecond, cfg.Burst = 10000, 10000
+	}
+	n := testnode.StartWith(t, store, bus, cfg, opts)
+	return &node{url: n.URL, store: store, srv: n.Server, hub: n.Hub, dir: n.Directory, timers: n.Timers}
 }
 
 func token(t testing.TB, user string) string { return testnode.Token(t, user) }

@@ -163,6 +163,18 @@ func (p *presence) state(game uuid.UUID) shownState {
 	return st
 }
 
+// announce offers m to every local connection following game, players
+// and spectators alike, without waiting.
+func (p *presence) announce(game uuid.UUID, m protocol.Message) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if lg := p.local[game]; lg != nil {
+		for c := range lg.conns {
+			c.offer(m)
+		}
+	}
+}
+
 // notify pushes opponent_status and spectator_count changes to the game's
 // local connections. The caller holds p.mu.
 func (p *presence) notify(game uuid.UUID) { p.notifyExcept(game, nil) }

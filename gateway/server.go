@@ -181,6 +181,15 @@ func New(deps Deps, cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// TurnTimeout tells this node's connections following game that a timed
+// turn's deadline is near (warning) or has passed: a turn_timeout message
+// naming the player to act. It does not wait: a full queue misses it.
+func (s *Server) TurnTimeout(game uuid.UUID, player string, turn uint64, deadline time.Time, remaining time.Duration, warning bool) {
+	secs := int((remaining + time.Second - 1) / time.Second) // rounded up: "1 s left" until it is 0
+	s.presence.announce(game, protocol.Message{Type: protocol.TypeTurnTimeout, GameID: game.String(),
+		PlayerID: player, TurnNumber: &turn, Deadline: &deadline, RemainingSeconds: &secs, IsWarning: &warning})
+}
+
 // Handler is the server's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.mux }
 

@@ -307,14 +307,32 @@ func (s *Service) Execute(ctx context.Context, id uuid.UUID, actor string, actio
 	if len(messageID) > MaxMessageIDLen || len(actor) > MaxActorLen {
 		return Result{}, fmt.Errorf("%w: message id or actor too long", ErrBadRequest)
 	}
+	return s.execute(ctx, id, actor, action, messageID, func(st engine.State) error {
+		if !st.IsPlayer(actor) { // players never change: no need to catch up
+			return notInGame(id, actor)
+		}
+		return nil
+	})
+}
+
+// System executes a command of the system's (engine.System), not a
+// player's: a timeout or a grace of a timed game. messageID should name
+// the command deterministically (the game's turn), so that every node
+// may send it and the log takes it once. Errors as Execute's.
+func (s *Service) System(ctx context.Context, id uuid.UUID, action json.RawMessage, messageID string) (Result, error) {
+	return s.execute(ctx, id, engine.System, action, messageID, func(engine.State) error { return nil })
+}
+
+// execute runs one command of actor, once allowed says actor may send it.
+func (s *Service) execute(ctx context.Context, id uuid.UUID, actor string, action json.RawMessage, messageID string, allowed func(engine.State) error) (Result, error) {
 	storeID := StoreMessageID(actor, messageID)
 	e, _, err := s.entry(ctx, id)
 	if err != nil {
 		return Result{}, err
 	}
 	defer e.mu.Unlock()
-	if !e.state.IsPlayer(actor) { // players never change: no need to catch up
-		return Result{}, notInGame(id, actor)
+	if err := allowed(e.state); err != nil {
+		return Result{}, err
 	}
 	cmd := engine.Command{Actor: actor, Action: action, At: s.cfg.Now()}
 	for attempt := 0; attempt < s.cfg.MaxAttempts; attempt++ {
@@ -464,4 +482,30 @@ func contains(xs []string, x string) bool {
 		}
 	}
 	return false
+}
+
+// Reconnected tells play that player has come back to game. In a timed
+// game whose running turn waits for them, the system asks for their grace
+// (engine: a deadline_extended event when they have less than the grace
+// left and the turn has graces to give); the engine decides, and a grace
+// it refuses is no error. Untimed games cost only their cached header.
+func (s *Service) Reconnected(ctx context.Context, id uuid.UUID, player string) error {
+	h, err := s.Header(ctx, id)
+	if err != nil || h.Created.Settings().TurnTimer == nil {
+		return err
+	}
+	g, err := s.Load(ctx, id)
+	if err != nil {
+		return err
+	}
+	t, ok := g.State.Turn()
+	if !ok || !contains(t.Players, player) {
+		return nil
+	}
+	action, _ := json.Marshal(map[string]any{"type": engine.ActionGrace, "player": player, "turn": t.Number})
+	_, err = s.System(ctx, id, action, fmt.Sprintf("grace/%d/%d", t.Number, t.Graces+1))
+	if engine.IsRejection(err) {
+		return nil
+	}
+	return err
 }

@@ -40,6 +40,7 @@ const (
 	TypeGameOver       = "game_over"
 	TypeOpponentStatus = "opponent_status"
 	TypeSpectatorCount = "spectator_count"
+	TypeTurnTimeout    = "turn_timeout"
 	TypeHeartbeatAck   = "heartbeat_ack"
 )
 
@@ -140,6 +141,12 @@ type Message struct {
 
 	// spectator_count
 	Count *int `json:"count,omitempty"`
+
+	// turn_timeout (and PlayerID: the player to act)
+	TurnNumber       *uint64    `json:"turn_number,omitempty"`
+	Deadline         *time.Time `json:"deadline,omitempty"`
+	RemainingSeconds *int       `json:"remaining_seconds,omitempty"` // always set on turn_timeout, 0 at the deadline
+	IsWarning        *bool      `json:"is_warning,omitempty"`        // always set on turn_timeout
 }
 
 // Error is a code and a human-readable message.

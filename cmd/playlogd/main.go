@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -25,6 +26,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/playlog/playlog/auth"
 	"github.com/playlog/playlog/engine/games"
 	"github.com/playlog/playlog/eventstore"
@@ -36,6 +39,7 @@ import (
 	"github.com/playlog/playlog/play"
 	"github.com/playlog/playlog/projections"
 	"github.com/playlog/playlog/replay"
+	"github.com/playlog/playlog/timers"
 )
 
 func main() {
@@ -168,6 +172,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Every node runs the timer service: the log takes each timeout once.
+	tm, err := timers.New(timers.Config{Store: store, Logger: logger,
+		Fire: func(ctx context.Context, game uuid.UUID, action json.RawMessage, id string) error {
+			_, err := svc.System(ctx, game, action, id)
+			return err
+		},
+		Warn: func(w timers.Warning) {
+			gw.TurnTimeout(w.Game, w.Players[0], w.Turn, w.Deadline, w.Remaining, !w.Expired)
+		}})
+	if err != nil {
+		gw.Close()
+		return err
+	}
+	stopTimers := startProjections(logger, map[string]func(context.Context) error{"timers": tm.Run})
+	defer stopTimers()
 	src := metrics.Sources{Gateway: gw, Hub: h}
 	if ls, ok := store.(interface{ LiveSubscriptions() int }); ok {
 		src.Store = ls

@@ -5,9 +5,12 @@ package testnode
 
 import (
 	"context"
+	"encoding/json"
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/playlog/playlog/auth"
 	"github.com/playlog/playlog/engine/games"
@@ -17,6 +20,7 @@ import (
 	"github.com/playlog/playlog/play"
 	"github.com/playlog/playlog/projections"
 	"github.com/playlog/playlog/replay"
+	"github.com/playlog/playlog/timers"
 )
 
 // The secrets every test node uses: tokens minted with JWTSecret are
@@ -35,15 +39,33 @@ type Node struct {
 	Hub       *hub.Hub
 	Replay    *replay.Replayer
 	Server    *gateway.Server
+	Timers    *timers.Service
+}
+
+// Options are a node's optional parts.
+type Options struct {
+	// Now is the node's clock (play's and the timer service's). Default
+	// time.Now.
+	Now func() time.Time
 }
 
 // Start starts a node on store. bus carries presence between nodes (nil:
 // this node only); cfg configures its gateway. The hub lingers 100 ms.
 func Start(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg gateway.Config) *Node {
 	t.Helper()
+	return StartWith(t, store, bus, cfg, Options{})
+}
+
+// StartWith is Start with options. Every node runs a timer service, as
+// playlogd does.
+func StartWith(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg gateway.Config, opts Options) *Node {
+	t.Helper()
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	n := &Node{Store: store}
 	var err error
-	if n.Play, err = play.New(play.Config{Store: store, Registry: games.Standard(), SeedSecret: SeedSecret}); err != nil {
+	if n.Play, err = play.New(play.Config{Store: store, Registry: games.Standard(), SeedSecret: SeedSecret, Now: opts.Now}); err != nil {
 		t.Fatal(err)
 	}
 	if n.Replay, err = replay.New(replay.Config{Store: store, Registry: games.Standard()}); err != nil {
@@ -67,6 +89,20 @@ func Start(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg gateway.Co
 		<-done
 		t.Fatal(err)
 	}
+	if n.Timers, err = timers.New(timers.Config{Store: store, Now: opts.Now, RetryAfter: 50 * time.Millisecond,
+		Fire: func(ctx context.Context, game uuid.UUID, action json.RawMessage, id string) error {
+			_, err := n.Play.System(ctx, game, action, id)
+			return err
+		},
+		Warn: func(w timers.Warning) {
+			n.Server.TurnTimeout(w.Game, w.Players[0], w.Turn, w.Deadline, w.Remaining, !w.Expired)
+		}}); err != nil {
+		cancel()
+		<-done
+		t.Fatal(err)
+	}
+	timersDone := make(chan struct{})
+	go func() { defer close(timersDone); n.Timers.Run(ctx) }()
 	hs := httptest.NewServer(n.Server.Handler())
 	n.URL = hs.URL
 	t.Cleanup(func() {
@@ -75,6 +111,7 @@ func Start(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg gateway.Co
 		n.Hub.Close()
 		cancel()
 		<-done
+		<-timersDone
 	})
 	return n
 }
