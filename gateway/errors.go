@@ -8,6 +8,7 @@ import (
 	"github.com/playlog/playlog/engine"
 	"github.com/playlog/playlog/eventstore"
 	"github.com/playlog/playlog/play"
+	"github.com/playlog/playlog/projections"
 	"github.com/playlog/playlog/protocol"
 	"github.com/playlog/playlog/replay"
 )
@@ -50,6 +51,8 @@ func classify(err error) *apiError {
 		return errorf(protocol.CodeNotInGame, http.StatusForbidden, err.Error())
 	case errors.Is(err, play.ErrMessageIDReused):
 		return errorf(protocol.CodeInvalidMessage, http.StatusUnprocessableEntity, err.Error())
+	case errors.Is(err, projections.ErrBadCursor):
+		return errorf(protocol.CodeInvalidMessage, http.StatusBadRequest, "before is not a cursor this server gave")
 	case errors.Is(err, replay.ErrBadStep):
 		return errorf(protocol.CodeInvalidMessage, http.StatusBadRequest, err.Error())
 	case errors.Is(err, play.ErrBadRequest):

@@ -13,6 +13,7 @@ import (
 	"github.com/playlog/playlog/eventstore"
 	"github.com/playlog/playlog/hub"
 	"github.com/playlog/playlog/play"
+	"github.com/playlog/playlog/projections"
 	"github.com/playlog/playlog/protocol"
 )
 
@@ -121,11 +122,64 @@ func (s *Server) getGame(w http.ResponseWriter, r *http.Request, user string) {
 }
 
 func (s *Server) listGames(w http.ResponseWriter, r *http.Request, user string) {
-	if r.URL.Query().Get("player") != "me" {
+	q := r.URL.Query()
+	if q.Get("player") != "me" {
 		s.fail(w, invalid("list games with ?player=me"))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"games": s.activeGames(user)})
+	switch q.Get("status") {
+	case "", "active":
+		writeJSON(w, http.StatusOK, map[string]any{"games": s.activeGames(user)})
+	case "ended":
+		page, err := s.history(r, user)
+		if err != nil {
+			s.fail(w, err)
+			return
+		}
+		games := page.Summaries()
+		out := make([]protocol.GameSummary, len(games))
+		for i, g := range games {
+			out[i] = protocol.GameSummary{GameID: g.ID.String(), Rules: g.Rules, Players: g.Players, Head: g.Head}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"games": out, "next": page.Next})
+	default:
+		s.fail(w, invalid("status is active or ended"))
+	}
+}
+
+// history reads a page of user's finished games, newest first, as the
+// request's limit and before ask.
+func (s *Server) history(r *http.Request, user string) (projections.HistoryPage, error) {
+	q := projections.HistoryQuery{Before: r.URL.Query().Get("before")}
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return projections.HistoryPage{}, invalid("limit must be 1 to 100")
+		}
+		q.Limit = n
+	}
+	return s.deps.History.History(r.Context(), user, q)
+}
+
+func (s *Server) getHistory(w http.ResponseWriter, r *http.Request, user string) {
+	page, err := s.history(r, user)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	games := make([]map[string]any, len(page.Games))
+	for i, g := range page.Games {
+		winners := g.Winners
+		if winners == nil {
+			winners = []string{}
+		}
+		games[i] = map[string]any{
+			"game_id": g.ID.String(), "rules": g.Rules, "players": g.Players,
+			"outcome":    protocol.Outcome{Ended: true, Winners: winners, Draw: g.Draw, Reason: string(g.Reason)},
+			"started_at": g.StartedAt, "ended_at": g.EndedAt, "duration_ms": g.Duration().Milliseconds(), "events": g.Events,
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"games": games, "next": page.Next})
 }
 
 func (s *Server) activeGames(user string) []protocol.GameSummary {

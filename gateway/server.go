@@ -37,7 +37,9 @@ type Deps struct {
 	Hub *hub.Hub
 	// Replay reads games' pasts: the replay endpoints, spectator delays.
 	Replay *replay.Replayer
-	Auth   Authenticator
+	// History lists users' finished games.
+	History projections.HistoryReader
+	Auth    Authenticator
 	// Bus carries presence between nodes. Default: this process only.
 	Bus    Bus
 	Logger *slog.Logger
@@ -145,8 +147,8 @@ func New(deps Deps, cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if deps.Play == nil || deps.Directory == nil || deps.Store == nil || deps.Hub == nil || deps.Replay == nil || deps.Auth == nil {
-		return nil, errors.New("gateway: Play, Directory, Store, Hub, Replay and Auth are required")
+	if deps.Play == nil || deps.Directory == nil || deps.Store == nil || deps.Hub == nil || deps.Replay == nil || deps.History == nil || deps.Auth == nil {
+		return nil, errors.New("gateway: Play, Directory, Store, Hub, Replay, History and Auth are required")
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.Default()
@@ -223,6 +225,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /v1/games/{id}/actions", s.authed(s.postAction))
 	m.HandleFunc("POST /v1/games/{id}/resign", s.authed(s.resign))
 	m.HandleFunc("GET /v1/games/{id}/events", s.authed(s.getEvents))
+	m.HandleFunc("GET /v1/users/me/history", s.authed(s.getHistory))
 	m.HandleFunc("GET /v1/games/{id}/replay", s.authed(s.getReplay))
 	m.HandleFunc("GET /v1/games/{id}/replay/events", s.authed(s.getReplayEvents))
 	m.Handle("GET /replay/", web.Handler())

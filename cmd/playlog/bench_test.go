@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -12,70 +11,30 @@ import (
 	"testing"
 	"time"
 
-	"github.com/playlog/playlog/auth"
-	"github.com/playlog/playlog/engine/games"
 	"github.com/playlog/playlog/eventstore/jetstream"
 	"github.com/playlog/playlog/gateway"
-	"github.com/playlog/playlog/hub"
-	"github.com/playlog/playlog/play"
-	"github.com/playlog/playlog/projections"
-	"github.com/playlog/playlog/replay"
+	"github.com/playlog/playlog/internal/testkit/testnode"
 )
 
 // benchServer starts a playlogd in the test's process, wired as
-// cmd/playlogd wires it (embedded JetStream in a temporary directory, the
-// standard games, the hub, the gateway), on a loopback port. It returns the server's
-// URL and a file holding its JWT secret.
+// cmd/playlogd wires it (testnode: embedded JetStream in a temporary
+// directory, the standard games, the hub, the gateway), on a loopback
+// port. It returns the server's URL and a file holding its JWT secret.
 func benchServer(t *testing.T, cfg gateway.Config) (url, secretFile string) {
 	t.Helper()
 	dir := t.TempDir()
-	secret := []byte("bench-test-secret-bench-test-secret!")
 	secretFile = filepath.Join(dir, "jwt-secret")
-	if err := os.WriteFile(secretFile, append(secret, '\n'), 0o600); err != nil {
+	if err := os.WriteFile(secretFile, append(append([]byte(nil), testnode.JWTSecret...), '\n'), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	store, err := jetstream.Open(ctx, jetstream.Config{Dir: filepath.Join(dir, "log")})
+	store, err := jetstream.Open(context.Background(), jetstream.Config{Dir: filepath.Join(dir, "log")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := play.New(play.Config{Store: store, Registry: games.Standard(), SeedSecret: []byte("bench-test-seed-bench-test-seed-!")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rp, err := replay.New(replay.Config{Store: store, Registry: games.Standard()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	directory := projections.NewDirectory(store)
-	dirDone := make(chan struct{})
-	go func() { defer close(dirDone); directory.Run(ctx) }()
-	verifier, err := auth.NewVerifier(auth.Config{Secret: secret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := hub.New(hub.Config{Store: store})
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw, err := gateway.New(gateway.Deps{Play: svc, Directory: directory, Store: store, Hub: h, Replay: rp, Auth: verifier, Bus: store.Bus("presence")}, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(gw.Handler()) // listens on 127.0.0.1
-	t.Cleanup(func() {
-		gw.Close()
-		hs.Close()
-		h.Close()
-		cancel()
-		<-dirDone
-		store.Close()
-	})
-	return hs.URL, secretFile
+	t.Cleanup(func() { store.Close() }) // after the node's own cleanup
+	return testnode.Start(t, store, store.Bus("presence"), cfg).URL, secretFile
 }
 
-// TestBenchAgainstARealServer runs a short bench against an in-process
-// server, measuring this very process, and checks its JSON report.
 func TestBenchAgainstARealServer(t *testing.T) {
 	for _, tt := range []struct {
 		name  string

@@ -168,7 +168,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer h.Close()
-	gw, err := gateway.New(gateway.Deps{Play: svc, Directory: dir, Store: store, Hub: h, Replay: rp, Auth: verifier, Bus: bus, Logger: logger}, gateway.Config{})
+	gw, err := gateway.New(gateway.Deps{Play: svc, Directory: dir, Store: store, Hub: h, Replay: rp, History: history, Auth: verifier, Bus: bus, Logger: logger}, gateway.Config{})
 	if err != nil {
 		return err
 	}

@@ -2,16 +2,12 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"sync"
 
 	"github.com/playlog/playlog/eventstore"
-	"github.com/playlog/playlog/eventstore/jetstream"
-	"github.com/playlog/playlog/eventstore/postgres"
 	"github.com/playlog/playlog/projections"
-	"github.com/playlog/playlog/projections/jsproj"
-	"github.com/playlog/playlog/projections/pgproj"
+	"github.com/playlog/playlog/projections/open"
 )
 
 // history is the history projection on the store's backend: its model,
@@ -24,27 +20,11 @@ type history struct {
 // openHistory opens the history model beside the log: tables in the
 // PostgreSQL schema, or a key-value bucket on the NATS server.
 func openHistory(ctx context.Context, store eventstore.Store, logger *slog.Logger) (*history, error) {
-	opts := projections.RunnerOptions{Logger: logger}
-	switch s := store.(type) {
-	case *postgres.Store:
-		h := pgproj.NewHistory(s.Pool())
-		r, err := h.Runner(s, opts)
-		if err != nil {
-			return nil, err
-		}
-		return &history{HistoryReader: h, run: r.Run}, nil
-	case *jetstream.Store:
-		h, err := jsproj.OpenHistory(ctx, s.Conn(), jsproj.Config{})
-		if err != nil {
-			return nil, err
-		}
-		r, err := h.Runner(s, opts)
-		if err != nil {
-			return nil, err
-		}
-		return &history{HistoryReader: h, run: r.Run}, nil
+	h, run, err := open.History(ctx, store, projections.RunnerOptions{Logger: logger})
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("no history model for a %T", store)
+	return &history{HistoryReader: h, run: run}, nil
 }
 
 // startProjections runs each projection until stop is called; stop waits

@@ -44,8 +44,9 @@ type Config struct {
 	// playlog's idempotency does not rely on it. Default 2 minutes.
 	DuplicateWindow time.Duration
 
-	// RequestTimeout bounds each request to the server (a batch of reads),
-	// so that a lost reply fails the call instead of holding a game's lock.
+	// RequestTimeout bounds each request to the server (a batch of reads,
+	// an append whose context has no deadline), so that a lost reply fails
+	// the call instead of holding a game's lock.
 	// Default 10s.
 	RequestTimeout time.Duration
 	// TailCheck is how often an idle game subscription reads the stream's

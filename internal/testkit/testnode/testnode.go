@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/playlog/playlog/hub"
 	"github.com/playlog/playlog/play"
 	"github.com/playlog/playlog/projections"
+	"github.com/playlog/playlog/projections/open"
 	"github.com/playlog/playlog/replay"
 	"github.com/playlog/playlog/timers"
 )
@@ -36,6 +38,7 @@ type Node struct {
 	Store     eventstore.Store
 	Play      *play.Service
 	Directory *projections.Directory
+	History   projections.HistoryReader
 	Hub       *hub.Hub
 	Replay    *replay.Replayer
 	Server    *gateway.Server
@@ -80,10 +83,23 @@ func StartWith(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg gatewa
 	}
 	n.Directory = projections.NewDirectory(store)
 	ctx, cancel := context.WithCancel(context.Background())
+	history, runHistory, err := open.History(ctx, store, projections.RunnerOptions{})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	n.History = history
 	done := make(chan struct{})
-	go func() { defer close(done); n.Directory.Run(ctx) }()
+	go func() {
+		defer close(done)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done(); runHistory(ctx) }()
+		n.Directory.Run(ctx)
+		wg.Wait()
+	}()
 	n.Server, err = gateway.New(gateway.Deps{Play: n.Play, Directory: n.Directory, Store: store, Hub: n.Hub,
-		Replay: n.Replay, Auth: verifier, Bus: bus}, cfg)
+		Replay: n.Replay, History: history, Auth: verifier, Bus: bus}, cfg)
 	if err != nil {
 		cancel()
 		<-done
