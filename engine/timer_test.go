@@ -3,12 +3,14 @@ package engine_test
 import (
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/playlog/playlog/engine"
 	"github.com/playlog/playlog/engine/enginetest"
+	"github.com/playlog/playlog/engine/games/crazyeights"
 	"github.com/playlog/playlog/engine/games/tictactoe"
 )
 
@@ -192,5 +194,46 @@ func TestTimerSettings(t *testing.T) {
 		if _, err := g.CreateAt(json.RawMessage(bad), []string{"x", "o"}, seed, t0); !errors.Is(err, engine.ErrInvalidSetup) {
 			t.Errorf("%s: %v", bad, err)
 		}
+	}
+}
+
+// Timing out again and again in crazy eights: each timeout short of the
+// limit is the automatic move and play goes on; the player whose timeouts
+// reach timeouts_to_lose loses, with reason timeout; the log verifies.
+func TestAutoMoveThenLossAfterN(t *testing.T) {
+	g := crazyeights.Game()
+	created, err := g.CreateAt(json.RawMessage(`{"turn_timer":{"seconds":30,"timeouts_to_lose":3}}`), []string{"ann", "ben"}, seed, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := append([]engine.Event(nil), created...)
+	s := apply(t, g, engine.State{}, created)
+	for i := 0; !s.Outcome().Ended; i++ {
+		if i == 20 {
+			t.Fatal("no loss after 20 timeouts")
+		}
+		turn, ok := s.Turn()
+		if !ok {
+			t.Fatal("no running turn")
+		}
+		before := s.Timeouts(turn.Players[0])
+		action := `{"type":"timeout","player":"` + turn.Players[0] + `","turn":` + strconv.FormatUint(turn.Number, 10) + `}`
+		evs, err := decideAt(g, s, engine.System, action, turn.Deadline)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, log = apply(t, g, s, evs), append(log, evs...)
+		if s.Outcome().Ended {
+			if before+1 != 3 || s.Outcome().Reason != engine.ReasonTimeout || s.Outcome().Winners[0] == turn.Players[0] {
+				t.Fatalf("%s lost after %d timeouts: %+v", turn.Players[0], before+1, s.Outcome())
+			}
+			break
+		}
+		if s.Timeouts(turn.Players[0]) != before+1 || evs[len(evs)-1].Type != engine.TypeTurnStarted {
+			t.Fatalf("timeout %d: %s has %d timeouts; last event %s", i, turn.Players[0], s.Timeouts(turn.Players[0]), evs[len(evs)-1].Type)
+		}
+	}
+	if err := g.Verify(log); err != nil {
+		t.Fatalf("verify: %v", err)
 	}
 }

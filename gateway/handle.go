@@ -193,6 +193,9 @@ func (c *conn) snapshot(g play.Snapshot, v engine.Viewer, role string) protocol.
 	if f, ok := g.Rules.Forced(g.State); ok {
 		m.Forced = &protocol.Forced{Player: f.Player, Action: f.Action}
 	}
+	if t, ok := g.State.Turn(); ok { // a timed game's running turn
+		m.TurnNumber, m.Deadline = &t.Number, &t.Deadline
+	}
 	if role == protocol.RolePlayer {
 		m.Legal = ptr(nonNilRaw(g.Rules.Legal(g.State, c.user)))
 	}

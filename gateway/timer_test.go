@@ -78,6 +78,14 @@ func TestTurnTimerOverWebSocket(t *testing.T) {
 			}
 			return v
 		}
+		fresh := newViewer(t, n.dial(t, "bob"), game, "tictactoe")
+		if _, err := fresh.c.Request(ctx, protocol.Request{Type: protocol.TypeJoinGame, GameID: game.String()}); err != nil {
+			t.Fatal(err)
+		}
+		if st := next(t, fresh, protocol.TypeGameState); st.TurnNumber == nil || *st.TurnNumber != 1 || !st.Deadline.Equal(t0.Add(time.Minute)) {
+			t.Fatalf("game_state of a timed game: turn %v deadline %v", st.TurnNumber, st.Deadline)
+		}
+		fresh.c.Close()
 		bob, sam := join("bob", protocol.TypeJoinGame), join("sam", protocol.TypeSpectate)
 		waitUntil(t, "the timer", func() bool { return n.timers.Pending() == 1 })
 

@@ -142,7 +142,8 @@ type Message struct {
 	// spectator_count
 	Count *int `json:"count,omitempty"`
 
-	// turn_timeout (and PlayerID: the player to act)
+	// turn_timeout (and PlayerID: the player to act); game_state of a
+	// timed game: its running turn
 	TurnNumber       *uint64    `json:"turn_number,omitempty"`
 	Deadline         *time.Time `json:"deadline,omitempty"`
 	RemainingSeconds *int       `json:"remaining_seconds,omitempty"` // always set on turn_timeout, 0 at the deadline

@@ -92,6 +92,10 @@ func runAudit(args []string, env func(string) string, stdout, stderr io.Writer) 
 		return 1
 	}
 	fmt.Fprintf(stdout, "game %s: %d events, hash chain intact (head %s)\n", id, len(events), events[len(events)-1].Hash)
+	if err := checkTimes(events); err != nil {
+		fmt.Fprintf(stdout, "TAMPERED: %v\n", err)
+		return 1
+	}
 	ee := replay.EngineEvents(events)
 	switch err := engine.Verify(games.Standard(), ee); {
 	case errors.Is(err, engine.ErrSeedNotRevealed):
@@ -103,6 +107,32 @@ func runAudit(args []string, env func(string) string, stdout, stderr io.Writer) 
 		fmt.Fprintln(stdout, "seed matches its commitment; every action re-decided to the byte: legal and fair")
 	}
 	return 0
+}
+
+// clockSkew is how far play's clock, which times a timed game's commands,
+// may run ahead of the store's, which records them.
+const clockSkew = 2 * time.Second
+
+// checkTimes checks a timed game's command times against when the store
+// recorded them: engine.Verify re-decides each timeout with its recorded
+// time (so none is before its deadline), and here no command claims a
+// time later than it was stored, so no timeout was stored before its
+// deadline either.
+func checkTimes(events []eventstore.Event) error {
+	for _, e := range events {
+		if e.Type != engine.TypeAction {
+			continue
+		}
+		var a engine.ActionTaken
+		if json.Unmarshal(e.Data, &a) != nil || a.At == nil {
+			continue
+		}
+		if e.RecordedAt.Add(clockSkew).Before(*a.At) {
+			return fmt.Errorf("seq %d: the command claims the time %s, after the store recorded it at %s",
+				e.Seq, a.At.Format(time.RFC3339Nano), e.RecordedAt.Format(time.RFC3339Nano))
+		}
+	}
+	return nil
 }
 
 // runDump prints a game's events as JSON lines, as stored (the auditor's

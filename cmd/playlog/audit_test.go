@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -76,5 +77,46 @@ func TestAuditAndDump(t *testing.T) {
 	}
 	if code := run([]string{"audit", "--data", dir, "--game", uuid.NewString()}, func(string) string { return "" }, &out, &errOut); code != 1 {
 		t.Fatalf("audit of an unknown game: exit %d, want 1", code)
+	}
+}
+
+// A timed game whose commands claim times later than the store recorded
+// them (a clock set ahead, or a forged record: a timeout timed after its
+// deadline but stored before it) fails the audit, though its chain is
+// intact and every decision re-decides; an honest timed game passes.
+func TestAuditChecksCommandTimes(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	s, err := jetstream.Open(ctx, jetstream.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	timedGame := func(ahead time.Duration) uuid.UUID {
+		svc, err := play.New(play.Config{Store: s, Registry: games.Standard(), SeedSecret: []byte("0123456789abcdef0123456789abcdef"),
+			Now: func() time.Time { return time.Now().Add(ahead) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := svc.Create(ctx, "tictactoe", []string{"alice", "bob"}, json.RawMessage(`{"turn_timer":{"seconds":60}}`), "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, cell := range []int{0, 3, 1, 4, 2} {
+			if _, err := svc.Execute(ctx, g.ID, []string{"alice", "bob"}[i%2], json.RawMessage(`{"type":"place","cell":`+strconv.Itoa(cell)+`}`), ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return g.ID
+	}
+	honest, ahead := timedGame(0), timedGame(time.Hour)
+	s.Close()
+	var out, errOut bytes.Buffer
+	if code := run([]string{"audit", "--data", dir, "--game", honest.String()}, func(string) string { return "" }, &out, &errOut); code != 0 {
+		t.Fatalf("audit of an honest timed game: %d\n%s%s", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	if code := run([]string{"audit", "--data", dir, "--game", ahead.String()}, func(string) string { return "" }, &out, &errOut); code != 1 ||
+		!strings.Contains(out.String(), "after the store recorded it") {
+		t.Fatalf("audit of commands timed an hour after they were stored: %d\n%s", code, out.String())
 	}
 }
