@@ -163,14 +163,23 @@ func (p *presence) state(game uuid.UUID) shownState {
 	return st
 }
 
-// announce offers m to every local connection following game, players
-// and spectators alike, without waiting.
-func (p *presence) announce(game uuid.UUID, m protocol.Message) {
+// following reports whether any local connection follows game.
+func (p *presence) following(game uuid.UUID) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.local[game] != nil && len(p.local[game].conns) > 0
+}
+
+// announce offers m to every local connection following game (only its
+// players' if playersOnly), without waiting.
+func (p *presence) announce(game uuid.UUID, m protocol.Message, playersOnly bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if lg := p.local[game]; lg != nil {
-		for c := range lg.conns {
-			c.offer(m)
+		for c, role := range lg.conns {
+			if !playersOnly || role == protocol.RolePlayer {
+				c.offer(m)
+			}
 		}
 	}
 }

@@ -194,3 +194,43 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// A delayed game's spectators are not told of the running turn: its
+// warnings are the present, which they may not see yet.
+func TestDelayedSpectatorsGetNoTurnWarnings(t *testing.T) {
+	testenv.ForEachStore(t, func(t *testing.T, b testenv.Backend) {
+		t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+		c := &testClock{now: t0}
+		n := startNodeWith(t, b.Open(t), nil, gateway.Config{}, testnode.Options{Now: c.Now})
+		ctx := ctxT(t)
+		game := createWith(t, n, `{"turn_timer":{"seconds":60,"warnings":[30]},"spectator_delay":{"events":2}}`)
+		join := func(user, how string) *viewer {
+			v := newViewer(t, n.dial(t, user), game, "tictactoe")
+			if _, err := v.c.Request(ctx, protocol.Request{Type: how, GameID: game.String(), LastEventID: u64(0)}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := v.c.Request(ctx, protocol.Request{Type: protocol.TypeHeartbeat}); err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		bob, sam := join("bob", protocol.TypeJoinGame), join("sam", protocol.TypeSpectate)
+		waitUntil(t, "the timer", func() bool { return n.timers.Pending() == 1 })
+		c.Set(t0.Add(30 * time.Second))
+		n.timers.Kick()
+		if w := next(t, bob, protocol.TypeTurnTimeout); !*w.IsWarning {
+			t.Fatalf("bob: %+v", w)
+		}
+		qctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		defer cancel()
+		for {
+			m, err := sam.c.Next(qctx)
+			if err != nil {
+				break
+			}
+			if m.Type == protocol.TypeTurnTimeout {
+				t.Fatalf("a delayed spectator was told of the running turn: %+v", m)
+			}
+		}
+	})
+}
