@@ -50,46 +50,10 @@ func NewDirectory(store eventstore.Store) *Directory {
 // a new Directory starts from the start of the log. It returns early only
 // when the store is closed (eventstore.ErrClosed). Call it once.
 func (d *Directory) Run(ctx context.Context) error {
-	r, err := NewRunner[*Directory](d.store, dirProjection{}, dirCheckpoints{d}, RunnerOptions{Name: "directory"})
-	if err != nil {
-		return err
-	}
-	return r.Run(ctx)
-}
-
-// dirProjection folds events into the directory; dirCheckpoints commits
-// a batch of them under the directory's lock, with its position. Neither
-// can fail halfway, so a batch is applied entirely or not at all.
-type (
-	dirProjection  struct{}
-	dirCheckpoints struct{ d *Directory }
-)
-
-func (dirProjection) Apply(_ context.Context, d *Directory, e eventstore.Event) error {
-	d.applyLocked(e)
-	return nil
-}
-
-func (c dirCheckpoints) Checkpoint(context.Context) (eventstore.Position, error) {
-	c.d.mu.RLock()
-	defer c.d.mu.RUnlock()
-	return c.d.pos, nil
-}
-
-func (c dirCheckpoints) Commit(ctx context.Context, from, to eventstore.Position, apply func(context.Context, *Directory) error) error {
-	d := c.d
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.pos != from {
-		return &MovedError{At: d.pos}
-	}
-	if err := apply(ctx, d); err != nil {
-		return err
-	}
-	d.pos = to
-	close(d.seen)
-	d.seen = make(chan struct{})
-	return nil
+	return RunInMemory(ctx, d.store, &d.mu, &d.pos, d.applyLocked, func() {
+		close(d.seen)
+		d.seen = make(chan struct{})
+	}, RunnerOptions{Name: "directory"})
 }
 
 // applyLocked folds e into the directory; d.mu is held.

@@ -159,10 +159,6 @@ func (s *Service) Stats() Stats {
 // Run follows the log and fires deadlines until ctx ends, then returns nil
 // once every goroutine it started has stopped; or the store's ErrClosed.
 func (s *Service) Run(ctx context.Context) error {
-	runner, err := projections.NewRunner[*Service](s.cfg.Store, projection{}, checkpoints{s}, projections.RunnerOptions{Name: "timers", Logger: s.cfg.Logger})
-	if err != nil {
-		return err
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	jobs := make(chan job, 1024)
@@ -173,44 +169,12 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); s.schedule(ctx, jobs) }()
-	err = runner.Run(ctx)
+	// The model is in memory, its checkpoint beside it under s.mu: a new
+	// Service reads the log from its start.
+	err := projections.RunInMemory(ctx, s.cfg.Store, &s.mu, &s.pos, s.applyLocked, s.Kick,
+		projections.RunnerOptions{Name: "timers", Logger: s.cfg.Logger})
 	cancel()
 	wg.Wait()
-	return err
-}
-
-// projection folds the feed into the model; checkpoints commits a batch of
-// it with its position, under the lock, in memory: a new Service starts
-// from the start of the log.
-type (
-	projection  struct{}
-	checkpoints struct{ s *Service }
-)
-
-func (projection) Apply(_ context.Context, s *Service, e eventstore.Event) error {
-	s.applyLocked(e)
-	return nil
-}
-
-func (c checkpoints) Checkpoint(context.Context) (eventstore.Position, error) {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	return c.s.pos, nil
-}
-
-func (c checkpoints) Commit(ctx context.Context, from, to eventstore.Position, apply func(context.Context, *Service) error) error {
-	s := c.s
-	s.mu.Lock()
-	if s.pos != from {
-		s.mu.Unlock()
-		return &projections.MovedError{At: s.pos}
-	}
-	err := apply(ctx, s)
-	if err == nil {
-		s.pos = to
-	}
-	s.mu.Unlock()
-	s.Kick()
 	return err
 }
 
