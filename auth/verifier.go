@@ -154,6 +154,12 @@ func checkUserID(sub string) error {
 		if !unicode.IsPrint(r) {
 			return fmt.Errorf("%w: unprintable character", errInvalidSubject)
 		}
+		if r == '/' {
+			// The stored message id is "<user>/<message id>": a "/" in
+			// the user would let one user's ids pass for another's (or
+			// the system's, "system/timeout/<turn>").
+			return fmt.Errorf("%w: \"/\" is not allowed", errInvalidSubject)
+		}
 	}
 	return nil
 }

@@ -110,6 +110,7 @@ func TestVerifyHS256(t *testing.T) {
 		{"missing subject is rejected", hs(func(c *jwt.RegisteredClaims) { c.Subject = "" }), errMissingSubject, ""},
 		{"subject over 60 bytes is rejected", hs(func(c *jwt.RegisteredClaims) { c.Subject = strings.Repeat("u", 61) }), errInvalidSubject, ""},
 		{"NUL in subject is rejected", hs(func(c *jwt.RegisteredClaims) { c.Subject = "al\x00ice" }), errInvalidSubject, ""},
+		{"slash in subject is rejected", hs(func(c *jwt.RegisteredClaims) { c.Subject = "system/timeout" }), errInvalidSubject, ""},
 		{"newline in subject is rejected", hs(func(c *jwt.RegisteredClaims) { c.Subject = "alice\n" }), errInvalidSubject, ""},
 		{"escape sequence in subject is rejected", hs(func(c *jwt.RegisteredClaims) { c.Subject = "\x1b[31malice" }), errInvalidSubject, ""},
 		{"bidi override in subject is rejected", hs(func(c *jwt.RegisteredClaims) { c.Subject = "alice\u202e" }), errInvalidSubject, ""},

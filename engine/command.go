@@ -64,15 +64,26 @@ func (g *Game) DecodeAction(data []byte) (json.RawMessage, error) {
 			return nil, err
 		}
 		return json.Marshal(typeOnly{Type: typ})
-	case ActionTimeout:
+	case ActionTimeout, ActionGrace:
 		p, err := o.String("player")
 		if err != nil {
 			return nil, err
 		}
+		var turn uint64
+		if typ == ActionGrace || o.Has("turn") {
+			n, err := o.Int("turn", 1, 1<<62)
+			if err != nil {
+				return nil, err
+			}
+			turn = uint64(n)
+		}
 		if err := o.Done(); err != nil {
 			return nil, err
 		}
-		return json.Marshal(timeoutAction{Type: typ, Player: p})
+		if typ == ActionGrace {
+			return json.Marshal(graceAction{Type: typ, Player: p, Turn: turn})
+		}
+		return json.Marshal(timeoutAction{Type: typ, Player: p, Turn: turn})
 	}
 	return g.k.decodeAction(data)
 }

@@ -198,6 +198,9 @@ func (g *Game) grace(s State, c Command, o *Object) ([]Event, error) {
 	}
 	at := instant(c.At)
 	grace := time.Duration(t.Grace) * time.Second
+	if !at.Before(s.timer.deadline) {
+		return nil, notAllowed("turn %d's deadline has passed: too late for grace", turn)
+	}
 	if s.timer.deadline.Sub(at) >= grace {
 		return nil, notAllowed("%q has more than the %v grace left", player, grace)
 	}

@@ -237,3 +237,25 @@ func TestAutoMoveThenLossAfterN(t *testing.T) {
 		t.Fatalf("verify: %v", err)
 	}
 }
+
+// Timeouts and graces decode canonically (a duplicate's check compares
+// them), and a grace comes too late once the deadline has passed.
+func TestSystemActionsDecodeAndLateGrace(t *testing.T) {
+	g, _, s := timedGame(t, `{"turn_timer":{"seconds":60,"grace":15}}`)
+	for in, want := range map[string]string{
+		`{"turn":1, "player":"x", "type":"timeout"}`: `{"type":"timeout","player":"x","turn":1}`,
+		`{"type":"timeout","player":"x"}`:            `{"type":"timeout","player":"x"}`,
+		`{"player":"x","type":"grace","turn":2}`:     `{"type":"grace","player":"x","turn":2}`,
+	} {
+		got, err := g.DecodeAction(json.RawMessage(in))
+		if err != nil || string(got) != want {
+			t.Errorf("%s: %s %v, want %s", in, got, err, want)
+		}
+	}
+	if _, err := g.DecodeAction(json.RawMessage(`{"type":"grace","player":"x"}`)); !errors.Is(err, engine.ErrInvalidAction) {
+		t.Errorf("a grace without its turn: %v", err)
+	}
+	if _, err := decideAt(g, s, engine.System, `{"type":"grace","player":"x","turn":1}`, t0.Add(time.Minute)); !errors.Is(err, engine.ErrActionNotAllowed) {
+		t.Fatalf("a grace at the deadline: %v", err)
+	}
+}

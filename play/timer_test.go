@@ -79,3 +79,33 @@ func TestDeadlinesFromTheClock(t *testing.T) {
 		}
 	})
 }
+
+// A system timeout sent twice under its message id (two nodes firing) is
+// stored once; the second is a duplicate, not a reused id.
+func TestSystemTimeoutTwice(t *testing.T) {
+	s := testenv.Stores(t)[0].Open(t)
+	c := &clock{now: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+	svc, err := play.New(play.Config{Store: s, Registry: games.Standard(), SeedSecret: secret, Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	g, err := svc.Create(ctx, "crazyeights", []string{"ann", "ben"}, json.RawMessage(`{"turn_timer":{"seconds":30,"timeouts_to_lose":3}}`), "ann")
+	if err != nil {
+		t.Fatal(err)
+	}
+	turn, _ := g.State.Turn()
+	c.Add(30 * time.Second)
+	action := json.RawMessage(`{"type":"timeout","player":"` + turn.Players[0] + `","turn":1}`)
+	first, err := svc.System(ctx, g.ID, action, "timeout/1")
+	if err != nil || first.Duplicate {
+		t.Fatalf("first: %+v %v", first.Duplicate, err)
+	}
+	again, err := svc.System(ctx, g.ID, action, "timeout/1")
+	if err != nil || !again.Duplicate || again.Events[0].Seq != first.Events[0].Seq {
+		t.Fatalf("again: duplicate %v, %v", again.Duplicate, err)
+	}
+	if _, err := svc.Execute(ctx, g.ID, "system", action, "timeout/2"); err == nil {
+		t.Fatal("a user named system sent the system's command")
+	}
+}

@@ -86,7 +86,13 @@ type snapshots struct {
 
 	mu     sync.Mutex
 	states []engine.State // states[i] is the state at seq i*K
+	hidden map[engine.Viewer]hiddenScan
 }
+
+// hiddenScan is what is known of the first event a viewer does not see in
+// full: its seq once found (immutable: the log only grows), else how far
+// the log has been looked at.
+type hiddenScan struct{ first, scanned uint64 }
 
 // open returns the game's snapshots, reading its first event if they are
 // not cached. The cache takes the game only once it is known to exist.
@@ -351,11 +357,12 @@ func (r *Replayer) StepAt(ctx context.Context, v View, n uint64) (Step, error) {
 	return step, nil
 }
 
-// Entry is one event of a replay as a viewer may see it. Hash and Stored
-// (what the hash covers) come only with an event the viewer sees in full;
-// PrevHash only when the event before it is full too: a hidden event's
-// hash is never given, since the hash of a low-entropy secret (a hand of
-// cards) can be searched for.
+// Entry is one event of a replay as a viewer may see it. Hash, PrevHash
+// and Stored (what the hash covers) come only with an event before the
+// first one the viewer does not see in full (so always for the auditor's
+// view): each hash covers the one before, so the hash of any event after
+// a hidden one would let its low-entropy secret (a hand of cards, a roll)
+// be searched for, and a hidden event's own hash would too.
 type Entry struct {
 	engine.Rendered
 	RecordedAt *time.Time       `json:"recorded_at,omitempty"`
@@ -372,6 +379,47 @@ type Stored struct {
 	RecordedAtUS int64  `json:"recorded_at_us"`
 }
 
+// firstHidden returns the seq of the first event up to to that v does not
+// see in full, or 0 if there is none (always 0 for the auditor). What it
+// finds is kept with the game's snapshots.
+func (r *Replayer) firstHidden(ctx context.Context, v View, to uint64) (uint64, error) {
+	if v.Viewer.Role == engine.RoleAuditor {
+		return 0, nil
+	}
+	s, err := r.open(ctx, v.Game)
+	if err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sc := s.hidden[v.Viewer]
+	for sc.first == 0 && sc.scanned < to {
+		page, err := r.cfg.Store.Read(ctx, v.Game, sc.scanned, int(min(to-sc.scanned, eventstore.MaxReadLimit)))
+		if err != nil {
+			return 0, fmt.Errorf("replay %s after %d: %w", v.Game, sc.scanned, err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, e := range page {
+			ren, err := v.Rules.RenderEvent(e.Seq, EngineEvent(e), v.Viewer)
+			if err != nil {
+				return 0, fmt.Errorf("replay %s: %w", v.Game, err)
+			}
+			if ren.Visibility != engine.Full {
+				sc.first = e.Seq
+				break
+			}
+			sc.scanned = e.Seq
+		}
+	}
+	if s.hidden == nil {
+		s.hidden = map[engine.Viewer]hiddenScan{}
+	}
+	s.hidden[v.Viewer] = sc
+	return sc.first, nil
+}
+
 // MaxEvents bounds one Events call.
 const MaxEvents = eventstore.MaxReadLimit
 
@@ -382,12 +430,12 @@ func (r *Replayer) Events(ctx context.Context, v View, from, to uint64) ([]Entry
 	if from < 1 || to < from || to > v.Head || to-from >= MaxEvents {
 		return nil, fmt.Errorf("%w: events %d to %d are not within 1 to %d, at most %d at a time", ErrBadStep, from, to, v.Head, MaxEvents)
 	}
-	after := from - 1
-	if from > 1 {
-		after-- // the event before from tells whether from's prev_hash may go
+	hidden, err := r.firstHidden(ctx, v, to)
+	if err != nil {
+		return nil, err
 	}
+	after := from - 1
 	out := make([]Entry, 0, to-from+1)
-	prevFull := from == 1
 	for after < to {
 		page, err := r.cfg.Store.Read(ctx, v.Game, after, int(to-after))
 		if err != nil {
@@ -401,33 +449,26 @@ func (r *Replayer) Events(ctx context.Context, v View, from, to uint64) ([]Entry
 			if err != nil {
 				return nil, fmt.Errorf("replay %s: %w", v.Game, err)
 			}
-			full := ren.Visibility == engine.Full
-			if e.Seq >= from {
-				out = append(out, entry(e, ren, prevFull))
-			}
-			prevFull = full
+			out = append(out, entry(e, ren, hidden == 0 || e.Seq < hidden))
 			after = e.Seq
 		}
 	}
 	return out, nil
 }
 
-func entry(e eventstore.Event, ren engine.Rendered, prevFull bool) Entry {
+// entry is e as rendered, with the chain's fields if chained.
+func entry(e eventstore.Event, ren engine.Rendered, chained bool) Entry {
 	en := Entry{Rendered: ren}
 	if ren.Visibility == engine.Stub {
 		return en
 	}
 	at := e.RecordedAt
 	en.RecordedAt = &at
-	if ren.Visibility != engine.Full {
+	if !chained {
 		return en
 	}
-	hash := e.Hash
-	en.Hash = &hash
-	if prevFull {
-		prev := e.PrevHash
-		en.PrevHash = &prev
-	}
+	hash, prev := e.Hash, e.PrevHash
+	en.Hash, en.PrevHash = &hash, &prev
 	en.Stored = &Stored{MessageID: e.MessageID, Data: string(e.Data), RecordedAtUS: e.RecordedAt.UnixMicro()}
 	return en
 }

@@ -19,8 +19,9 @@
 //   - draws the board with one renderer per rules name (the renderers map
 //     in static/boards.js); a game without one is shown as its state's JSON;
 //   - checks the hash chain with WebCrypto, following docs/eventlog.md, on
-//     every event that comes with its stored form and hash (a hidden event
-//     comes with neither, so a player's view is checked run by run), and,
+//     every event that comes with its stored form and hash (outside the
+//     auditor's view only those before the first hidden event do: a later
+//     hash would let the secret be searched for), and,
 //     for an ended game in the auditor's view, the revealed seed against the
 //     commitment made at creation.
 //

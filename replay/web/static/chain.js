@@ -75,9 +75,9 @@ export async function eventHash(gameID, prev, e) {
 // `stored` and `hash` can be checked; hidden ones carry neither. For each
 // full event it checks, where the inputs are there:
 //   - its hash is what eventHash gives from its prev_hash and contents
-//     (seq 1 chains from 32 zero bytes; an event after a hidden one comes
-//     without prev_hash, so its own hash cannot be recomputed: it only
-//     anchors the next link);
+//     (seq 1 chains from 32 zero bytes; the server sends these fields only
+//     up to the first event this view does not hold in full, and an event
+//     without prev_hash only anchors the next link);
 //   - its prev_hash is the hash of the event before it, when that one is full.
 // It returns {status, checked, unchecked, broken, results}: status is
 // "verified" (at least one event checked, none broken), "not verified"
