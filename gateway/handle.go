@@ -113,6 +113,11 @@ func (c *conn) join(ctx context.Context, req protocol.Request, game uuid.UUID, r
 			return err
 		}
 		if *req.LastEventID > head {
+			if spectate && !h.Created.Settings().SpectatorDelay.IsZero() {
+				// The real head is the present, which a delayed spectator
+				// may not learn.
+				return invalid("last_event_id " + strconv.FormatUint(*req.LastEventID, 10) + " is beyond the game's head")
+			}
 			return invalid("last_event_id " + strconv.FormatUint(*req.LastEventID, 10) +
 				" is beyond the game's head " + strconv.FormatUint(head, 10))
 		}

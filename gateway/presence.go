@@ -163,13 +163,6 @@ func (p *presence) state(game uuid.UUID) shownState {
 	return st
 }
 
-// following reports whether any local connection follows game.
-func (p *presence) following(game uuid.UUID) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.local[game] != nil && len(p.local[game].conns) > 0
-}
-
 // announce offers m to every local connection following game (only its
 // players' if playersOnly), without waiting.
 func (p *presence) announce(game uuid.UUID, m protocol.Message, playersOnly bool) {

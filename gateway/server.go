@@ -185,22 +185,14 @@ func New(deps Deps, cfg Config) (*Server, error) {
 
 // TurnTimeout tells this node's connections following game that a timed
 // turn's deadline is near (warning) or has passed: a turn_timeout message
-// naming the player to act. Spectators of a game with a spectator delay
-// are not told: the turn is the present, which they may not see yet. It
-// does not wait: a full queue misses it.
-func (s *Server) TurnTimeout(game uuid.UUID, player string, turn uint64, deadline time.Time, remaining time.Duration, warning bool) {
-	if !s.presence.following(game) {
-		return // nobody here to tell: no need of the header either
-	}
-	h, err := s.deps.Play.Header(s.ctx, game) // cached after the first
-	if err != nil {
-		s.log.Warn("turn_timeout: no header", "game", game, "err", err)
-		return
-	}
+// naming the player to act. If delayed (the game has a spectator delay)
+// its spectators are not told: the turn is the present, which they may
+// not see yet. It does not wait: a full queue misses it.
+func (s *Server) TurnTimeout(game uuid.UUID, player string, turn uint64, deadline time.Time, remaining time.Duration, warning, delayed bool) {
 	secs := int((remaining + time.Second - 1) / time.Second) // rounded up: "1 s left" until it is 0
 	s.presence.announce(game, protocol.Message{Type: protocol.TypeTurnTimeout, GameID: game.String(),
 		PlayerID: player, TurnNumber: &turn, Deadline: &deadline, RemainingSeconds: &secs, IsWarning: &warning},
-		!h.Created.Settings().SpectatorDelay.IsZero())
+		delayed)
 }
 
 // Handler is the server's HTTP handler.

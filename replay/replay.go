@@ -272,30 +272,30 @@ func (r *Replayer) event(ctx context.Context, id uuid.UUID, seq uint64) (eventst
 // SpectatorHead is the last seq a spectator of the game may see now,
 // given its delay and its head (as the caller has just read it).
 func (r *Replayer) SpectatorHead(ctx context.Context, id uuid.UUID, d engine.Delay, head uint64) (uint64, error) {
-	ended := false
-	if d.Events > 0 {
-		last, err := r.event(ctx, id, head)
-		if err != nil {
-			return 0, err
-		}
-		ended = last.Type == engine.TypeSeedRevealed
+	if d.IsZero() {
+		return head, nil
 	}
-	return r.spectatorHead(ctx, id, d, head, ended)
+	last, err := r.event(ctx, id, head)
+	if err != nil {
+		return 0, err
+	}
+	return r.spectatorHead(ctx, id, d, head, last.Type == engine.TypeSeedRevealed)
 }
 
-// spectatorHead is SpectatorHead knowing whether the game has ended. An
-// events delay N holds
-// spectators N events behind the head until the end releases the rest; a
+// spectatorHead is SpectatorHead knowing whether the game has ended: an
+// ended game shows every step, whatever the delay (nothing is left to
+// spoil). An events delay N holds spectators N events behind the head; a
 // seconds delay S shows the events recorded at least S ago, found by a
 // binary search of the log's recorded times (dense seqs, and recorded
 // times that never go back within a game). game_created is always
 // visible, so the result is at least 1.
 func (r *Replayer) spectatorHead(ctx context.Context, id uuid.UUID, d engine.Delay, head uint64, ended bool) (uint64, error) {
+	if ended {
+		return head, nil // nothing is left to spoil: the end releases every delay
+	}
 	switch {
 	case d.Events > 0:
 		switch {
-		case ended:
-			return head, nil
 		case head <= d.Events+1:
 			return 1, nil
 		}

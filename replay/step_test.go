@@ -380,3 +380,28 @@ func TestNoLeaksThroughReplay(t *testing.T) {
 		}
 	}
 }
+
+// The end of a game releases every delay: a spectator of an ended game
+// sees all of it at once, for a seconds delay as for an events delay.
+func TestTheEndReleasesTheDelay(t *testing.T) {
+	s := testenv.Stores(t)[0].Open(t)
+	reg := gamesRegistry(t)
+	rules, _ := reg.Lookup("tictactoe")
+	for _, config := range []string{`{"spectator_delay":{"seconds":3600}}`, `{"spectator_delay":{"events":5}}`} {
+		g := storeGames(t, s, rules, 1, 2, 300, json.RawMessage(config))[0]
+		if !g.played.State.Outcome().Ended {
+			t.Fatal("the game did not end")
+		}
+		r, err := replay.New(replay.Config{Store: s, Registry: reg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := r.Access(context.Background(), g.id, "outsider")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Head != uint64(len(g.played.Events)) || !v.Ended {
+			t.Fatalf("%s: a spectator of the ended game stands at %d of %d", config, v.Head, len(g.played.Events))
+		}
+	}
+}

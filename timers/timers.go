@@ -26,6 +26,9 @@ type Warning struct {
 	Deadline  time.Time
 	Remaining time.Duration // 0 when Expired
 	Expired   bool
+	// Delayed: the game's spectators are held back (spectator_delay), so
+	// they may not be told of the running turn.
+	Delayed bool
 }
 
 // Config configures a Service.
@@ -87,6 +90,7 @@ type Service struct {
 type timedGame struct {
 	id       uuid.UUID
 	timer    *engine.TurnTimer
+	delayed  bool // its spectators are held back
 	turn     uint64
 	players  []string
 	deadline time.Time
@@ -187,7 +191,7 @@ func (s *Service) applyLocked(e eventstore.Event) {
 			return
 		}
 		if set, err := engine.SettingsOf(c.Config); err == nil && set.TurnTimer != nil {
-			s.games[e.GameID] = &timedGame{id: e.GameID, timer: set.TurnTimer, idx: -1}
+			s.games[e.GameID] = &timedGame{id: e.GameID, timer: set.TurnTimer, delayed: !set.SpectatorDelay.IsZero(), idx: -1}
 		}
 	case engine.TypeTurnStarted:
 		g := s.games[e.GameID]
@@ -272,7 +276,7 @@ func (s *Service) fireDue(jobs chan<- job) time.Duration {
 		if g.next.After(now) {
 			return g.next.Sub(now)
 		}
-		w := Warning{Game: g.id, Players: g.players, Turn: g.turn, Deadline: g.deadline}
+		w := Warning{Game: g.id, Players: g.players, Turn: g.turn, Deadline: g.deadline, Delayed: g.delayed}
 		if g.warned < len(g.timer.Warnings) {
 			g.warned++
 			w.Remaining = g.deadline.Sub(now)

@@ -179,7 +179,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		},
 		Warn: func(w timers.Warning) {
-			gw.TurnTimeout(w.Game, w.Players[0], w.Turn, w.Deadline, w.Remaining, !w.Expired)
+			gw.TurnTimeout(w.Game, w.Players[0], w.Turn, w.Deadline, w.Remaining, !w.Expired, w.Delayed)
 		}})
 	if err != nil {
 		gw.Close()

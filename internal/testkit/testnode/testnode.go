@@ -111,7 +111,7 @@ func StartWith(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg gatewa
 			return err
 		},
 		Warn: func(w timers.Warning) {
-			n.Server.TurnTimeout(w.Game, w.Players[0], w.Turn, w.Deadline, w.Remaining, !w.Expired)
+			n.Server.TurnTimeout(w.Game, w.Players[0], w.Turn, w.Deadline, w.Remaining, !w.Expired, w.Delayed)
 		}}); err != nil {
 		cancel()
 		<-done
