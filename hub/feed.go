@@ -39,12 +39,13 @@ type feed struct {
 	// until they are due: delay.Events behind delivered (all of them
 	// once the game ends), or delay.Seconds after they were recorded, on
 	// timer. Guarded by mu.
-	delay    engine.Delay
-	released uint64
-	held     []eventstore.Event
-	ended    bool
-	timer    *time.Timer
-	stopped  bool // run has returned: no timer may be set again
+	delay      engine.Delay
+	released   uint64
+	held       []eventstore.Event
+	ended      bool
+	overflowed bool // held passed maxHeld: spectators given up
+	timer      *time.Timer
+	stopped    bool // run has returned: no timer may be set again
 }
 
 // delayed reports whether view is held back.
@@ -72,6 +73,10 @@ func (f *feed) catchUp(ctx context.Context, v *viewer) error {
 		}
 		target := f.delivered
 		if f.delayed(v.view) {
+			if f.overflowed {
+				f.mu.Unlock()
+				return ErrSpectatorsBehind
+			}
 			target = f.released
 		}
 		if v.pos >= target {
@@ -145,25 +150,19 @@ func (f *feed) run(ctx context.Context, sub eventstore.Subscription) {
 			f.fail(err)
 			return
 		}
-		if err := f.fanOut(e); err != nil {
-			f.fail(err)
-			return
-		}
+		f.fanOut(e)
 	}
 }
 
-// maxHeld bounds the events a feed holds back for a delayed game's
-// spectators: an events delay holds at most its N plus one command's
-// events; a seconds delay, what is appended in that time, which a game
-// played by bots could make large.
-const maxHeld = 20000
+// ErrSpectatorsBehind is what a delayed game's spectators are dropped or
+// refused with when their feed holds more than it may for them: the game
+// moves faster than its delay can hold. They may watch again once the
+// game's feed on this node has closed and reopened (no viewer for a while).
+var ErrSpectatorsBehind = errors.New("hub: this game moves too fast for its spectator delay: its spectators are behind by more than the node holds")
 
 // fanOut renders e once per view that has a viewer who needs it, and
 // offers the bytes to each.
-// It fails (and the feed with it) only when the events held for delayed
-// spectators pass maxHeld: viewers resume on a new feed, which starts
-// where the spectators stand.
-func (f *feed) fanOut(e eventstore.Event) error {
+func (f *feed) fanOut(e eventstore.Event) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.delivered = e.Seq
@@ -173,15 +172,31 @@ func (f *feed) fanOut(e eventstore.Event) error {
 			f.sendLocked(&r, view, vs)
 		}
 	}
-	if !f.delay.IsZero() {
+	if !f.delay.IsZero() && !f.overflowed {
 		f.held = append(f.held, e)
 		f.ended = f.ended || e.Type == engine.TypeSeedRevealed
 		f.releaseLocked()
-		if len(f.held) > maxHeld {
-			return fmt.Errorf("game %s: over %d events held back for its spectators", f.game, maxHeld)
+		// An events delay holds at most its N and one command's events; a
+		// seconds delay, what is appended in that time, which a game played
+		// by bots could make large.
+		if len(f.held) > f.h.cfg.MaxHeld {
+			f.overflowLocked()
 		}
 	}
-	return nil
+}
+
+// overflowLocked gives the feed's delayed spectators up: they are dropped,
+// nothing more is held, and no spectator may attach to this feed again
+// (catchUp refuses them). Players are not touched.
+func (f *feed) overflowLocked() {
+	f.h.cfg.Logger.Warn("hub: too many events held back for a delayed game's spectators; dropping them", "game", f.game, "held", len(f.held))
+	f.overflowed = true
+	f.held = nil
+	for view := range f.views {
+		if f.delayed(view) {
+			f.dropViewLocked(view, ErrSpectatorsBehind)
+		}
+	}
 }
 
 // sendLocked offers e (rendered by r) to the viewers of view who lack it.

@@ -62,6 +62,10 @@ type Config struct {
 	// Linger is how long a game's subscription outlives its last viewer.
 	// Default 2s.
 	Linger time.Duration
+	// MaxHeld bounds the events a feed holds back for a delayed game's
+	// spectators; past it they are given up (ErrSpectatorsBehind). Default
+	// 20 000.
+	MaxHeld int
 	// Now stamps outgoing messages. Default time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -73,6 +77,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.MaxHeld == 0 {
+		c.MaxHeld = 20000
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

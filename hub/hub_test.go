@@ -277,3 +277,60 @@ func liveSubs(s eventstore.Store) int {
 	}
 	return 0
 }
+
+// A delayed game that moves faster than its delay can hold gives its
+// spectators up, with ErrSpectatorsBehind, and refuses new ones; its
+// players carry on, every event delivered.
+func TestTooMuchHeldGivesSpectatorsUpNotPlayers(t *testing.T) {
+	b := testenv.Stores(t)[0]
+	store := b.Open(t)
+	svc, err := play.New(play.Config{Store: store, Registry: games.Standard(), SeedSecret: seedSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := hub.New(hub.Config{Store: store, Linger: time.Hour, MaxHeld: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	f := &fixture{store: store, svc: svc, hub: h}
+	g, err := svc.Create(context.Background(), "tictactoe", []string{"x", "o"}, json.RawMessage(`{"spectator_delay":{"seconds":3600}}`), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	watch := func(view engine.Viewer, s *sink) error {
+		_, err := h.Watch(context.Background(), hub.Game{ID: g.ID, Rules: g.Rules, Head: g.Head(), Delay: engine.Delay{Seconds: 3600}, SpectatorHead: 1},
+			view, g.Head(), s, func() {})
+		return err
+	}
+	player, spectator := newSink(100), newSink(100)
+	if err := watch(engine.AsPlayer("x"), player); err != nil {
+		t.Fatal(err)
+	}
+	if err := watch(engine.AsSpectator(), spectator); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; f.move(t, g.ID, i); i++ {
+	}
+	last, err := store.Head(context.Background(), g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := player.events(t, last); len(got) != int(last-g.Head()) {
+		t.Fatalf("the player got %d events, want %d", len(got), last-g.Head())
+	}
+	select {
+	case err := <-spectator.dropped:
+		if !errors.Is(err, hub.ErrSpectatorsBehind) {
+			t.Fatalf("the spectator was dropped with %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the spectator was not given up")
+	}
+	if len(spectator.ch) != 0 {
+		t.Fatalf("the spectator got %d messages from inside the delay", len(spectator.ch))
+	}
+	if err := watch(engine.AsSpectator(), newSink(100)); !errors.Is(err, hub.ErrSpectatorsBehind) {
+		t.Fatalf("a new spectator of the overflowed feed: %v", err)
+	}
+}
