@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -73,10 +74,18 @@ type Service struct {
 	cfg  Config
 	kick chan struct{} // wakes the scheduler; holds one
 
-	mu    sync.Mutex
-	pos   eventstore.Position
-	games map[uuid.UUID]*timedGame // timed games not ended
-	due   dueHeap                  // the games with something due, by when
+	mu       sync.Mutex
+	pos      eventstore.Position
+	games    map[uuid.UUID]*timedGame // timed games not ended
+	due      dueHeap                  // the games with something due, by when
+	recorded time.Time                // when the last event folded was stored
+
+	// Nothing is fired until the model has caught up with the log: a node
+	// reading a long log from its start would otherwise fire, as stale, the
+	// deadline of every turn whose next turn is in a batch not read yet.
+	started    time.Time    // when New made it (the store's clock: recorded times)
+	caughtUp   atomic.Bool  // a folded event was stored after started, or the feed went quiet
+	lastCommit atomic.Int64 // unix nanoseconds of the last commit
 
 	stats struct {
 		sync.Mutex
@@ -118,7 +127,7 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Workers < 1 || cfg.RetryAfter <= 0 {
 		return nil, fmt.Errorf("timers: Workers %d, RetryAfter %v", cfg.Workers, cfg.RetryAfter)
 	}
-	return &Service{cfg: cfg, kick: make(chan struct{}, 1), games: map[uuid.UUID]*timedGame{}}, nil
+	return &Service{cfg: cfg, kick: make(chan struct{}, 1), games: map[uuid.UUID]*timedGame{}, started: time.Now()}, nil
 }
 
 // Kick wakes the scheduler to look at the clock again: for an injected
@@ -163,6 +172,7 @@ func (s *Service) Stats() Stats {
 // Run follows the log and fires deadlines until ctx ends, then returns nil
 // once every goroutine it started has stopped; or the store's ErrClosed.
 func (s *Service) Run(ctx context.Context) error {
+	s.lastCommit.Store(time.Now().UnixNano())
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	jobs := make(chan job, 1024)
@@ -175,15 +185,34 @@ func (s *Service) Run(ctx context.Context) error {
 	go func() { defer wg.Done(); s.schedule(ctx, jobs) }()
 	// The model is in memory, its checkpoint beside it under s.mu: a new
 	// Service reads the log from its start.
-	err := projections.RunInMemory(ctx, s.cfg.Store, &s.mu, &s.pos, s.applyLocked, s.Kick,
+	err := projections.RunInMemory(ctx, s.cfg.Store, &s.mu, &s.pos, s.applyLocked, s.committedLocked,
 		projections.RunnerOptions{Name: "timers", Logger: s.cfg.Logger})
 	cancel()
 	wg.Wait()
 	return err
 }
 
+// committedLocked runs after each commit, s.mu held: the model has caught
+// up once it holds an event stored after New (the feed delivers in
+// order, so everything before it has been folded), or the feed has gone
+// quiet (see schedule).
+func (s *Service) committedLocked() {
+	s.lastCommit.Store(time.Now().UnixNano())
+	if !s.caughtUp.Load() && s.recorded.After(s.started) {
+		s.caughtUp.Store(true)
+	}
+	s.Kick()
+}
+
+// quietFor is how long a feed must deliver nothing for the model to count
+// as caught up with a log that has no new events.
+const quietFor = 250 * time.Millisecond
+
 // applyLocked folds one event. The caller holds s.mu.
 func (s *Service) applyLocked(e eventstore.Event) {
+	if e.RecordedAt.After(s.recorded) {
+		s.recorded = e.RecordedAt
+	}
 	switch e.Type {
 	case engine.TypeGameCreated:
 		var c engine.GameCreated
@@ -247,7 +276,13 @@ func (s *Service) schedule(ctx context.Context, jobs chan<- job) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		wait := s.fireDue(jobs)
+		wait := 50 * time.Millisecond
+		if !s.caughtUp.Load() && time.Since(time.Unix(0, s.lastCommit.Load())) >= quietFor {
+			s.caughtUp.Store(true)
+		}
+		if s.caughtUp.Load() {
+			wait = s.fireDue(jobs)
+		}
 		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
