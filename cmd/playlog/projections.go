@@ -14,11 +14,8 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/playlog/playlog/eventstore"
-	"github.com/playlog/playlog/eventstore/jetstream"
-	"github.com/playlog/playlog/eventstore/postgres"
 	"github.com/playlog/playlog/projections"
-	"github.com/playlog/playlog/projections/jsproj"
-	"github.com/playlog/playlog/projections/pgproj"
+	"github.com/playlog/playlog/projections/open"
 )
 
 // runProjections is "playlog projections rebuild history": it empties the
@@ -66,57 +63,6 @@ func runProjections(args []string, env func(string) string, stdout, stderr io.Wr
 	return 0
 }
 
-// historyModel is the history model of one backend, as a rebuild uses it.
-type historyModel struct {
-	reset func(context.Context) error
-	run   func(context.Context, projections.RunnerOptions) error
-	end   func(context.Context) (end eventstore.Position, total int64, err error)
-	unit  string                                           // what the bar counts
-	done  func(to eventstore.Position, events int64) int64 // the bar's value
-}
-
-func openHistoryModel(ctx context.Context, store eventstore.Store) (historyModel, error) {
-	switch s := store.(type) {
-	case *postgres.Store:
-		h := pgproj.NewHistory(s.Pool())
-		return historyModel{
-			reset: h.Reset,
-			run: func(ctx context.Context, opts projections.RunnerOptions) error {
-				r, err := h.Runner(s, opts)
-				if err != nil {
-					return err
-				}
-				return r.Run(ctx)
-			},
-			end:  func(ctx context.Context) (eventstore.Position, int64, error) { return pgproj.FeedEnd(ctx, s.Pool()) },
-			unit: "events",
-			done: func(_ eventstore.Position, events int64) int64 { return events },
-		}, nil
-	case *jetstream.Store:
-		h, err := jsproj.OpenHistory(ctx, s.Conn(), jsproj.Config{})
-		if err != nil {
-			return historyModel{}, err
-		}
-		return historyModel{
-			reset: h.Reset,
-			run: func(ctx context.Context, opts projections.RunnerOptions) error {
-				r, err := h.Runner(s, opts)
-				if err != nil {
-					return err
-				}
-				return r.Run(ctx)
-			},
-			end: func(ctx context.Context) (eventstore.Position, int64, error) {
-				end, appends, err := jsproj.FeedEnd(ctx, s.Conn(), s.StreamName(), s)
-				return end, int64(appends), err
-			},
-			unit: "appends",
-			done: func(to eventstore.Position, _ int64) int64 { return int64(to.Major) },
-		}, nil
-	}
-	return historyModel{}, fmt.Errorf("no history model for a %T", store)
-}
-
 type rebuilt struct {
 	events     int64
 	took       time.Duration
@@ -126,15 +72,15 @@ type rebuilt struct {
 // rebuildHistory resets the history model of store's backend and runs it
 // until it has folded the log up to its end when the rebuild began.
 func rebuildHistory(ctx context.Context, store eventstore.Store, batch int, progress io.Writer) (rebuilt, error) {
-	m, err := openHistoryModel(ctx, store)
+	m, err := open.History(ctx, store)
 	if err != nil {
 		return rebuilt{}, err
 	}
-	end, total, err := m.end(ctx)
+	end, total, err := m.End(ctx)
 	if err != nil {
 		return rebuilt{}, err
 	}
-	if err := m.reset(ctx); err != nil {
+	if err := m.Reset(ctx); err != nil {
 		return rebuilt{}, err
 	}
 	start := time.Now()
@@ -144,7 +90,7 @@ func rebuildHistory(ctx context.Context, store eventstore.Store, batch int, prog
 	bar := progressbar.NewOptions64(total,
 		progressbar.OptionSetWriter(progress),
 		progressbar.OptionSetDescription("rebuilding history"),
-		progressbar.OptionSetItsString(m.unit),
+		progressbar.OptionSetItsString(m.Unit),
 		progressbar.OptionShowCount(),
 		progressbar.OptionShowIts(),
 		progressbar.OptionSetPredictTime(true),
@@ -159,13 +105,13 @@ func rebuildHistory(ctx context.Context, store eventstore.Store, batch int, prog
 		OnCommit: func(to eventstore.Position, n int) {
 			res.events += int64(n)
 			res.checkpoint = to
-			bar.Set64(min(m.done(to, res.events), total))
+			bar.Set64(min(m.Done(to, res.events), total))
 			if !to.Less(end) {
 				stop()
 			}
 		},
 	}
-	if err := m.run(runCtx, opts); err != nil {
+	if err := m.Run(runCtx, opts); err != nil {
 		return res, err
 	}
 	if ctx.Err() != nil {

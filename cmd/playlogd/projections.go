@@ -20,11 +20,12 @@ type history struct {
 // openHistory opens the history model beside the log: tables in the
 // PostgreSQL schema, or a key-value bucket on the NATS server.
 func openHistory(ctx context.Context, store eventstore.Store, logger *slog.Logger) (*history, error) {
-	h, run, err := open.History(ctx, store, projections.RunnerOptions{Logger: logger})
+	m, err := open.History(ctx, store)
 	if err != nil {
 		return nil, err
 	}
-	return &history{HistoryReader: h, run: run}, nil
+	opts := projections.RunnerOptions{Logger: logger}
+	return &history{HistoryReader: m, run: func(ctx context.Context) error { return m.Run(ctx, opts) }}, nil
 }
 
 // startProjections runs each projection until stop is called; stop waits

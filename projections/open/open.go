@@ -1,7 +1,7 @@
 // Package open opens the read models of package projections on the
 // backend of a given store: the one place that knows which model lives
 // beside which log (tables in the PostgreSQL schema, a key-value bucket on
-// the NATS server), for cmd/playlogd and the test nodes.
+// the NATS server), for cmd/playlogd, cmd/playlog and the test nodes.
 package open
 
 import (
@@ -16,28 +16,61 @@ import (
 	"github.com/playlog/playlog/projections/pgproj"
 )
 
-// History opens the history model beside store's log and returns it, for
-// queries, and its runner's Run, which keeps it up to date until its
-// context ends.
-func History(ctx context.Context, store eventstore.Store, opts projections.RunnerOptions) (projections.HistoryReader, func(context.Context) error, error) {
+// HistoryModel is the history model of one backend: its queries, and what
+// running and rebuilding it need.
+type HistoryModel struct {
+	projections.HistoryReader
+	// Reset empties the model and its checkpoint.
+	Reset func(context.Context) error
+	// Run keeps the model up to date with the log until ctx ends.
+	Run func(context.Context, projections.RunnerOptions) error
+	// End is where the log's feed ends now, and how far that is in Unit.
+	End func(context.Context) (end eventstore.Position, total int64, err error)
+	// Unit is what Done counts; Done is how far a runner that has folded
+	// events, up to to, has come in it.
+	Unit string
+	Done func(to eventstore.Position, events int64) int64
+}
+
+// History opens the history model beside store's log.
+func History(ctx context.Context, store eventstore.Store) (HistoryModel, error) {
 	switch s := store.(type) {
 	case *postgres.Store:
 		h := pgproj.NewHistory(s.Pool())
-		r, err := h.Runner(s, opts)
-		if err != nil {
-			return nil, nil, err
-		}
-		return h, r.Run, nil
+		return HistoryModel{
+			HistoryReader: h, Reset: h.Reset,
+			Run: func(ctx context.Context, opts projections.RunnerOptions) error {
+				r, err := h.Runner(s, opts)
+				if err != nil {
+					return err
+				}
+				return r.Run(ctx)
+			},
+			End:  func(ctx context.Context) (eventstore.Position, int64, error) { return pgproj.FeedEnd(ctx, s.Pool()) },
+			Unit: "events",
+			Done: func(_ eventstore.Position, events int64) int64 { return events },
+		}, nil
 	case *jetstream.Store:
 		h, err := jsproj.OpenHistory(ctx, s.Conn(), jsproj.Config{})
 		if err != nil {
-			return nil, nil, err
+			return HistoryModel{}, err
 		}
-		r, err := h.Runner(s, opts)
-		if err != nil {
-			return nil, nil, err
-		}
-		return h, r.Run, nil
+		return HistoryModel{
+			HistoryReader: h, Reset: h.Reset,
+			Run: func(ctx context.Context, opts projections.RunnerOptions) error {
+				r, err := h.Runner(s, opts)
+				if err != nil {
+					return err
+				}
+				return r.Run(ctx)
+			},
+			End: func(ctx context.Context) (eventstore.Position, int64, error) {
+				end, appends, err := jsproj.FeedEnd(ctx, s.Conn(), s.StreamName(), s)
+				return end, int64(appends), err
+			},
+			Unit: "appends",
+			Done: func(to eventstore.Position, _ int64) int64 { return int64(to.Major) },
+		}, nil
 	}
-	return nil, nil, fmt.Errorf("no history model for a %T", store)
+	return HistoryModel{}, fmt.Errorf("no history model for a %T", store)
 }

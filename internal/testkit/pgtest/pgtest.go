@@ -43,20 +43,7 @@ func Start() (*Cluster, error) {
 	if url := os.Getenv(EnvURL); url != "" {
 		return &Cluster{URL: url}, nil
 	}
-	bin, err := binDir()
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "playlog-pg-")
-	if err != nil {
-		return nil, err
-	}
-	c := &Cluster{dir: dir}
-	if err := c.start(bin); err != nil {
-		c.Stop()
-		return nil, err
-	}
-	return c, nil
+	return StartOwn()
 }
 
 // binDir finds initdb and postgres: on PATH, or in Debian's

@@ -83,7 +83,7 @@ func StartWith(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg gatewa
 	}
 	n.Directory = projections.NewDirectory(store)
 	ctx, cancel := context.WithCancel(context.Background())
-	history, runHistory, err := open.History(ctx, store, projections.RunnerOptions{})
+	history, err := open.History(ctx, store)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -94,7 +94,7 @@ func StartWith(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg gatewa
 		defer close(done)
 		var wg sync.WaitGroup
 		wg.Add(1)
-		go func() { defer wg.Done(); runHistory(ctx) }()
+		go func() { defer wg.Done(); history.Run(ctx, projections.RunnerOptions{}) }()
 		n.Directory.Run(ctx)
 		wg.Wait()
 	}()
