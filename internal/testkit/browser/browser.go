@@ -134,7 +134,7 @@ func (tab *Tab) Do(t testing.TB, timeout time.Duration, actions ...chromedp.Acti
 	t.Helper()
 	ctx, cancel := context.WithTimeout(tab.Ctx, timeout)
 	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
+	if err := retryStale(ctx, func() error { return chromedp.Do(ctx, actions...) }); err != nil {
 		t.Fatalf("browser: %v; page problems: %s", err, strings.Join(tab.Problems(), "; "))
 	}
 }
@@ -145,11 +145,34 @@ func Run[T any](t testing.TB, tab *Tab, timeout time.Duration, action chromedp.A
 	t.Helper()
 	ctx, cancel := context.WithTimeout(tab.Ctx, timeout)
 	defer cancel()
-	v, err := chromedp.Run(ctx, action)
+	var v T
+	err := retryStale(ctx, func() (err error) {
+		v, err = chromedp.Run(ctx, action)
+		return err
+	})
 	if err != nil {
 		t.Fatalf("browser: %v; page problems: %s", err, strings.Join(tab.Problems(), "; "))
 	}
 	return v
+}
+
+// retryStale runs f again, a few times, while it fails only because the
+// page's execution context changed under it: right after a navigation
+// chromedp may evaluate in the context of the document just replaced
+// (Chromium answers "Cannot find context with specified id"). The tests'
+// actions (navigations, polls, evaluations) may run again.
+func retryStale(ctx context.Context, f func() error) error {
+	for attempt := 0; ; attempt++ {
+		err := f()
+		if err == nil || attempt == 4 || !strings.Contains(err.Error(), "Cannot find context with specified id") {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // syncBuffer is the browser's output, written by chromedp's goroutine.
