@@ -90,11 +90,11 @@ func VerifyChain(prev Hash, events []Event) error {
 	return nil
 }
 
-// Seal turns pending events into events that follow head (seq and hash of the
+// Stamp turns pending events into events that follow head (seq and hash of the
 // game's last event; zero for a new game), recorded at now. Time is kept to
 // the microsecond so that every backend stores and hashes the same instant.
 // Callers must Validate first.
-func Seal(game uuid.UUID, headSeq uint64, headHash Hash, now time.Time, pending []Pending) []Event {
+func Stamp(game uuid.UUID, headSeq uint64, headHash Hash, now time.Time, pending []Pending) []Event {
 	now = now.UTC().Truncate(time.Microsecond)
 	out := make([]Event, len(pending))
 	prev := headHash

@@ -16,7 +16,7 @@ import (
 func vector() []eventstore.Event {
 	game := uuid.MustParse("0b5c7a42-5e0c-4c8e-9d2a-3f1e6f3b9a10")
 	at := time.Date(2026, 11, 22, 10, 30, 0, 123456789, time.UTC) // kept to the µs
-	return eventstore.Seal(game, 0, eventstore.Hash{}, at, []eventstore.Pending{
+	return eventstore.Stamp(game, 0, eventstore.Hash{}, at, []eventstore.Pending{
 		{Type: "game_created", SchemaVersion: 1, Actor: "alice", MessageID: "m-1", Data: []byte(`{"rules":"tictactoe", "players":["alice","bob"]}`)},
 		{Type: "mark_placed", SchemaVersion: 2, Actor: "alice", MessageID: "m-1", Data: []byte(`{"cell":4,"note":"<&> \"quoted\" é"}`)},
 	})

@@ -44,6 +44,9 @@ type Store interface {
 
 	// Close releases the store. Subscriptions end with ErrClosed.
 	Close() error
+
+	Sealed
+	Importer
 }
 
 // Subscription is a stream of events. Next is not safe for concurrent use;
@@ -54,4 +57,17 @@ type Subscription interface {
 	// its store or the context given to Subscribe/Feed has ended.
 	Next(ctx context.Context) (Event, error)
 	Close() error
+}
+
+// Unwrap returns the store s wraps (a store that adds to another, such as
+// package archive's, has an Unwrap method), down to the backend's own, for
+// code that needs the backend (its connection, its pool).
+func Unwrap(s Store) Store {
+	for {
+		w, ok := s.(interface{ Unwrap() Store })
+		if !ok {
+			return s
+		}
+		s = w.Unwrap()
+	}
 }

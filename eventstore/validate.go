@@ -67,6 +67,11 @@ func validatePending(e Pending) error {
 	if !json.Valid(e.Data) {
 		return fmt.Errorf("%w: type %q", ErrInvalidData, e.Type)
 	}
+	// The hash covers the exact bytes, and a store whose format embeds data
+	// in JSON (JetStream's) cannot give back white space around a value.
+	if d := e.Data; isJSONSpace(d[0]) || isJSONSpace(d[len(d)-1]) {
+		return fmt.Errorf("%w: type %q: data begins or ends with white space", ErrInvalidData, e.Type)
+	}
 	return nil
 }
 
@@ -121,3 +126,5 @@ func ReadLimit(limit int) int {
 	}
 	return limit
 }
+
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

@@ -37,6 +37,13 @@ func (s *Store) Append(ctx context.Context, game uuid.UUID, expected uint64, eve
 	}
 	for attempt := 0; ; attempt++ {
 		if res, ok, err := s.duplicate(ctx, game, g, msgID); ok || err != nil {
+			if errors.Is(err, errGone) && attempt < 2 {
+				// The game was removed since it was indexed: look again.
+				if err := s.reindex(ctx, game, g); err != nil {
+					return eventstore.Appended{}, s.errStore("append", game, err)
+				}
+				continue
+			}
 			return res, err
 		}
 		if g.head != expected {
@@ -45,7 +52,7 @@ func (s *Store) Append(ctx context.Context, game uuid.UUID, expected uint64, eve
 			}
 			return eventstore.Appended{}, &eventstore.ConflictError{Game: game, Expected: expected, Actual: g.head}
 		}
-		stored := eventstore.Seal(game, g.head, g.headHash, s.cfg.Now(), events)
+		stored := eventstore.Stamp(game, g.head, g.headHash, s.cfg.Now(), events)
 		ack, err := s.publish(ctx, game, g.lastSS, msgID, stored)
 		if err == nil {
 			last := stored[len(stored)-1]
@@ -62,8 +69,22 @@ func (s *Store) Append(ctx context.Context, game uuid.UUID, expected uint64, eve
 		// Someone else wrote to the game: catch up, then it is either a
 		// duplicate or a conflict (or, if the index had merely lagged behind a
 		// head equal to expected, a retry).
+		before := g.lastSS
 		if err := s.refresh(ctx, game, g); err != nil {
 			return eventstore.Appended{}, s.errStore("append", game, err)
+		}
+		if g.lastSS == before {
+			// Nothing came after the message the index ends with, yet the
+			// server's last one differs: a replica answering direct gets
+			// lags, or the game was removed (and maybe stored again). The
+			// leader tells which; after a removal, index it afresh.
+			last, found, err := s.leaderLast(ctx, game)
+			if err == nil && (!found || last.streamSeq < g.lastSS) {
+				err = s.reindex(ctx, game, g)
+			}
+			if err != nil {
+				return eventstore.Appended{}, s.errStore("append", game, err)
+			}
 		}
 	}
 }
@@ -80,13 +101,15 @@ func (s *Store) duplicate(ctx context.Context, game uuid.UUID, g *gameIndex, msg
 	}
 	ref := g.msgs[i]
 	var events []eventstore.Event
+	var at uint64
 	err := s.directGet(ctx, game, ref.streamSeq, 1, func(m *nats.Msg, ss uint64) error {
 		var err error
 		events, err = decodeMessage(game, ss, m.Data)
+		at = ss
 		return err
 	})
-	if err == nil && (len(events) == 0 || events[0].Seq != ref.first) {
-		err = fmt.Errorf("%w: message %d of game %s not found where indexed", errFormat, ref.streamSeq, game)
+	if err == nil && (len(events) == 0 || at != ref.streamSeq || events[0].Seq != ref.first) {
+		err = fmt.Errorf("%w: message %d of game %s not found where indexed", errGone, ref.streamSeq, game)
 	}
 	if err != nil {
 		return eventstore.Appended{}, false, s.errStore("append", game, err)

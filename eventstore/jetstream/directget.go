@@ -35,7 +35,12 @@ const (
 // a time, the rest in batches. It calls fn for each. max > 0 stops after
 // max messages. It returns nil when the subject has no more.
 func (s *Store) directGet(ctx context.Context, game uuid.UUID, from uint64, max int, fn func(*nats.Msg, uint64) error) error {
-	subject := s.subject(game)
+	return s.directGetSubject(ctx, s.subject(game), from, max, fn)
+}
+
+// directGetSubject is directGet for any subject of the stream (a game's
+// seals: seals.go).
+func (s *Store) directGetSubject(ctx context.Context, subject string, from uint64, max int, fn func(*nats.Msg, uint64) error) error {
 	api := "$JS.API.DIRECT.GET." + s.cfg.Stream
 	got := 0
 	for ; got < directSingles && (max == 0 || got < max); got++ {
@@ -118,7 +123,18 @@ func (s *Store) directGetSeqs(ctx context.Context, game uuid.UUID, seqs []uint64
 		return nil
 	}
 	if len(seqs) > directSeqs {
-		return s.directGet(ctx, game, seqs[0], len(seqs), fn)
+		n := 0
+		err := s.directGet(ctx, game, seqs[0], len(seqs), func(m *nats.Msg, ss uint64) error {
+			if n < len(seqs) && ss != seqs[n] {
+				return fmt.Errorf("%w: stream seq %d of %s, found %d", errGone, seqs[n], game, ss)
+			}
+			n++
+			return fn(m, ss)
+		})
+		if err == nil && n < len(seqs) {
+			err = fmt.Errorf("%w: stream seq %d of %s", errGone, seqs[n], game)
+		}
+		return err
 	}
 	reqs := make([][]byte, len(seqs))
 	for i, seq := range seqs {
@@ -131,7 +147,9 @@ func (s *Store) directGetSeqs(ctx context.Context, game uuid.UUID, seqs []uint64
 	}
 	bySeq := make(map[uint64]*nats.Msg, len(replies))
 	for _, m := range replies {
-		if st := m.Header.Get("Status"); st != "" {
+		if st := m.Header.Get("Status"); st == "404" {
+			return fmt.Errorf("%w: direct get of an indexed message of %s", errGone, game)
+		} else if st != "" {
 			return fmt.Errorf("%w: direct get of an indexed message of %s: status %s %s", errFormat, game, st, m.Header.Get("Description"))
 		}
 		ss, err := strconv.ParseUint(m.Header.Get("Nats-Sequence"), 10, 64)
@@ -151,6 +169,11 @@ func (s *Store) directGetSeqs(ctx context.Context, game uuid.UUID, seqs []uint64
 	}
 	return nil
 }
+
+// errGone: a message this process's index of a game holds is no longer in
+// the stream: the game was removed (Remove, in this or another process),
+// and maybe stored again since. Whoever meets it rebuilds the index.
+var errGone = fmt.Errorf("%w: an indexed message is gone from the stream", errFormat)
 
 // Sentinels of one batch's reply stream, never returned to callers.
 var (

@@ -7,7 +7,10 @@
 // Layout: one stream (default PLAYLOG) with one subject per game,
 // "<prefix>.<game-id>". Each Append is exactly one message, whose payload
 // holds every event of the append (format.go documents the encoding), so an
-// append is atomic on every server version.
+// append is atomic on every server version. A game's seals are messages on
+// "<prefix>.seal.<game-id>" in the same stream (seals.go); archiving
+// removes a game by purging its two subjects (remove.go), the only purge
+// playlog makes.
 //
 // Concurrency control: a message is published with
 // Nats-Expected-Last-Subject-Sequence set to the stream sequence of the

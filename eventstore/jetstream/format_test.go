@@ -26,7 +26,7 @@ var fixtureGame = uuid.MustParse("0b5c7a42-5e0c-4c8e-9d2a-3f1e6f3b9a10")
 
 func fixtureEvents() []eventstore.Event {
 	at := time.Date(2026, 11, 22, 10, 30, 0, 123456000, time.UTC)
-	return eventstore.Seal(fixtureGame, 0, eventstore.Hash{}, at, []eventstore.Pending{
+	return eventstore.Stamp(fixtureGame, 0, eventstore.Hash{}, at, []eventstore.Pending{
 		{Type: "game_created", SchemaVersion: 1, Actor: "alice", MessageID: "m-1", Data: []byte(`{"rules":"tictactoe", "players":["alice","bob"]}`)},
 		{Type: "mark_placed", SchemaVersion: 2, Actor: "alice", MessageID: "m-1", Data: []byte(`{"cell":4,"note":"<&> \"quoted\" é"}`)},
 	})

@@ -49,6 +49,13 @@ func (g *gameIndex) add(r msgRef) {
 	g.head, g.headHash, g.lastSS = r.last, r.lastHash, r.streamSeq
 }
 
+// reset empties g: the log lost the messages it indexed (Remove). The
+// caller holds g.mu. A cached index stays cached, empty, which is what the
+// log now holds for the game.
+func (g *gameIndex) reset() {
+	g.head, g.headHash, g.lastSS, g.msgs, g.ids = 0, eventstore.Hash{}, 0, nil, nil
+}
+
 func newGameCache(max int) *lru.Cache[uuid.UUID, *gameIndex] {
 	return lru.New[uuid.UUID, *gameIndex](max)
 }
@@ -85,6 +92,11 @@ func (s *Store) refresh(ctx context.Context, game uuid.UUID, g *gameIndex) error
 		if err != nil {
 			return err
 		}
+		if r.first == 1 && g.head > 0 {
+			// The game's first message after the ones indexed: they were
+			// removed, and the game stored anew (Remove, then Import).
+			g.reset()
+		}
 		if r.first != g.head+1 {
 			return fmt.Errorf("%w at stream seq %d: seq %d follows %d", errFormat, ss, r.first, g.head)
 		}
@@ -95,4 +107,11 @@ func (s *Store) refresh(ctx context.Context, game uuid.UUID, g *gameIndex) error
 		s.remember(game, g)
 	}
 	return err
+}
+
+// reindex rebuilds g from the log, for a game whose indexed messages are
+// gone (errGone). The caller holds g.mu.
+func (s *Store) reindex(ctx context.Context, game uuid.UUID, g *gameIndex) error {
+	g.reset()
+	return s.refresh(ctx, game, g)
 }

@@ -2,6 +2,7 @@ package jetstream
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -26,7 +27,22 @@ func (s *Store) Read(ctx context.Context, game uuid.UUID, after uint64, limit in
 	if !ok {
 		g = newGameIndex()
 	}
+	for attempt := 0; ; attempt++ {
+		events, err := s.readIndexed(ctx, game, g, after, limit, attempt > 0)
+		if !errors.Is(err, errGone) || attempt > 0 {
+			return events, err
+		}
+		// The game was removed since this process indexed it (and maybe
+		// stored again): read it afresh.
+	}
+}
+
+// readIndexed is Read through g, rebuilt first if anew is set.
+func (s *Store) readIndexed(ctx context.Context, game uuid.UUID, g *gameIndex, after uint64, limit int, anew bool) ([]eventstore.Event, error) {
 	g.mu.Lock()
+	if anew {
+		g.reset()
+	}
 	if err := s.refresh(ctx, game, g); err != nil {
 		g.mu.Unlock()
 		return nil, s.errStore("read", game, err)

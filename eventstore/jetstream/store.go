@@ -30,6 +30,8 @@ type Store struct {
 	mu     sync.Mutex
 	closed bool
 	subs   map[eventstore.Subscription]struct{}
+
+	denyPurge bool // the stream refuses purges: Remove cannot work
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -67,7 +69,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s.replies, s.live = newReplyMux(s.nc), newLiveRouter(s.nc)
 	if s.js, err = natsjs.New(s.nc); err == nil {
-		s.stream, err = s.js.CreateOrUpdateStream(ctx, streamConfig(cfg))
+		s.stream, err = s.createOrUpdateStream(ctx)
 	}
 	if err != nil {
 		s.nc.Close()
@@ -78,20 +80,51 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
+// createOrUpdateStream creates the stream, or updates an existing one in
+// place to streamConfig (an existing stream gains the seal subjects so).
+// JetStream cannot lift deny_purge from a stream: one created before
+// archiving existed keeps it, and Remove then refuses (it says why).
+func (s *Store) createOrUpdateStream(ctx context.Context) (natsjs.Stream, error) {
+	want := streamConfig(s.cfg)
+	old, err := s.js.Stream(ctx, s.cfg.Stream)
+	switch {
+	case err == nil && old.CachedInfo().Config.DenyPurge:
+		want.DenyPurge = true
+		s.cfg.Logger.Warn("jetstream: the stream was created with deny_purge, which JetStream cannot lift: archiving cannot remove games from it",
+			"stream", s.cfg.Stream)
+	case err != nil && !errors.Is(err, natsjs.ErrStreamNotFound):
+		return nil, err
+	}
+	st, err := s.js.CreateOrUpdateStream(ctx, want)
+	if err == nil {
+		s.denyPurge = st.CachedInfo().Config.DenyPurge
+	}
+	return st, err
+}
+
 // streamConfig is the stream playlog keeps its log in; docs/eventlog.md and
 // docs/performance.md explain each setting.
 func streamConfig(cfg Config) natsjs.StreamConfig {
 	return natsjs.StreamConfig{
 		Name:        cfg.Stream,
-		Description: "playlog game event log: one subject per game, one message per append",
-		Subjects:    []string{cfg.SubjectPrefix + ".*"},
-		Storage:     natsjs.FileStorage,
-		Replicas:    cfg.Replicas,
-		Duplicates:  cfg.DuplicateWindow,
-		Retention:   natsjs.LimitsPolicy,
-		Discard:     natsjs.DiscardNew,
-		DenyDelete:  true,
-		DenyPurge:   true,
+		Description: "playlog game event log: one subject per game, one message per append; the games' seals",
+		// Games on "<prefix>.<game>", their seals on "<prefix>.seal.<game>"
+		// (seals.go): "<prefix>.*" (the feed, the republish) is one token
+		// and never matches a seal.
+		Subjects:   []string{cfg.SubjectPrefix + ".*", cfg.SubjectPrefix + ".seal.*"},
+		Storage:    natsjs.FileStorage,
+		Replicas:   cfg.Replicas,
+		Duplicates: cfg.DuplicateWindow,
+		Retention:  natsjs.LimitsPolicy,
+		Discard:    natsjs.DiscardNew,
+		// No single message can be deleted, ever. Purging is allowed,
+		// because archiving must take a whole game out of the hot log:
+		// Remove purges the game's two subjects, after checking the head
+		// it was told (remove.go), and nothing else in playlog purges.
+		// Until archiving, DenyPurge was true too; JetStream cannot lift it
+		// from an existing stream (createOrUpdateStream).
+		DenyDelete: true,
+		DenyPurge:  false,
 		// Reads are direct gets, live delivery is RePublish: viewers cost
 		// the server no consumer. Only projections (one feed per process)
 		// hold consumers, so no cap is set.
@@ -167,6 +200,11 @@ func (s *Store) subject(game uuid.UUID) string {
 	return s.cfg.SubjectPrefix + "." + game.String()
 }
 
+// sealSubject is the subject of the game's seals.
+func (s *Store) sealSubject(game uuid.UUID) string {
+	return s.cfg.SubjectPrefix + ".seal." + game.String()
+}
+
 // errStore maps connection-level errors of a closed store to ErrClosed.
 func (s *Store) errStore(op string, game uuid.UUID, err error) error {
 	if s.isClosed() || errors.Is(err, nats.ErrConnectionClosed) {
@@ -195,6 +233,9 @@ func (s *Store) Head(ctx context.Context, game uuid.UUID) (uint64, error) {
 	defer g.mu.Unlock()
 	if err := s.refresh(ctx, game, g); err != nil {
 		return 0, s.errStore("head", game, err)
+	}
+	if g.head == 0 { // removed (remove.go): the index is cached, empty
+		return 0, fmt.Errorf("head %s: %w", game, eventstore.ErrGameNotFound)
 	}
 	return g.head, nil
 }

@@ -43,7 +43,15 @@ func (s *Store) Append(ctx context.Context, game uuid.UUID, expected uint64, eve
 	}
 	for attempt := 0; ; attempt++ {
 		if r, ok := g.ids[msgID]; ok && msgID != "" {
-			return s.duplicate(ctx, game, r[0], r[1])
+			res, err := s.duplicate(ctx, game, r[0], r[1])
+			if errors.Is(err, errGone) && attempt < 2 {
+				// The game lost those events (Remove): look again.
+				if err := s.reindex(ctx, game, g); err != nil {
+					return eventstore.Appended{}, s.wrap("append", game, err)
+				}
+				continue
+			}
+			return res, err
 		}
 		if g.head != expected {
 			if g.head == 0 {
@@ -57,14 +65,27 @@ func (s *Store) Append(ctx context.Context, game uuid.UUID, expected uint64, eve
 		}
 		// Another writer got there first: catch up, then it is a duplicate,
 		// a conflict, or (if only the index had lagged) a retry.
+		before := g.head
 		if err := s.refresh(ctx, game, g); err != nil {
 			return eventstore.Appended{}, s.wrap("append", game, err)
+		}
+		if g.head == before {
+			// Nothing after the head the index knows, yet that head is not
+			// in the log as indexed: the game was removed (and maybe
+			// imported again). Index it afresh.
+			if err := s.reindex(ctx, game, g); err != nil {
+				return eventstore.Appended{}, s.wrap("append", game, err)
+			}
 		}
 	}
 }
 
 // errRaced: the log moved past this process's index of the game.
 var errRaced = errors.New("postgres: the game moved on")
+
+// errGone: events this process's index of the game holds are no longer in
+// the log (Remove).
+var errGone = errors.New("postgres: indexed events are gone")
 
 // appendSQL stores one append in one statement, one round trip, one
 // transaction: it writes only if the event at the expected seq ($2) is
@@ -102,7 +123,7 @@ RETURNING pg_current_xact_id()::text::bigint`
 
 // insert writes the events after g's head. The caller holds g.mu.
 func (s *Store) insert(ctx context.Context, game uuid.UUID, g *gameIndex, msgID string, pending []eventstore.Pending) (eventstore.Appended, error) {
-	stored := eventstore.Seal(game, g.head, g.headHash, s.cfg.Now(), pending)
+	stored := eventstore.Stamp(game, g.head, g.headHash, s.cfg.Now(), pending)
 	n := len(stored)
 	types, versions, actors := make([]string, n), make([]int32, n), make([]string, n)
 	data, hashes := make([]string, n), make([][]byte, n)
@@ -161,7 +182,7 @@ func (s *Store) duplicate(ctx context.Context, game uuid.UUID, first, last uint6
 		return eventstore.Appended{}, s.wrap("append", game, err)
 	}
 	if len(events) != int(last-first+1) {
-		return eventstore.Appended{}, s.wrap("append", game, fmt.Errorf("command events %d..%d missing", first, last))
+		return eventstore.Appended{}, s.wrap("append", game, fmt.Errorf("%w: command events %d..%d missing", errGone, first, last))
 	}
 	return eventstore.Appended{Events: events, Duplicate: true}, nil
 }

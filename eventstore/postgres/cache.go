@@ -82,3 +82,18 @@ func (s *Store) refresh(ctx context.Context, game uuid.UUID, g *gameIndex) error
 	s.remember(game, g)
 	return nil
 }
+
+// reindex rebuilds g from the log, for a game that lost events since it was
+// indexed (Remove, in this or another process, maybe followed by Import).
+// The caller holds g.mu. A cached index stays cached: emptied if the game
+// is gone, which is what the log then holds for it.
+func (s *Store) reindex(ctx context.Context, game uuid.UUID, g *gameIndex) error {
+	g.reset()
+	return s.refresh(ctx, game, g)
+}
+
+// reset empties g, the index of a game whose log lost events. The caller
+// holds g.mu.
+func (g *gameIndex) reset() {
+	g.head, g.headHash, g.ids = 0, eventstore.Hash{}, map[string][2]uint64{}
+}

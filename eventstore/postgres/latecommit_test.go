@@ -45,7 +45,7 @@ func TestFeedWaitsForLateCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	slow := uuid.New()
-	sealed := eventstore.Seal(slow, 0, eventstore.Hash{}, time.Now(), []eventstore.Pending{{Type: "slow", SchemaVersion: 1, Data: []byte(`{}`)}})
+	sealed := eventstore.Stamp(slow, 0, eventstore.Hash{}, time.Now(), []eventstore.Pending{{Type: "slow", SchemaVersion: 1, Data: []byte(`{}`)}})
 	_, err = tx.Exec(ctx, `INSERT INTO events (game_id, seq, type, schema_version, actor, message_id, data, recorded_at, prev_hash, hash)
 		VALUES ($1, 1, 'slow', 1, '', '', '{}', $2, $3, $4)`,
 		slow, sealed[0].RecordedAt, make([]byte, 32), sealed[0].Hash[:])

@@ -37,6 +37,8 @@ func testBadInput(t *testing.T, b Backend) {
 		{"data not JSON", game, []eventstore.Pending{ev("e", "", `{"a":`)}, eventstore.ErrInvalidData},
 		{"data empty", game, []eventstore.Pending{ev("e", "", ``)}, eventstore.ErrInvalidData},
 		{"two JSON values", game, []eventstore.Pending{ev("e", "", `{} {}`)}, eventstore.ErrInvalidData},
+		{"white space around data", game, []eventstore.Pending{ev("e", "", ` {}`)}, eventstore.ErrInvalidData},
+		{"a newline after data", game, []eventstore.Pending{ev("e", "", "{}\n")}, eventstore.ErrInvalidData},
 		{"second event bad", game, []eventstore.Pending{ev("e", "", `{}`), ev("e", "", `nope`)}, eventstore.ErrInvalidData},
 		{"event data over limit", game, []eventstore.Pending{ev("e", "", big)}, eventstore.ErrTooLarge},
 		{"too many events", game, many, eventstore.ErrTooLarge},

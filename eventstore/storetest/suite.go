@@ -63,6 +63,15 @@ func Run(t *testing.T, newBackend func(t *testing.T) Backend) {
 		{"ClosedStore", testClosedStore},
 		{"Ping", testPing},
 		{"TwoStoresShareOneLog", testTwoStores},
+		{"SealsKeptInOrderOnce", testSeals},
+		{"BadSealsChangeNothing", testBadSeals},
+		{"SealsAreNotDelivered", testSealsNotDelivered},
+		{"ImportCopiesAGame", func(t *testing.T, b Backend) { testImportCopy(t, b, newBackend(t)) }},
+		{"ImportResumesAndIsIdempotent", testImportResume},
+		{"ImportConflictChangesNothing", testImportConflict},
+		{"BadImportChangesNothing", testBadImport},
+		{"RacingImportsAndSeals", testRacingImportsAndSeals},
+		{"RemoveGame", testRemove},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

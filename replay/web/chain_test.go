@@ -35,7 +35,7 @@ var vectorHashes = []string{
 
 func vectorEvents() []eventstore.Event {
 	at := time.Date(2026, 11, 22, 10, 30, 0, 123456000, time.UTC)
-	return eventstore.Seal(vectorGame, 0, eventstore.Hash{}, at, []eventstore.Pending{
+	return eventstore.Stamp(vectorGame, 0, eventstore.Hash{}, at, []eventstore.Pending{
 		{Type: "game_created", SchemaVersion: 1, Actor: "alice", MessageID: "m-1", Data: []byte(`{"rules":"tictactoe", "players":["alice","bob"]}`)},
 		{Type: "mark_placed", SchemaVersion: 2, Actor: "alice", MessageID: "m-1", Data: []byte(`{"cell":4,"note":"<&> \"quoted\" é"}`)},
 	})
@@ -133,11 +133,11 @@ func TestChainJSMatchesTheDocumentedFormula(t *testing.T) {
 
 	// A longer chain, sealed by Go, in two appends.
 	at := time.Date(2026, 12, 1, 10, 0, 0, 123456000, time.UTC)
-	long := eventstore.Seal(vectorGame, 0, eventstore.Hash{}, at, []eventstore.Pending{
+	long := eventstore.Stamp(vectorGame, 0, eventstore.Hash{}, at, []eventstore.Pending{
 		{Type: "game_created", SchemaVersion: 1, Actor: "system", Data: []byte(`{"game":"x"}`)},
 		{Type: "dealt", SchemaVersion: 1, Actor: "system", Data: []byte(`{"hands":[["8H"]]}`)},
 	})
-	long = append(long, eventstore.Seal(vectorGame, 2, long[1].Hash, at.Add(time.Second), []eventstore.Pending{
+	long = append(long, eventstore.Stamp(vectorGame, 2, long[1].Hash, at.Add(time.Second), []eventstore.Pending{
 		{Type: "action", SchemaVersion: 1, Actor: "alice", MessageID: "alice/m1", Data: []byte(`{"actor":"alice","action":{"type":"play","card":"8H"}}`)},
 		{Type: "played", SchemaVersion: 1, Actor: "alice", MessageID: "alice/m1", Data: []byte(`{"player":"alice","card":"8H"}`)},
 		{Type: "drew", SchemaVersion: 1, Actor: "alice", MessageID: "alice/m1", Data: []byte(`{"player":"alice","card":"KS"}`)},
