@@ -323,3 +323,31 @@ func TestRegistry(t *testing.T) {
 		t.Error("a game registered twice was accepted")
 	}
 }
+
+// An auditor holding the seed re-decides a game still running: every
+// whole command so far, and nothing cut in the middle of one.
+func TestVerifyWithSeed(t *testing.T) {
+	g := coinGame()
+	other := "tails"
+	if coinOf(t, coinLog(t)) == "tails" {
+		other = "heads"
+	}
+	running := func() []engine.Event { return coinLog(t)[:2] } // created and flipped; no call yet
+	if err := g.VerifyWithSeed(running(), seed); err != nil {
+		t.Fatalf("an honest running game: %v", err)
+	}
+	if err := g.VerifyWithSeed(coinLog(t), seed); err != nil {
+		t.Fatalf("an honest ended game: %v", err)
+	}
+	forged := running()
+	forged[1] = enginetest.Ev(engine.System, flipped{Coin: other})
+	if err := g.VerifyWithSeed(forged, seed); !errors.Is(err, engine.ErrEventMismatch) {
+		t.Errorf("a forged flip: %v, want ErrEventMismatch", err)
+	}
+	if err := g.VerifyWithSeed(running(), make([]byte, 32)); !errors.Is(err, engine.ErrCommitmentMismatch) {
+		t.Errorf("another seed: %v, want ErrCommitmentMismatch", err)
+	}
+	if err := g.VerifyWithSeed(coinLog(t)[:4], seed); !errors.Is(err, engine.ErrEventMismatch) {
+		t.Errorf("a log cut inside a command: %v, want ErrEventMismatch", err)
+	}
+}

@@ -47,7 +47,20 @@ func (g *Game) Verify(events []Event) error {
 	if err != nil {
 		return fmt.Errorf("%w: revealed seed is not hex", ErrCommitmentMismatch)
 	}
-	d, err = g.Decode(events[0])
+	return g.VerifyWithSeed(events, seed)
+}
+
+// VerifyWithSeed audits a game's log, finished or not, with its seed
+// given rather than revealed: an auditor that holds the server's seed
+// secret can re-decide a running game up to its head. It checks the seed
+// against the commitment, then re-runs Create and every command as Verify
+// does; the log must end after a whole command. Errors as Verify's, but
+// for ErrSeedNotRevealed.
+func (g *Game) VerifyWithSeed(events []Event, seed []byte) error {
+	if len(events) == 0 {
+		return fmt.Errorf("%w: empty log", ErrCorruptLog)
+	}
+	d, err := g.Decode(events[0])
 	if err != nil {
 		return err
 	}

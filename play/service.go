@@ -41,7 +41,20 @@ type Config struct {
 	// Now is the clock commands are decided with: a timed game's deadlines
 	// count from it (engine.Command.At). Default time.Now.
 	Now func() time.Time
+	// Sealer is told of every append, to sign the game's seals
+	// (seal.Sealer). Default: none, nothing is sealed.
+	Sealer Sealer
 }
+
+// Sealer is told of the events of every append play makes, as stored, and
+// whether they end the game.
+type Sealer interface {
+	Appended(ctx context.Context, events []eventstore.Event, ended bool)
+}
+
+type noSealer struct{}
+
+func (noSealer) Appended(context.Context, []eventstore.Event, bool) {}
 
 func (c *Config) setDefaults() {
 	if c.CachedGames == 0 {
@@ -61,6 +74,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Sealer == nil {
+		c.Sealer = noSealer{}
 	}
 }
 
@@ -156,8 +172,13 @@ func (s *Service) entry(ctx context.Context, id uuid.UUID) (*entry, bool, error)
 }
 
 // Seed returns the game's secret seed.
-func (s *Service) Seed(id uuid.UUID) []byte {
-	m := hmac.New(sha256.New, s.cfg.SeedSecret)
+func (s *Service) Seed(id uuid.UUID) []byte { return DeriveSeed(s.cfg.SeedSecret, id) }
+
+// DeriveSeed is game id's secret seed under the server's seed secret:
+// HMAC-SHA256(secret, "playlog/seed/v1" || id). An auditor holding the
+// secret re-decides running games with it.
+func DeriveSeed(secret []byte, id uuid.UUID) []byte {
+	m := hmac.New(sha256.New, secret)
 	m.Write([]byte("playlog/seed/v1"))
 	m.Write(id[:])
 	return m.Sum(nil)
@@ -202,13 +223,15 @@ func (s *Service) Create(ctx context.Context, rules string, players []string, co
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
 	}
-	if _, err := s.cfg.Store.Append(ctx, id, 0, pending(events, creator, "")...); err != nil {
+	res, err := s.cfg.Store.Append(ctx, id, 0, pending(events, creator, "")...)
+	if err != nil {
 		return Snapshot{}, fmt.Errorf("create %s: %w", id, err)
 	}
 	state, err := g.Apply(engine.State{}, events...)
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("create %s: %w", id, err)
 	}
+	s.cfg.Sealer.Appended(ctx, res.Events, state.Outcome().Ended)
 	s.games.Add(id, &entry{id: id, rules: g, state: state, ids: map[string][2]uint64{}, seed: s.Seed(id)})
 	return Snapshot{ID: id, Rules: g, State: state}, nil
 }
@@ -365,6 +388,7 @@ func (s *Service) execute(ctx context.Context, id uuid.UUID, actor string, actio
 			if storeID != "" {
 				e.ids[storeID] = [2]uint64{res.Events[0].Seq, res.Last()}
 			}
+			s.cfg.Sealer.Appended(ctx, res.Events, next.Outcome().Ended)
 			return Result{Events: res.Events, Game: Snapshot{ID: id, Rules: e.rules, State: e.state}}, nil
 		case err == nil: // the store knew the message id: it ran elsewhere
 			if err := sameCommand(e, res.Events, cmd, messageID); err != nil {

@@ -5,6 +5,7 @@ package testnode
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"net/http/httptest"
 	"sync"
@@ -22,6 +23,7 @@ import (
 	"github.com/playlog/playlog/projections"
 	"github.com/playlog/playlog/projections/open"
 	"github.com/playlog/playlog/replay"
+	"github.com/playlog/playlog/seal"
 	"github.com/playlog/playlog/timers"
 )
 
@@ -30,6 +32,8 @@ import (
 var (
 	JWTSecret  = []byte("test-secret-test-secret-test-secret!")
 	SeedSecret = []byte("seed-secret-seed-secret-seed-secret!")
+	// SealKey signs every test node's seals.
+	SealKey = ed25519.NewKeyFromSeed([]byte("seal-key-seal-key-seal-key-seal!"))
 )
 
 // Node is one running node. Everything in it stops at the test's cleanup.
@@ -43,6 +47,7 @@ type Node struct {
 	Replay    *replay.Replayer
 	Server    *gateway.Server
 	Timers    *timers.Service
+	Sealer    *seal.Sealer
 }
 
 // Options are a node's optional parts.
@@ -50,6 +55,8 @@ type Options struct {
 	// Now is the node's clock (play's and the timer service's). Default
 	// time.Now.
 	Now func() time.Time
+	// Seal is the node's sealing policy (seal.Policy defaults if zero).
+	Seal seal.Policy
 }
 
 // Start starts a node on store. bus carries presence between nodes (nil:
@@ -67,8 +74,10 @@ func StartWith(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg gatewa
 		opts.Now = time.Now
 	}
 	n := &Node{Store: store}
+	n.Sealer = seal.NewSealer(seal.NewSigner(SealKey), store, opts.Seal, opts.Now, nil)
 	var err error
-	if n.Play, err = play.New(play.Config{Store: store, Registry: games.Standard(), SeedSecret: SeedSecret, Now: opts.Now}); err != nil {
+	if n.Play, err = play.New(play.Config{Store: store, Registry: games.Standard(), SeedSecret: SeedSecret, Now: opts.Now,
+		Sealer: n.Sealer}); err != nil {
 		t.Fatal(err)
 	}
 	if n.Replay, err = replay.New(replay.Config{Store: store, Registry: games.Standard()}); err != nil {
@@ -119,6 +128,8 @@ func StartWith(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg gatewa
 	}
 	timersDone := make(chan struct{})
 	go func() { defer close(timersDone); n.Timers.Run(ctx) }()
+	sealerDone := make(chan struct{})
+	go func() { defer close(sealerDone); n.Sealer.Run(ctx) }()
 	hs := httptest.NewServer(n.Server.Handler())
 	n.URL = hs.URL
 	t.Cleanup(func() {
@@ -128,6 +139,7 @@ func StartWith(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg gatewa
 		cancel()
 		<-done
 		<-timersDone
+		<-sealerDone
 	})
 	return n
 }
