@@ -11,11 +11,12 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/playlog/playlog/archive"
 	"github.com/playlog/playlog/engine"
-	"github.com/playlog/playlog/engine/games"
 	"github.com/playlog/playlog/eventstore"
 	"github.com/playlog/playlog/eventstore/jetstream"
 	"github.com/playlog/playlog/eventstore/postgres"
+	"github.com/playlog/playlog/projections/open"
 	"github.com/playlog/playlog/replay"
 )
 
@@ -31,16 +32,56 @@ func (f *storeFlags) register(fs *flag.FlagSet, env func(string) string) {
 	fs.StringVar(&f.schema, "database-schema", "playlog", "PostgreSQL schema")
 }
 
+// open opens the named log with its archive behind it (package archive),
+// so that archived games read as if they were still in the log.
 func (f *storeFlags) open(ctx context.Context) (eventstore.Store, error) {
+	var hot eventstore.Store
+	var err error
 	switch {
 	case f.databaseURL != "":
-		return postgres.Open(ctx, postgres.Config{URL: f.databaseURL, Schema: f.schema})
+		hot, err = postgres.Open(ctx, postgres.Config{URL: f.databaseURL, Schema: f.schema})
 	case f.natsURL != "":
-		return jetstream.Open(ctx, jetstream.Config{URL: f.natsURL})
+		hot, err = jetstream.Open(ctx, jetstream.Config{URL: f.natsURL})
 	case f.data != "":
-		return jetstream.Open(ctx, jetstream.Config{Dir: f.data})
+		hot, err = jetstream.Open(ctx, jetstream.Config{Dir: f.data})
+	default:
+		return nil, errors.New("name the log with --data, --nats-url or --database-url")
 	}
-	return nil, errors.New("name the log with --data, --nats-url or --database-url")
+	if err != nil {
+		return nil, err
+	}
+	blobs, err := archive.OpenBlobs(ctx, hot)
+	if err != nil {
+		hot.Close()
+		return nil, err
+	}
+	return archive.Wrap(hot, blobs, 0), nil
+}
+
+// listGames calls fn with the first event of every game in store: those
+// in the log's feed up to its end now, then the archived ones.
+func listGames(ctx context.Context, store eventstore.Store, fn func(first eventstore.Event) error) error {
+	end, _, err := open.FeedEnd(ctx, store)
+	if err != nil {
+		return err
+	}
+	if err := replay.Games(ctx, store, end, fn); err != nil {
+		return err
+	}
+	a, ok := store.(*archive.Store)
+	if !ok {
+		return nil
+	}
+	return a.Blobs().List(ctx, func(id uuid.UUID) error {
+		first, err := a.Read(ctx, id, 0, 1)
+		if err != nil {
+			return err
+		}
+		if len(first) == 0 {
+			return fmt.Errorf("archived game %s has no events", id)
+		}
+		return fn(first[0])
+	})
 }
 
 // loadGame is the start of every command that reads one game: it parses
@@ -77,36 +118,6 @@ func loadGame(name string, args []string, env func(string) string, stderr io.Wri
 		return id, nil, 1
 	}
 	return id, events, -1
-}
-
-// runAudit verifies one game's log: the hash chain, and for a finished game
-// the seed against its commitment and every recorded action re-decided,
-// which proves each action legal and each shuffle and roll honest.
-func runAudit(args []string, env func(string) string, stdout, stderr io.Writer) int {
-	id, events, code := loadGame("audit", args, env, stderr)
-	if code >= 0 {
-		return code
-	}
-	if err := eventstore.VerifyChain(eventstore.Hash{}, events); err != nil {
-		fmt.Fprintf(stdout, "game %s: %d events: TAMPERED: %v\n", id, len(events), err)
-		return 1
-	}
-	fmt.Fprintf(stdout, "game %s: %d events, hash chain intact (head %s)\n", id, len(events), events[len(events)-1].Hash)
-	if err := checkTimes(events); err != nil {
-		fmt.Fprintf(stdout, "TAMPERED: %v\n", err)
-		return 1
-	}
-	ee := replay.EngineEvents(events)
-	switch err := engine.Verify(games.Standard(), ee); {
-	case errors.Is(err, engine.ErrSeedNotRevealed):
-		fmt.Fprintln(stdout, "the game is not over: its seed is not revealed yet, so fairness can be audited when it ends")
-	case err != nil:
-		fmt.Fprintf(stdout, "UNFAIR OR ILLEGAL: %v\n", err)
-		return 1
-	default:
-		fmt.Fprintln(stdout, "seed matches its commitment; every action re-decided to the byte: legal and fair")
-	}
-	return 0
 }
 
 // clockSkew is how far play's clock, which times a timed game's commands,

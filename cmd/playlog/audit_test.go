@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"github.com/playlog/playlog/engine/games"
 	"github.com/playlog/playlog/eventstore/jetstream"
 	"github.com/playlog/playlog/play"
+	"github.com/playlog/playlog/seal"
 )
 
 // playedGames plays one finished and one unfinished tictactoe game into an
@@ -26,7 +29,8 @@ func playedGames(t *testing.T) (dir string, finished, unfinished uuid.UUID) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	svc, err := play.New(play.Config{Store: s, Registry: games.Standard(), SeedSecret: []byte("0123456789abcdef0123456789abcdef")})
+	svc, err := play.New(play.Config{Store: s, Registry: games.Standard(), SeedSecret: []byte("0123456789abcdef0123456789abcdef"),
+		Sealer: seal.NewSealer(seal.NewSigner(auditKey), s, seal.Policy{}, nil, nil)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,14 +45,35 @@ func playedGames(t *testing.T) (dir string, finished, unfinished uuid.UUID) {
 	return dir, g1.ID, g2.ID
 }
 
+// auditKey signs the seals of the games these tests play.
+var auditKey = ed25519.NewKeyFromSeed([]byte("audit-key-audit-key-audit-key-au"))
+
+// auditPublicKey writes auditKey's public key to a file for --public-key.
+func auditPublicKey(t *testing.T) string {
+	path := filepath.Join(t.TempDir(), "seal.pub")
+	if err := seal.WritePublicKey(path, auditKey.Public().(ed25519.PublicKey)); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 func TestAuditAndDump(t *testing.T) {
 	dir, finished, unfinished := playedGames(t)
 	var out, errOut bytes.Buffer
-	if code := run([]string{"audit", "--data", dir, "--game", finished.String()}, func(string) string { return "" }, &out, &errOut); code != 0 {
+	if code := run([]string{"audit", "--data", dir, "--game", finished.String(), "--public-key", auditPublicKey(t)}, func(string) string { return "" }, &out, &errOut); code != 0 {
 		t.Fatalf("audit of an honest game: %d\n%s%s", code, out.String(), errOut.String())
 	}
-	if !strings.Contains(out.String(), "hash chain intact") || !strings.Contains(out.String(), "legal and fair") {
+	if !strings.Contains(out.String(), "hash chain intact") || !strings.Contains(out.String(), "legal and fair") ||
+		!strings.Contains(out.String(), "final seal over seq") || !strings.Contains(out.String(), "signatures verified") {
 		t.Fatalf("audit said:\n%s", out.String())
+	}
+	// Another key does not verify the seals.
+	otherKey := filepath.Join(t.TempDir(), "other.pub")
+	seal.WritePublicKey(otherKey, ed25519.NewKeyFromSeed(make([]byte, 32)).Public().(ed25519.PublicKey))
+	out.Reset()
+	if code := run([]string{"audit", "--data", dir, "--game", finished.String(), "--public-key", otherKey}, func(string) string { return "" }, &out, &errOut); code != 1 ||
+		!strings.Contains(out.String(), "unknown key id") {
+		t.Fatalf("audit with another key: %d\n%s", code, out.String())
 	}
 	out.Reset()
 	if code := run([]string{"audit", "--data", dir, "--game", unfinished.String()}, func(string) string { return "" }, &out, &errOut); code != 0 ||

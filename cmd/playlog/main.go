@@ -2,19 +2,30 @@
 // its own file and is listed in commands:
 //
 //	playlog token --user NAME [--ttl 24h] [--secret-file PATH] [--issuer X] [--audience Y]
-//	playlog audit --game ID (--data DIR | --nats-url URL | --database-url URL)
+//	playlog audit [--game ID] (--data DIR | --nats-url URL | --database-url URL) [--public-key F]... [--since T] [--rules R,...] [--seed-secret-file F] [--json]
 //	playlog dump  --game ID (--data DIR | --nats-url URL | --database-url URL)
 //	playlog bench [-url http://127.0.0.1:8080] [-games 10] [-duration 20s] [-warmup 2s] [-reuse] [-pid N,...] [-json]
 //	playlog idle  [-url http://127.0.0.1:8080] [-conns 20000] [-games N] [-concurrency 64] [-hold 10s] [-pid N,...] [-json]
 //	playlog projections rebuild history (--data DIR | --nats-url URL | --database-url URL) [--batch N] [--quiet]
+//	playlog export (--data DIR | --nats-url URL | --database-url URL) [--out FILE] [--gzip] [--game ID,...] [--ended] [--since T] [--until T] [--quiet]
+//	playlog import (--data DIR | --nats-url URL | --database-url URL) [--in FILE] [--public-key FILE] [--quiet]
+//	playlog archive (--data DIR | --nats-url URL | --database-url URL) [--older-than 720h] [--quiet]
 //
-// token prints a development HS256 token; audit verifies a game's log (hash
-// chain, and for a finished game the seed and every decision); dump prints
+// token prints a development HS256 token; audit verifies one game's log or
+// a whole store's (hash chain, command times, the seed and every decision
+// of finished games, and with --public-key the seals); dump prints
 // its events; bench loads a playlogd on this machine with tictactoe games
 // and reports throughput, latencies, errors and the server's CPU and
 // memory; idle holds many joined, idle WebSocket connections to one and
 // reports what they cost it (KB of RSS per connection, CPU) and how fast
-// they joined. bench and idle talk to loopback addresses only. Exit codes:
+// they joined. export writes games, whole, with their hash chains and
+// seals, in the format of package export (docs/eventlog.md, "Export
+// format"); import stores an export's games in a log, JetStream or
+// PostgreSQL, each verified before anything of it is written, and can be
+// rerun to finish an interrupted import; archive moves games that ended
+// long ago out of the hot log into its archive. Every command reads
+// archived games as if they were in the log. bench and idle talk to loopback
+// addresses only. Exit codes:
 // 0 success, 1 failure while working, 2 bad usage.
 package main
 
@@ -44,11 +55,14 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"token", "print a development HS256 token for a user", runToken},
-		{"audit", "verify a game's log: hash chain, seed commitment, every action re-decided", runAudit},
+		{"audit", "verify a game's log or a whole store's: chain, seed, every action re-decided, seals", runAudit},
 		{"dump", "print a game's events as JSON lines, secrets included", runDump},
 		{"bench", "load a local playlogd with tictactoe games; report moves/s, latencies, CPU", runBench},
 		{"idle", "hold many idle joined WebSockets on a local playlogd; report RSS per connection, join times", runIdle},
 		{"projections", "rebuild a projection from the whole log: projections rebuild history", runProjections},
+		{"export", "write games, whole, with their chains and seals, as JSON lines (for import)", runExport},
+		{"import", "store the games of an export in a log, each verified first; resumable", runImport},
+		{"archive", "move games that ended long ago out of the hot log into its archive", runArchive},
 	}
 }
 

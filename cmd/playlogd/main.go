@@ -28,6 +28,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/playlog/playlog/archive"
 	"github.com/playlog/playlog/auth"
 	"github.com/playlog/playlog/engine/games"
 	"github.com/playlog/playlog/eventstore"
@@ -39,6 +40,7 @@ import (
 	"github.com/playlog/playlog/play"
 	"github.com/playlog/playlog/projections"
 	"github.com/playlog/playlog/replay"
+	"github.com/playlog/playlog/seal"
 	"github.com/playlog/playlog/timers"
 )
 
@@ -65,6 +67,11 @@ type config struct {
 	jwtIssuer      string
 	jwtAudience    string
 	seedSecretFile string
+	sealKeyFile    string
+	sealEvery      uint64
+	sealInterval   time.Duration
+	archiveAfter   time.Duration
+	archiveEvery   time.Duration
 	pprof          bool
 }
 
@@ -84,6 +91,11 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.jwtIssuer, "jwt-issuer", "", "required iss claim, if set")
 	fs.StringVar(&c.jwtAudience, "jwt-audience", "", "required aud claim, if set")
 	fs.StringVar(&c.seedSecretFile, "seed-secret-file", "", "file holding the secret (at least 32 bytes) every game's random seed derives from")
+	fs.StringVar(&c.sealKeyFile, "seal-key-file", "", "PEM Ed25519 private key (PKCS #8) that signs games' seals (default: a development key generated in the data directory, dev-seal-key, its public key beside it)")
+	fs.Uint64Var(&c.sealEvery, "seal-every", 100, "sign a checkpoint of a running game every this many events")
+	fs.DurationVar(&c.sealInterval, "seal-interval", time.Minute, "sign a checkpoint of a running game whose newest events have waited this long unsealed")
+	fs.DurationVar(&c.archiveAfter, "archive-after", 30*24*time.Hour, "move games that ended longer ago than this out of the hot log into the archive beside it (0: never)")
+	fs.DurationVar(&c.archiveEvery, "archive-every", 6*time.Hour, "how often to look for games to archive")
 	fs.BoolVar(&c.pprof, "pprof", false, "serve Go's profiler at /debug/pprof/ (for profiling; do not expose it)")
 	fs.VisitAll(func(f *flag.Flag) {
 		env := "PLAYLOG_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
@@ -141,13 +153,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	store, bus, where, err := openStore(ctx, c, logger)
+	hot, bus, where, err := openStore(ctx, c, logger)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer hot.Close()
+	blobs, err := archive.OpenBlobs(ctx, hot)
+	if err != nil {
+		return err
+	}
+	// Every reader sees archived games through store; only the archiver
+	// and the metrics use the hot store itself.
+	store := archive.Wrap(hot, blobs, 0)
 	mx := metrics.New()
-	svc, err := play.New(play.Config{Store: store, Registry: games.Standard(), SeedSecret: secrets.seed, Logger: logger, Observer: mx})
+	sealer := seal.NewSealer(seal.NewSigner(secrets.seal), store,
+		seal.Policy{Every: c.sealEvery, Interval: c.sealInterval}, nil, logger)
+	stopSealer := startProjections(logger, map[string]func(context.Context) error{
+		"sealer": func(ctx context.Context) error { sealer.Run(ctx); return nil }})
+	defer stopSealer() // after the gateway and timers stop: the last seals are flushed
+	svc, err := play.New(play.Config{Store: store, Registry: games.Standard(), SeedSecret: secrets.seed, Logger: logger, Observer: mx, Sealer: sealer})
 	if err != nil {
 		return err
 	}
@@ -187,8 +211,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	stopTimers := startProjections(logger, map[string]func(context.Context) error{"timers": tm.Run})
 	defer stopTimers()
+	if c.archiveAfter > 0 {
+		stopArchiver := startProjections(logger, map[string]func(context.Context) error{
+			"archiver": func(ctx context.Context) error { return runArchiver(ctx, hot, blobs, c, logger) }})
+		defer stopArchiver()
+	}
 	src := metrics.Sources{Gateway: gw, Hub: h}
-	if ls, ok := store.(interface{ LiveSubscriptions() int }); ok {
+	if ls, ok := hot.(interface{ LiveSubscriptions() int }); ok {
 		src.Store = ls
 	}
 	mx.Watch(src)

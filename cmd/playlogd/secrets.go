@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -9,12 +10,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/playlog/playlog/seal"
 )
 
 type secrets struct {
 	jwt     []byte
 	jwtFile string // where the HS256 secret is, for the token hint
 	seed    []byte
+	seal    ed25519.PrivateKey
 }
 
 // loadSecrets reads the configured secrets, or creates development ones
@@ -41,7 +45,18 @@ func loadSecrets(c config, stdout io.Writer) (secrets, error) {
 			return s, err
 		}
 	}
-	s.seed, err = readSecret(seedFile)
+	if s.seed, err = readSecret(seedFile); err != nil {
+		return s, err
+	}
+	if c.sealKeyFile != "" {
+		s.seal, err = seal.LoadPrivateKey(c.sealKeyFile)
+		return s, err
+	}
+	path := filepath.Join(c.data, "dev-seal-key")
+	var made bool
+	if s.seal, made, err = seal.EnsurePrivateKey(path); made {
+		fmt.Fprintf(stdout, "playlogd: generated a development seal key in %s (public key: %s.pub; audit with playlog audit --public-key %s.pub)\n", path, path, path)
+	}
 	return s, err
 }
 

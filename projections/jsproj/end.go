@@ -2,6 +2,7 @@ package jsproj
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -13,11 +14,13 @@ import (
 )
 
 // FeedEnd returns the position of the last event in the log (the stream
-// named stream, over nc) and the log's last stream sequence, the number of
-// appends it holds: where a rebuild started now is caught up. It reads
-// the last message's game through store, so it depends on no message
-// format.
-func FeedEnd(ctx context.Context, nc *nats.Conn, stream string, store eventstore.Store) (end eventstore.Position, appends uint64, err error) {
+// named stream, over nc, whose game subjects are "<prefix>.<game>") and
+// the log's last stream sequence, about the number of appends it holds:
+// where a rebuild started now is caught up. The last event is the head of
+// the game of the last message on the game subjects (the stream also
+// holds seals, and purged games leave holes), read through store, so it
+// depends on no message format.
+func FeedEnd(ctx context.Context, nc *nats.Conn, stream, prefix string, store eventstore.Store) (end eventstore.Position, appends uint64, err error) {
 	js, err := natsjs.New(nc)
 	if err != nil {
 		return end, 0, err
@@ -27,14 +30,14 @@ func FeedEnd(ctx context.Context, nc *nats.Conn, stream string, store eventstore
 		return end, 0, fmt.Errorf("jsproj: end of the feed: %w", err)
 	}
 	last := s.CachedInfo().State.LastSeq
-	if last == 0 {
+	msg, err := s.GetLastMsgForSubject(ctx, prefix+".*")
+	if errors.Is(err, natsjs.ErrMsgNotFound) {
 		return end, 0, nil
 	}
-	msg, err := s.GetMsg(ctx, last)
 	if err != nil {
 		return end, 0, fmt.Errorf("jsproj: end of the feed: %w", err)
 	}
-	game, err := uuid.Parse(msg.Subject[strings.LastIndexByte(msg.Subject, '.')+1:])
+	game, err := uuid.Parse(strings.TrimPrefix(msg.Subject, prefix+"."))
 	if err != nil {
 		return end, 0, fmt.Errorf("jsproj: end of the feed: subject %q", msg.Subject)
 	}
@@ -44,7 +47,9 @@ func FeedEnd(ctx context.Context, nc *nats.Conn, stream string, store eventstore
 	}
 	events, err := store.Read(ctx, game, head-1, 1)
 	if err != nil || len(events) == 0 {
-		return end, 0, fmt.Errorf("jsproj: end of the feed: read %s: %v", game, err)
+		// The message does not read back (its game's log is damaged): the
+		// feed ends within it, and whoever reads the game reports why.
+		return eventstore.Position{Major: msg.Sequence, Minor: 1}, last, nil
 	}
 	return events[0].Position, last, nil
 }

@@ -42,7 +42,7 @@ func (m model) Run(ctx context.Context, feed projections.Feeder, opts projection
 }
 
 func (m model) End(ctx context.Context) (eventstore.Position, error) {
-	end, _, err := jsproj.FeedEnd(ctx, m.store.Conn(), m.store.StreamName(), m.store)
+	end, _, err := jsproj.FeedEnd(ctx, m.store.Conn(), m.store.StreamName(), m.store.SubjectPrefix(), m.store)
 	return end, err
 }
 

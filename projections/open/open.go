@@ -32,9 +32,23 @@ type HistoryModel struct {
 	Done func(to eventstore.Position, events int64) int64
 }
 
+// FeedEnd is where store's feed ends now (the position of its last event;
+// the zero Position for an empty log), and how far that is: a count of
+// appends (JetStream) or events (PostgreSQL), for progress bars.
+func FeedEnd(ctx context.Context, store eventstore.Store) (eventstore.Position, int64, error) {
+	switch s := eventstore.Unwrap(store).(type) {
+	case *postgres.Store:
+		return pgproj.FeedEnd(ctx, s.Pool())
+	case *jetstream.Store:
+		end, appends, err := jsproj.FeedEnd(ctx, s.Conn(), s.StreamName(), s.SubjectPrefix(), s)
+		return end, int64(appends), err
+	}
+	return eventstore.Position{}, 0, fmt.Errorf("no feed end for a %T", store)
+}
+
 // History opens the history model beside store's log.
 func History(ctx context.Context, store eventstore.Store) (HistoryModel, error) {
-	switch s := store.(type) {
+	switch s := eventstore.Unwrap(store).(type) {
 	case *postgres.Store:
 		h := pgproj.NewHistory(s.Pool())
 		return HistoryModel{
@@ -46,7 +60,7 @@ func History(ctx context.Context, store eventstore.Store) (HistoryModel, error) 
 				}
 				return r.Run(ctx)
 			},
-			End:  func(ctx context.Context) (eventstore.Position, int64, error) { return pgproj.FeedEnd(ctx, s.Pool()) },
+			End:  func(ctx context.Context) (eventstore.Position, int64, error) { return FeedEnd(ctx, s) },
 			Unit: "events",
 			Done: func(_ eventstore.Position, events int64) int64 { return events },
 		}, nil
@@ -64,10 +78,7 @@ func History(ctx context.Context, store eventstore.Store) (HistoryModel, error) 
 				}
 				return r.Run(ctx)
 			},
-			End: func(ctx context.Context) (eventstore.Position, int64, error) {
-				end, appends, err := jsproj.FeedEnd(ctx, s.Conn(), s.StreamName(), s)
-				return end, int64(appends), err
-			},
+			End:  func(ctx context.Context) (eventstore.Position, int64, error) { return FeedEnd(ctx, s) },
 			Unit: "appends",
 			Done: func(to eventstore.Position, _ int64) int64 { return int64(to.Major) },
 		}, nil

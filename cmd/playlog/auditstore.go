@@ -1,0 +1,505 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	natsjs "github.com/nats-io/nats.go/jetstream"
+
+	"github.com/playlog/playlog/engine"
+	"github.com/playlog/playlog/engine/games"
+	"github.com/playlog/playlog/eventstore"
+	"github.com/playlog/playlog/eventstore/jetstream"
+	"github.com/playlog/playlog/eventstore/postgres"
+	"github.com/playlog/playlog/play"
+	"github.com/playlog/playlog/replay"
+	"github.com/playlog/playlog/seal"
+)
+
+// auditor checks games: what the audit was given to check them with.
+type auditor struct {
+	registry *engine.Registry
+	verifier *seal.Verifier // nil: seals matched against the chain only
+	seeds    []byte         // the server's seed secret, or nil
+	// A running game whose newest event is older than unsealedAfter at
+	// now must be sealed through its head (0: not checked).
+	unsealedAfter time.Duration
+	now           time.Time
+}
+
+// gameAudit is one game's audit, a line of the --json report.
+type gameAudit struct {
+	Game     uuid.UUID      `json:"game"`
+	Rules    string         `json:"rules,omitempty"`
+	Events   int            `json:"events"`
+	Ended    bool           `json:"ended"`
+	Decided  bool           `json:"decided"`        // every decision re-decided
+	Sealed   uint64         `json:"sealed_through"` // last seq a sound seal covers
+	Final    bool           `json:"final_seal"`     // the end carries a sound final seal
+	Findings []auditFinding `json:"findings,omitempty"`
+}
+
+// auditFinding is one thing wrong: which check, at which seq.
+type auditFinding struct {
+	Check string `json:"check"` // chain, times, decisions, seal, read
+	Seq   uint64 `json:"seq,omitempty"`
+	What  string `json:"what"`
+}
+
+func (f auditFinding) String() string {
+	if f.Seq == 0 {
+		return f.Check + ": " + f.What
+	}
+	return fmt.Sprintf("%s at seq %d: %s", f.Check, f.Seq, f.What)
+}
+
+// audit checks one game's events and seals: dense seqs and the chain,
+// command times against recorded times, the seed against its commitment
+// and every decision re-decided (ended games; running ones too with the
+// seed secret), and the seals.
+func (a auditor) audit(id uuid.UUID, events []eventstore.Event, seals []eventstore.Seal) gameAudit {
+	r := gameAudit{Game: id, Events: len(events)}
+	add := func(check string, seq uint64, what string) {
+		r.Findings = append(r.Findings, auditFinding{Check: check, Seq: seq, What: what})
+	}
+	if len(events) == 0 {
+		add("read", 0, "the game has no events")
+		return r
+	}
+	var prev eventstore.Hash
+chain:
+	for i, e := range events {
+		switch {
+		case e.GameID != id:
+			add("chain", e.Seq, fmt.Sprintf("an event of game %s", e.GameID))
+		case e.Seq != uint64(i+1):
+			add("chain", uint64(i+1), fmt.Sprintf("seq %d stored where %d belongs", e.Seq, i+1))
+		case e.PrevHash != prev:
+			add("chain", e.Seq, "prev_hash is not the previous event's hash")
+		case eventstore.ChainHash(prev, &e) != e.Hash:
+			add("chain", e.Seq, "the hash does not match the event's contents")
+		}
+		if len(r.Findings) > 0 {
+			break chain
+		}
+		prev = e.Hash
+	}
+	last := events[len(events)-1]
+	r.Ended = last.Type == engine.TypeSeedRevealed
+	if err := checkTimes(events); err != nil {
+		add("times", 0, err.Error())
+	}
+	ee := replay.EngineEvents(events)
+	if g, err := a.registry.GameOf(ee[0]); err != nil {
+		add("decisions", 1, err.Error())
+	} else {
+		r.Rules = g.Name()
+		switch {
+		case r.Ended:
+			err = g.Verify(ee)
+		case a.seeds != nil:
+			err = g.VerifyWithSeed(ee, play.DeriveSeed(a.seeds, id))
+		default:
+			err = nil
+		}
+		if err != nil {
+			add("decisions", 0, err.Error())
+		}
+		r.Decided = err == nil && (r.Ended || a.seeds != nil)
+	}
+	sr := seal.Check(events, seals, a.verifier, r.Ended)
+	for _, f := range sr.Findings {
+		add("seal", f.Seq, f.What)
+	}
+	r.Sealed, r.Final = sr.Covered, sr.Final
+	if age := a.now.Sub(last.RecordedAt); !r.Ended && a.verifier != nil && a.unsealedAfter > 0 && r.Sealed < last.Seq && age > a.unsealedAfter {
+		add("seal", r.Sealed+1, fmt.Sprintf("seqs %d to %d have waited %s unsealed, over --unsealed-after %s: the tail may have been cut, seals and all (or the node died before sealing it)",
+			r.Sealed+1, last.Seq, age.Round(time.Second), a.unsealedAfter))
+	}
+	return r
+}
+
+// runAudit audits one game (--game) or a whole store.
+func runAudit(args []string, env func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("playlog audit", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var sf storeFlags
+	sf.register(fs, env)
+	var keys []string
+	game := fs.String("game", "", "audit only this game (its id)")
+	since := fs.String("since", "", "audit only games created at or after this time (RFC 3339)")
+	rules := fs.String("rules", "", "audit only games of these rules (comma-separated, e.g. tictactoe,pig)")
+	fs.Func("public-key", "Ed25519 public key (PEM, or 32 bytes hex) that verifies seals; repeat it for keys being rotated. Without it seals are only matched against the chain", func(v string) error {
+		keys = append(keys, v)
+		return nil
+	})
+	seedFile := fs.String("seed-secret-file", "", "the server's seed secret: re-decide running games too, not only ended ones")
+	asJSON := fs.Bool("json", false, "write a JSON report: one line per game, then a summary line")
+	parallel := fs.Int("parallel", 2, "games audited at once")
+	unsealedAfter := fs.Duration("unsealed-after", 10*time.Minute, "with --public-key: a running game whose newest event is older than this must be sealed through its head (playlogd seals idle games after -seal-interval); 0 to not check")
+	maxRate := fs.Float64("max-events-per-second", 0, "read at most this many events per second (0: no limit), to spare a live store")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	usageErr := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "playlog audit: "+format+"\n", a...)
+		return 2
+	}
+	a := auditor{registry: games.Standard(), unsealedAfter: *unsealedAfter, now: time.Now()}
+	if len(keys) > 0 {
+		var pubs []ed25519.PublicKey
+		for _, k := range keys {
+			pub, err := seal.LoadPublicKey(k)
+			if err != nil {
+				return usageErr("%v", err)
+			}
+			pubs = append(pubs, pub)
+		}
+		a.verifier = seal.NewVerifier(pubs...)
+	}
+	if *seedFile != "" {
+		b, err := os.ReadFile(*seedFile)
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		a.seeds = []byte(strings.TrimRight(string(b), "\r\n"))
+	}
+	var sel selection
+	if *since != "" {
+		t, err := time.Parse(time.RFC3339Nano, *since)
+		if err != nil {
+			return usageErr("--since must be an RFC 3339 time: %v", err)
+		}
+		sel.since = t
+	}
+	if *rules != "" {
+		sel.rules = map[string]bool{}
+		for _, r := range strings.Split(*rules, ",") {
+			if _, err := a.registry.Lookup(r); err != nil {
+				return usageErr("--rules: %v", err)
+			}
+			sel.rules[r] = true
+		}
+	}
+	var one uuid.UUID
+	if *game != "" {
+		id, err := uuid.Parse(*game)
+		if err != nil {
+			return usageErr("--game must be a game id (a UUID)")
+		}
+		one = id
+	}
+	if *parallel < 1 {
+		return usageErr("--parallel must be at least 1")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	store, err := sf.open(ctx)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	defer store.Close()
+	if one != uuid.Nil {
+		return auditOne(ctx, a, store, one, stdout)
+	}
+	return auditStore(ctx, a, store, sel, *parallel, *maxRate, *asJSON, stdout, stderr)
+}
+
+// auditOne audits one game and says what each check found, as sentences.
+func auditOne(ctx context.Context, a auditor, store eventstore.Store, id uuid.UUID, stdout io.Writer) int {
+	events, err := replay.ReadGame(ctx, store, id)
+	if err != nil {
+		fmt.Fprintf(stdout, "game %s: %v\n", id, err)
+		return 1
+	}
+	seals, err := store.Seals(ctx, id)
+	if err != nil {
+		fmt.Fprintf(stdout, "game %s: seals: %v\n", id, err)
+		return 1
+	}
+	r := a.audit(id, events, seals)
+	failed := map[string]bool{}
+	for _, f := range r.Findings {
+		failed[f.Check] = true
+	}
+	if failed["chain"] {
+		fmt.Fprintf(stdout, "game %s: %d events: TAMPERED: %s\n", id, len(events), r.Findings[0])
+		return 1
+	}
+	fmt.Fprintf(stdout, "game %s (%s): %d events, hash chain intact (head %s)\n", id, r.Rules, len(events), events[len(events)-1].Hash)
+	for _, f := range r.Findings {
+		switch f.Check {
+		case "times", "seal":
+			fmt.Fprintf(stdout, "TAMPERED: %s\n", f)
+		case "decisions":
+			fmt.Fprintf(stdout, "UNFAIR OR ILLEGAL: %s\n", f)
+		}
+	}
+	switch {
+	case failed["decisions"]:
+	case r.Decided && r.Ended:
+		fmt.Fprintln(stdout, "seed matches its commitment; every action re-decided to the byte: legal and fair")
+	case r.Decided:
+		fmt.Fprintln(stdout, "the game is not over; with the seed secret, every action so far re-decided to the byte: legal and fair")
+	default:
+		fmt.Fprintln(stdout, "the game is not over: its seed is not revealed yet, so fairness can be audited when it ends (or now, with --seed-secret-file)")
+	}
+	if !failed["seal"] {
+		fmt.Fprintln(stdout, sealSentence(r, a.verifier != nil))
+	}
+	if len(r.Findings) > 0 {
+		return 1
+	}
+	return 0
+}
+
+func sealSentence(r gameAudit, verified bool) string {
+	how := "signatures verified"
+	if !verified {
+		how = "signatures NOT checked (give --public-key)"
+	}
+	switch {
+	case r.Final:
+		return fmt.Sprintf("final seal over seq %d: the log is whole and unaltered (%s)", r.Sealed, how)
+	case r.Sealed > 0:
+		return fmt.Sprintf("sealed through seq %d of %d by checkpoints (%s)", r.Sealed, r.Events, how)
+	}
+	return "no seal covers any event yet"
+}
+
+// selection is which games a whole-store audit takes.
+type selection struct {
+	since time.Time
+	rules map[string]bool
+}
+
+func (s selection) takes(first eventstore.Event) bool {
+	if !s.since.IsZero() && first.RecordedAt.Before(s.since) {
+		return false
+	}
+	if s.rules == nil {
+		return true
+	}
+	var c engine.GameCreated
+	return json.Unmarshal(first.Data, &c) == nil && s.rules[c.Game]
+}
+
+// auditSummary is the last line of the --json report.
+type auditSummary struct {
+	Games         int     `json:"games"`
+	Events        int64   `json:"events"`
+	Ended         int     `json:"ended"`
+	FinalSealed   int     `json:"final_sealed"`
+	GamesWithFind int     `json:"games_with_findings"`
+	Findings      int     `json:"findings"`
+	Seconds       float64 `json:"seconds"`
+	EventsPerSec  float64 `json:"events_per_second"`
+	Verified      bool    `json:"signatures_verified"`
+}
+
+// auditStore audits every game the selection takes, parallel at a time,
+// listing them from the feed, with a progress bar on stderr.
+func auditStore(ctx context.Context, a auditor, store eventstore.Store, sel selection, parallel int, maxRate float64, asJSON bool, stdout, stderr io.Writer) int {
+	var ids []uuid.UUID
+	if err := listGames(ctx, store, func(first eventstore.Event) error {
+		// A game whose log lost its seq 1 cannot say its rules or its
+		// start: it is audited whatever the selection.
+		if first.Seq != 1 || sel.takes(first) {
+			ids = append(ids, first.GameID)
+		}
+		return nil
+	}); err != nil {
+		fmt.Fprintf(stderr, "playlog audit: %v\n", err)
+		return 1
+	}
+	orphans, err := sealedWithoutEvents(ctx, store)
+	if err != nil {
+		fmt.Fprintf(stderr, "playlog audit: %v\n", err)
+		return 1
+	}
+	bar := newBar(int64(len(ids)+len(orphans)), stderr, "auditing", "games", false)
+	start := time.Now()
+	pace := newPacer(maxRate, start)
+	work := make(chan uuid.UUID)
+	results := make(chan gameAudit, parallel)
+	var wg sync.WaitGroup
+	for range parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range work {
+				results <- a.read(ctx, store, id, pace)
+			}
+		}()
+	}
+	go func() {
+		defer close(work)
+		for _, id := range ids {
+			select {
+			case work <- id:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() {
+		defer close(results)
+		for _, id := range orphans {
+			results <- gameAudit{Game: id, Findings: []auditFinding{{Check: "read",
+				What: "the store holds seals of this game but no events: its log was removed behind the store's back"}}}
+		}
+		wg.Wait()
+	}()
+
+	sum := auditSummary{Verified: a.verifier != nil}
+	enc := json.NewEncoder(stdout)
+	for r := range results {
+		sum.Games++
+		sum.Events += int64(r.Events)
+		if r.Ended {
+			sum.Ended++
+		}
+		if r.Final {
+			sum.FinalSealed++
+		}
+		if len(r.Findings) > 0 {
+			sum.GamesWithFind++
+			sum.Findings += len(r.Findings)
+		}
+		switch {
+		case asJSON:
+			enc.Encode(r)
+		case len(r.Findings) > 0:
+			for _, f := range r.Findings {
+				fmt.Fprintf(stdout, "game %s (%s, %d events): %s\n", r.Game, r.Rules, r.Events, f)
+			}
+		}
+		bar.Add(1)
+	}
+	bar.Finish()
+	took := time.Since(start)
+	sum.Seconds = took.Seconds()
+	if took > 0 {
+		sum.EventsPerSec = float64(sum.Events) / took.Seconds()
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintf(stderr, "playlog audit: interrupted after %d of %d games\n", sum.Games, len(ids)+len(orphans))
+		return 1
+	}
+	if asJSON {
+		enc.Encode(map[string]auditSummary{"summary": sum})
+	} else {
+		how := "signatures verified"
+		if !sum.Verified {
+			how = "seal signatures NOT checked: give --public-key"
+		}
+		fmt.Fprintf(stdout, "audited %d games (%d ended, %d with a final seal), %d events in %s (%.0f events/s), %s: %d findings in %d games\n",
+			sum.Games, sum.Ended, sum.FinalSealed, sum.Events, took.Round(time.Millisecond), sum.EventsPerSec, how, sum.Findings, sum.GamesWithFind)
+	}
+	if sum.Findings > 0 {
+		return 1
+	}
+	return 0
+}
+
+// read reads a game and its seals, within the pace, and audits it.
+func (a auditor) read(ctx context.Context, store eventstore.Store, id uuid.UUID, pace *pacer) gameAudit {
+	events, err := replay.ReadGame(ctx, store, id)
+	if err != nil {
+		return gameAudit{Game: id, Findings: []auditFinding{{Check: "read", What: err.Error()}}}
+	}
+	pace.wait(ctx, len(events))
+	seals, err := store.Seals(ctx, id)
+	if err != nil {
+		return gameAudit{Game: id, Events: len(events), Findings: []auditFinding{{Check: "read", What: "seals: " + err.Error()}}}
+	}
+	return a.audit(id, events, seals)
+}
+
+// pacer keeps reads at or under a rate: events read so far over the time
+// since start.
+type pacer struct {
+	rate  float64
+	start time.Time
+	mu    sync.Mutex
+	read  float64
+}
+
+func newPacer(rate float64, start time.Time) *pacer { return &pacer{rate: rate, start: start} }
+
+func (p *pacer) wait(ctx context.Context, n int) {
+	if p.rate <= 0 {
+		return
+	}
+	p.mu.Lock()
+	p.read += float64(n)
+	due := p.start.Add(time.Duration(p.read / p.rate * float64(time.Second)))
+	p.mu.Unlock()
+	t := time.NewTimer(time.Until(due))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// sealedWithoutEvents lists the games whose seals the hot store holds
+// without any of their events. Remove takes a game's seals with its
+// events, and archived games keep theirs in the archive, so each is a log
+// removed behind the store's back, which its seals prove existed.
+func sealedWithoutEvents(ctx context.Context, store eventstore.Store) ([]uuid.UUID, error) {
+	switch s := eventstore.Unwrap(store).(type) {
+	case *postgres.Store:
+		rows, err := s.Pool().Query(ctx, `SELECT DISTINCT game_id FROM seals s
+			WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.game_id = s.game_id) ORDER BY game_id`)
+		if err != nil {
+			return nil, fmt.Errorf("seals without events: %w", err)
+		}
+		return pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	case *jetstream.Store:
+		js, err := natsjs.New(s.Conn())
+		if err != nil {
+			return nil, err
+		}
+		st, err := js.Stream(ctx, s.StreamName())
+		if err != nil {
+			return nil, fmt.Errorf("seals without events: %w", err)
+		}
+		prefix := s.SubjectPrefix() + ".seal."
+		info, err := st.Info(ctx, natsjs.WithSubjectFilter(prefix+"*"))
+		if err != nil {
+			return nil, fmt.Errorf("seals without events: %w", err)
+		}
+		var out []uuid.UUID
+		for subject := range info.State.Subjects {
+			id, err := uuid.Parse(strings.TrimPrefix(subject, prefix))
+			if err != nil {
+				continue
+			}
+			if _, err := s.Head(ctx, id); errors.Is(err, eventstore.ErrGameNotFound) {
+				out = append(out, id)
+			} else if err != nil {
+				return nil, fmt.Errorf("seals without events: %w", err)
+			}
+		}
+		slices.SortFunc(out, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
+		return out, nil
+	}
+	return nil, nil
+}
