@@ -4,7 +4,7 @@ DATA    ?= ./data
 FUZZTIME ?= 5s
 
 # Packages whose code starts goroutines or shares state between them.
-RACE_PKGS = ./eventstore/... ./migrations/... ./internal/... ./play/... ./projections/... ./hub/... ./replay/... ./metrics/... ./gateway/... ./client/... ./timers/... ./cmd/...
+RACE_PKGS = ./eventstore/... ./seal/... ./archive/... ./export/... ./migrations/... ./internal/... ./play/... ./projections/... ./hub/... ./replay/... ./metrics/... ./gateway/... ./client/... ./timers/... ./cmd/...
 
 .PHONY: all build run test test-unit test-race fuzz bench lint clean
 
