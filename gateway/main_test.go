@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/playlog/playlog/archive"
 	"github.com/playlog/playlog/client"
 	"github.com/playlog/playlog/eventstore"
 	"github.com/playlog/playlog/gateway"
@@ -37,6 +38,7 @@ type node struct {
 	hub    *hub.Hub
 	dir    *projections.Directory
 	timers *timers.Service
+	blobs  archive.Blobs // the archive behind store
 }
 
 // startNode starts a node. Unless cfg says otherwise, its rate limit is
@@ -55,7 +57,7 @@ func startNodeWith(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg ga
 		cfg.MessagesPerSecond, cfg.Burst = 10000, 10000
 	}
 	n := testnode.StartWith(t, store, bus, cfg, opts)
-	return &node{url: n.URL, store: store, srv: n.Server, hub: n.Hub, dir: n.Directory, timers: n.Timers}
+	return &node{url: n.URL, store: store, srv: n.Server, hub: n.Hub, dir: n.Directory, timers: n.Timers, blobs: n.Blobs}
 }
 
 func token(t testing.TB, user string) string { return testnode.Token(t, user) }

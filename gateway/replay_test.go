@@ -2,15 +2,20 @@ package gateway_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/playlog/playlog/archive"
 	"github.com/playlog/playlog/client"
 	"github.com/playlog/playlog/engine"
+	"github.com/playlog/playlog/eventstore"
 	"github.com/playlog/playlog/gateway"
 	"github.com/playlog/playlog/internal/testkit/testenv"
 	"github.com/playlog/playlog/protocol"
@@ -171,6 +176,31 @@ func TestReplayREST(t *testing.T) {
 		for i, e := range evs.Events {
 			if e.Visibility != engine.Full || e.Hash == nil || e.PrevHash == nil || e.Stored == nil || (i > 0 && *e.PrevHash != *evs.Events[i-1].Hash) {
 				t.Fatalf("auditor's event %d: %+v", e.Seq, e)
+			}
+		}
+
+		// Archived, the games replay exactly as before, for everyone.
+		before := map[string][]byte{}
+		for _, who := range []string{"alice", "carol"} {
+			for _, game := range []uuid.UUID{private, public} {
+				for _, path := range []string{"/replay", "/replay?at=3", "/replay/events"} {
+					var raw json.RawMessage
+					n.rest(t, who, "GET", "/v1/games/"+game.String()+path, nil, &raw)
+					before[who+game.String()+path] = raw
+				}
+			}
+		}
+		if m, err := archive.Move(context.Background(), n.store, n.blobs, archive.Options{Before: time.Now().Add(time.Minute)}); err != nil || m.Games != 2 {
+			t.Fatalf("archive: %+v %v", m, err)
+		}
+		if _, err := n.store.Head(context.Background(), private); !errors.Is(err, eventstore.ErrGameNotFound) {
+			t.Fatalf("the archived game is still in the hot store: %v", err)
+		}
+		for key, want := range before {
+			who, rest := key[:5], key[5:] // alice and carol are five letters
+			var raw json.RawMessage
+			if st := n.rest(t, who, "GET", "/v1/games/"+rest, nil, &raw); st != http.StatusOK || !bytes.Equal(raw, want) {
+				t.Fatalf("%s GET %s of an archived game: %d\n%s\nwant\n%s", who, rest, st, raw, want)
 			}
 		}
 	})

@@ -14,9 +14,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/playlog/playlog/auth"
 	"github.com/playlog/playlog/client"
+	"github.com/playlog/playlog/eventstore/jetstream"
 	"github.com/playlog/playlog/protocol"
+	"github.com/playlog/playlog/replay"
+	"github.com/playlog/playlog/seal"
 )
 
 // TestRunServesAndStops starts playlogd as `make run` does (embedded
@@ -111,6 +116,30 @@ func TestRunServesAndStops(t *testing.T) {
 		if _, err := c.Next(wctx); err != nil {
 			break
 		}
+	}
+	// The development seal key was generated beside the other secrets, and
+	// stopping sealed the running game's head (its newest events had not
+	// waited the interval yet): the public key verifies it.
+	pub, err := seal.LoadPublicKey(filepath.Join(dir, "dev-seal-key.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := jetstream.Open(context.Background(), jetstream.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	id := uuid.MustParse(g.GameID)
+	events, err := replay.ReadGame(context.Background(), store, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seals, err := store.Seals(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := seal.Check(events, seals, seal.NewVerifier(pub), false); len(r.Findings) > 0 || r.Covered != uint64(len(events)) {
+		t.Fatalf("after a clean stop, the game's %d events are sealed through %d (%+v)", len(events), r.Covered, r.Findings)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/playlog/playlog/archive"
 	"github.com/playlog/playlog/auth"
 	"github.com/playlog/playlog/engine/games"
 	"github.com/playlog/playlog/eventstore"
@@ -38,8 +39,10 @@ var (
 
 // Node is one running node. Everything in it stops at the test's cleanup.
 type Node struct {
-	URL       string // http://127.0.0.1:port
-	Store     eventstore.Store
+	URL       string         // http://127.0.0.1:port
+	Store     *archive.Store // the store given, with its archive behind it, as playlogd wires it
+	Hot       eventstore.Store
+	Blobs     archive.Blobs
 	Play      *play.Service
 	Directory *projections.Directory
 	History   projections.HistoryReader
@@ -73,9 +76,14 @@ func StartWith(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg gatewa
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	n := &Node{Store: store}
+	blobs, err := archive.OpenBlobs(context.Background(), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hot := store
+	store = archive.Wrap(hot, blobs, 0)
+	n := &Node{Store: store.(*archive.Store), Hot: hot, Blobs: blobs}
 	n.Sealer = seal.NewSealer(seal.NewSigner(SealKey), store, opts.Seal, opts.Now, nil)
-	var err error
 	if n.Play, err = play.New(play.Config{Store: store, Registry: games.Standard(), SeedSecret: SeedSecret, Now: opts.Now,
 		Sealer: n.Sealer}); err != nil {
 		t.Fatal(err)
