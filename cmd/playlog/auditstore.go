@@ -141,7 +141,7 @@ func runAudit(args []string, env func(string) string, stdout, stderr io.Writer) 
 	var keys []string
 	game := fs.String("game", "", "audit only this game (its id)")
 	since := fs.String("since", "", "audit only games created at or after this time (RFC 3339)")
-	rules := fs.String("rules", "", "audit only games of these rules (comma-separated, e.g. tictactoe,pig)")
+	rules := fs.String("rules", "", "audit only games of these rules (comma-separated, e.g. tictactoe,crazyeights)")
 	fs.Func("public-key", "Ed25519 public key (PEM, or 32 bytes hex) that verifies seals; repeat it for keys being rotated. Without it seals are only matched against the chain", func(v string) error {
 		keys = append(keys, v)
 		return nil
@@ -150,6 +150,7 @@ func runAudit(args []string, env func(string) string, stdout, stderr io.Writer) 
 	asJSON := fs.Bool("json", false, "write a JSON report: one line per game, then a summary line")
 	parallel := fs.Int("parallel", 2, "games audited at once")
 	unsealedAfter := fs.Duration("unsealed-after", 10*time.Minute, "with --public-key: a running game whose newest event is older than this must be sealed through its head (playlogd seals idle games after -seal-interval); 0 to not check")
+	quiet := fs.Bool("quiet", false, "no progress bar")
 	maxRate := fs.Float64("max-events-per-second", 0, "read at most this many events per second (0: no limit), to spare a live store")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -218,7 +219,11 @@ func runAudit(args []string, env func(string) string, stdout, stderr io.Writer) 
 	if one != uuid.Nil {
 		return auditOne(ctx, a, store, one, stdout)
 	}
-	return auditStore(ctx, a, store, sel, *parallel, *maxRate, *asJSON, stdout, stderr)
+	progress := stderr
+	if *quiet {
+		progress = io.Discard
+	}
+	return auditStore(ctx, a, store, sel, *parallel, *maxRate, *asJSON, stdout, stderr, progress)
 }
 
 // auditOne audits one game and says what each check found, as sentences.
@@ -315,7 +320,7 @@ type auditSummary struct {
 
 // auditStore audits every game the selection takes, parallel at a time,
 // listing them from the feed, with a progress bar on stderr.
-func auditStore(ctx context.Context, a auditor, store eventstore.Store, sel selection, parallel int, maxRate float64, asJSON bool, stdout, stderr io.Writer) int {
+func auditStore(ctx context.Context, a auditor, store eventstore.Store, sel selection, parallel int, maxRate float64, asJSON bool, stdout, stderr, progress io.Writer) int {
 	var ids []uuid.UUID
 	if err := listGames(ctx, store, func(first eventstore.Event) error {
 		// A game whose log lost its seq 1 cannot say its rules or its
@@ -333,7 +338,7 @@ func auditStore(ctx context.Context, a auditor, store eventstore.Store, sel sele
 		fmt.Fprintf(stderr, "playlog audit: %v\n", err)
 		return 1
 	}
-	bar := newBar(int64(len(ids)+len(orphans)), stderr, "auditing", "games", false)
+	bar := newBar(int64(len(ids)+len(orphans)), progress, "auditing", "games", false)
 	start := time.Now()
 	pace := newPacer(maxRate, start)
 	work := make(chan uuid.UUID)

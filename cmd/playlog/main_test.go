@@ -7,7 +7,7 @@ import (
 )
 
 // runCLI runs the program with env as its whole environment.
-func runCLI(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
+func runCLI(t testing.TB, env map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	code = run(args, func(k string) string { return env[k] }, &out, &errOut)
