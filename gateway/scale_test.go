@@ -298,9 +298,11 @@ func TestThousandViewers(t *testing.T) {
 			if moves > 3000 {
 				t.Fatal("game did not end in 3000 moves")
 			}
-			if moves%3 == 2 && len(all) < viewers { // a batch of late joiners
+			// A batch of late joiners. The game may have ended on the last
+			// move (playOne tells below): lateAfter knows.
+			if moves%3 == 2 && len(all) < viewers {
 				for range min(10, viewers-len(all)) {
-					watch(rng.Uint64N(ref.state.Seq() + 1))
+					watch(lateAfter(rng, ref))
 				}
 			}
 			ids := playOne(ctx, t, n, game, clients, rng)
@@ -310,7 +312,7 @@ func TestThousandViewers(t *testing.T) {
 			ref.until(ctx, ids[len(ids)-1])
 		}
 		for len(all) < viewers { // the game was short: the rest join after its end, before its last event
-			watch(rng.Uint64N(ref.state.Seq()))
+			watch(lateAfter(rng, ref))
 		}
 		ref.until(ctx, 0)
 		for _, v := range clients {
@@ -352,6 +354,84 @@ func TestThousandViewers(t *testing.T) {
 		runtime.ReadMemStats(&ms)
 		t.Logf("%d spectators (%d late), %d moves, %d events, played in %v; %d spectator_count messages; heap %d MiB, %d goroutines, %d slow consumers",
 			len(all), late, moves, len(ref.events), played.Round(time.Millisecond), counts, ms.HeapInuse>>20, runtime.NumGoroutine(), n.srv.Stats().SlowConsumers)
+	})
+}
+
+// lateAfter is a late joiner's last_event_id, drawn from what ref has
+// seen: none of the game's events, or up to all of them while the game
+// goes on, but never its last once it has ended (ref has had game_over):
+// a spectator that has the last event has nothing more to receive, and
+// spectator.run waits for it, until its context ends.
+func lateAfter(rng *rand.Rand, ref *viewer) uint64 {
+	n := ref.state.Seq() + 1
+	if ref.over != nil {
+		n--
+	}
+	return rng.Uint64N(n)
+}
+
+// TestLateJoinersOfAnEndedGame: spectators that join a game after its last
+// move, as TestThousandViewers's batches of late joiners may (the batch
+// before the move that would find the game over), each from an event
+// lateAfter picks, each get exactly the events after it, to the last.
+// TestThousandViewers once drew the game's last event for one of them (its
+// game had ended on the move before a batch): that spectator was sent
+// nothing, rightly, and waited for the last event until the test's
+// context ended.
+func TestLateJoinersOfAnEndedGame(t *testing.T) {
+	testenv.ForEachStore(t, func(t *testing.T, b testenv.Backend) {
+		n := startNode(t, b.Open(t), nil, gateway.Config{})
+		ctx := ctxT(t)
+		players := []string{"alice", "bob"}
+		game := n.create(t, "tictactoe", players...)
+		clients := map[string]*viewer{}
+		for _, p := range players {
+			c := n.dial(t, p)
+			if _, err := c.Request(ctx, protocol.Request{Type: protocol.TypeJoinGame, GameID: game.String(), LastEventID: u64(0)}); err != nil {
+				t.Fatalf("%s joins: %v", p, err)
+			}
+			clients[p] = newViewer(t, c, game, "tictactoe")
+		}
+		ref := newViewer(t, n.dial(t, "ref"), game, "tictactoe")
+		if _, err := ref.c.Request(ctx, protocol.Request{Type: protocol.TypeSpectate, GameID: game.String(), LastEventID: u64(0)}); err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(7, 1000))
+		for moves := 0; ; moves++ {
+			if moves > 20 {
+				t.Fatal("tictactoe did not end in 20 moves")
+			}
+			ids := playOne(ctx, t, n, game, clients, rng)
+			if ids == nil {
+				break
+			}
+			ref.until(ctx, ids[len(ids)-1])
+		}
+		last := ref.state.Seq()
+		if ref.over == nil {
+			t.Fatalf("the game is over, but ref (at %d) has had no game_over", last)
+		}
+		late := make([]*spectator, 30)
+		for i := range late {
+			late[i] = &spectator{user: "late" + strconv.Itoa(i), after: lateAfter(rng, ref)}
+			if err := late[i].watch(ctx, t, n, game); err != nil {
+				t.Fatal(err)
+			}
+		}
+		wait := time.After(10 * time.Second)
+		for i, s := range late {
+			select {
+			case <-s.done:
+			case <-wait:
+				t.Fatalf("late joiner %d (after %d; the game's last event is %d) has %d events, 10 s after joining", i, s.after, last, len(s.events))
+			}
+			if s.err != nil {
+				t.Fatalf("late joiner %d (after %d): %v", i, s.after, s.err)
+			}
+			if got, want := len(s.events), int(last-s.after); got != want {
+				t.Fatalf("late joiner %d (after %d): %d events, want %d", i, s.after, got, want)
+			}
+		}
 	})
 }
 
