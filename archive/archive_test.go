@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -122,11 +123,21 @@ func TestMoveAndReadBack(t *testing.T) {
 			if err != nil || !reflect.DeepEqual(seals, want.seals) {
 				t.Fatalf("seals of %s from the archive: %v\n%+v\nwant %+v", id, err, seals, want.seals)
 			}
-			if head, err := store.Head(ctx, id); err != nil || head != uint64(len(events)) {
+			head, err := store.Head(ctx, id)
+			if err != nil || head != uint64(len(events)) {
 				t.Fatalf("Head = %d, %v", head, err)
 			}
-			if _, err := store.Append(ctx, id, 0, eventstore.Pending{Type: "x", SchemaVersion: 1, Actor: "a", Data: []byte(`{}`)}); !errors.Is(err, eventstore.ErrConflict) {
-				t.Fatalf("starting a game again under archived id %s: %v", id, err)
+			if _, err := store.Append(ctx, id, head, eventstore.Pending{Type: "x", SchemaVersion: 1, Actor: "a", Data: []byte(`{}`)}); !errors.Is(err, eventstore.ErrConflict) {
+				t.Fatalf("appending to archived game %s: %v", id, err)
+			}
+			if res, err := store.Import(ctx, events); err != nil || res.Written != 0 {
+				t.Fatalf("importing archived game %s again: %+v %v", id, res, err)
+			}
+			other := slices.Clone(events[:2])
+			other[1].Data = []byte(`{"x":1}`)
+			other = eventstore.Stamp(id, 0, eventstore.Hash{}, other[0].RecordedAt, pendingOf(other))
+			if _, err := store.Import(ctx, other); !errors.Is(err, eventstore.ErrConflict) {
+				t.Fatalf("importing another game under archived id %s: %v", id, err)
 			}
 		}
 		// A subscription to an archived game delivers what follows, then waits.
@@ -161,4 +172,12 @@ func TestMoveAndReadBack(t *testing.T) {
 			t.Errorf("unknown game: %v", err)
 		}
 	})
+}
+
+func pendingOf(events []eventstore.Event) []eventstore.Pending {
+	p := make([]eventstore.Pending, len(events))
+	for i, e := range events {
+		p[i] = eventstore.Pending{Type: e.Type, SchemaVersion: e.SchemaVersion, Actor: e.Actor, MessageID: e.MessageID, Data: e.Data}
+	}
+	return p
 }

@@ -80,7 +80,7 @@ func (b jsBlobs) Put(ctx context.Context, game uuid.UUID, blob []byte) error {
 	case err == nil && bytes.Equal(old, blob):
 		return nil
 	case err == nil:
-		return &eventstore.ConflictError{Game: game}
+		return fmt.Errorf("archive: another blob is stored under game %s: %w", game, &eventstore.ConflictError{Game: game})
 	case !errors.Is(err, eventstore.ErrGameNotFound):
 		return err
 	}
@@ -148,7 +148,7 @@ func (b pgBlobs) Put(ctx context.Context, game uuid.UUID, blob []byte) error {
 		return err
 	}
 	if !bytes.Equal(old, blob) {
-		return &eventstore.ConflictError{Game: game}
+		return fmt.Errorf("archive: another blob is stored under game %s: %w", game, &eventstore.ConflictError{Game: game})
 	}
 	return nil
 }

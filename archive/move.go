@@ -2,7 +2,9 @@ package archive
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -41,6 +43,11 @@ type Options struct {
 // idempotent). hot must be the hot store itself, not a *Store.
 func Move(ctx context.Context, hot eventstore.Store, blobs Blobs, opts Options) (Moved, error) {
 	var res Moved
+	if c, ok := hot.(interface{ CanRemove() error }); ok {
+		if err := c.CanRemove(); err != nil {
+			return res, err // nothing could leave: copy nothing
+		}
+	}
 	due, err := endedBefore(ctx, hot, opts.Before)
 	if err != nil {
 		return res, err
@@ -125,7 +132,14 @@ func moveOne(ctx context.Context, hot eventstore.Store, blobs Blobs, id uuid.UUI
 	if err != nil {
 		return len(events), 0, err
 	}
-	if err := blobs.Put(ctx, id, blob); err != nil {
+	err = blobs.Put(ctx, id, blob)
+	if errors.Is(err, eventstore.ErrConflict) {
+		// Another blob of the game: from an earlier run cut short, or made
+		// by another Go (gzip bytes may differ). It will do if it holds
+		// the same log and every seal the hot store holds.
+		err = sameGame(ctx, blobs, id, last, seals)
+	}
+	if err != nil {
 		return len(events), 0, err
 	}
 	back, err := blobs.Get(ctx, id)
@@ -136,11 +150,39 @@ func moveOne(ctx context.Context, hot eventstore.Store, blobs Blobs, id uuid.UUI
 	if err != nil {
 		return len(events), 0, fmt.Errorf("archive: game %s read back: %w", id, err)
 	}
-	if err := export.VerifyGame(*g, nil); err != nil || g.ID != id || len(g.Events) != len(events) || g.HeadHash != last.Hash || len(g.Seals) != len(seals) {
+	if err := export.VerifyGame(*g, nil); err != nil || g.ID != id || len(g.Events) != len(events) || g.HeadHash != last.Hash || !hasSeals(g.Seals, seals) {
 		return len(events), 0, fmt.Errorf("archive: game %s read back is not what was archived (%v)", id, err)
 	}
 	if err := hot.Remove(ctx, id, last.Seq, last.Hash); err != nil {
 		return len(events), 0, fmt.Errorf("archive: remove %s from the hot store: %w", id, err)
 	}
 	return len(events), len(blob), nil
+}
+
+// sameGame accepts the blob already stored for game if it holds the log
+// that ends with last and every one of seals.
+func sameGame(ctx context.Context, blobs Blobs, game uuid.UUID, last eventstore.Event, seals []eventstore.Seal) error {
+	blob, err := blobs.Get(ctx, game)
+	if err != nil {
+		return err
+	}
+	g, err := Decode(blob)
+	if err != nil {
+		return fmt.Errorf("archive: the blob stored for game %s: %w", game, err)
+	}
+	if g.HeadHash != last.Hash || uint64(len(g.Events)) != last.Seq || !hasSeals(g.Seals, seals) {
+		return fmt.Errorf("archive: another log is archived under game %s (head %d, %s): %w", game, len(g.Events), g.HeadHash,
+			&eventstore.ConflictError{Game: game, Expected: last.Seq, Actual: uint64(len(g.Events))})
+	}
+	return nil
+}
+
+// hasSeals reports whether every seal of want is in have.
+func hasSeals(have, want []eventstore.Seal) bool {
+	for _, w := range want {
+		if !slices.ContainsFunc(have, func(h eventstore.Seal) bool { return eventstore.SameSeal(h, w) }) {
+			return false
+		}
+	}
+	return true
 }

@@ -397,6 +397,7 @@ func (s *Service) execute(ctx context.Context, id uuid.UUID, actor string, actio
 			if _, err := s.catchUp(ctx, e); err != nil {
 				return Result{}, err
 			}
+			s.sealAgain(ctx, e, res.Events)
 			return Result{Events: res.Events, Duplicate: true, Game: Snapshot{ID: id, Rules: e.rules, State: e.state}}, nil
 		case errors.Is(err, eventstore.ErrConflict):
 			if _, err := s.catchUp(ctx, e); err != nil {
@@ -419,7 +420,22 @@ func (s *Service) duplicate(ctx context.Context, e *entry, r [2]uint64, cmd engi
 	if err := sameCommand(e, events, cmd, messageID); err != nil {
 		return Result{}, err
 	}
+	s.sealAgain(ctx, e, events)
 	return Result{Events: events, Duplicate: true, Game: Snapshot{ID: e.id, Rules: e.rules, State: e.state}}, nil
+}
+
+// sealAgain tells the sealer of a command's stored events once more when a
+// retry finds them: the append that stored them may have failed to answer
+// (a lost acknowledgement), and then nobody sealed them. Seals are
+// deterministic and stored once, so telling twice costs a store write at
+// most. Only a command that ended the game, or crossed a checkpoint, is
+// sealed at once; the others wait as any append does.
+func (s *Service) sealAgain(ctx context.Context, e *entry, events []eventstore.Event) {
+	if len(events) == 0 {
+		return
+	}
+	ended := e.state.Outcome().Ended && events[len(events)-1].Seq == e.state.Seq()
+	s.cfg.Sealer.Appended(ctx, events, ended)
 }
 
 // sameCommand checks that stored, the events a message id already stored in

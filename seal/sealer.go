@@ -22,7 +22,8 @@ type Policy struct {
 	// Default 60 s.
 	Interval time.Duration
 	// MaxPending bounds the games waiting for an Interval checkpoint;
-	// past it, the longest waiting is sealed at once. Default 100 000.
+	// past it, a game that would wait is sealed at once instead. Default
+	// 100 000 (about 100 bytes each).
 	MaxPending int
 }
 
@@ -59,10 +60,11 @@ type Sealer struct {
 	failed  int                   // guarded by mu: seals that failed to store, for tests and metrics
 }
 
-// waiting is a game's newest unsealed event and since when the oldest of
-// its unsealed events has waited.
+// waiting is a game's newest unsealed event (only what a seal signs: its
+// game, seq and hash) and since when the oldest of its unsealed events has
+// waited.
 type waiting struct {
-	last  eventstore.Event
+	last  eventstore.Event // GameID, Seq and Hash only
 	kind  eventstore.SealKind
 	since time.Time
 }
@@ -92,18 +94,21 @@ func (s *Sealer) Appended(ctx context.Context, events []eventstore.Event, ended 
 	if len(events) == 0 {
 		return
 	}
-	last := events[len(events)-1]
+	e := events[len(events)-1]
+	last := eventstore.Event{GameID: e.GameID, Seq: e.Seq, Hash: e.Hash}
 	first := events[0].Seq
 	kind := eventstore.SealCheckpoint
 	switch {
 	case ended:
 		kind = eventstore.SealFinal
 	case (first-1)/s.policy.Every == last.Seq/s.policy.Every:
-		s.wait(last)
+		s.wait(ctx, last)
 		return
 	}
 	s.mu.Lock()
-	delete(s.pending, last.GameID)
+	if w, ok := s.pending[last.GameID]; ok && w.last.Seq <= last.Seq {
+		delete(s.pending, last.GameID) // this seal covers what waited
+	}
 	s.mu.Unlock()
 	if err := s.seal(ctx, last, kind); err != nil {
 		s.retry(last, kind)
@@ -112,12 +117,12 @@ func (s *Sealer) Appended(ctx context.Context, events []eventstore.Event, ended 
 
 // wait records that last is not sealed yet. With MaxPending games
 // waiting already, a new one is sealed at once instead.
-func (s *Sealer) wait(last eventstore.Event) {
+func (s *Sealer) wait(ctx context.Context, last eventstore.Event) {
 	s.mu.Lock()
 	w, ok := s.pending[last.GameID]
 	if !ok && len(s.pending) >= s.policy.MaxPending {
 		s.mu.Unlock()
-		if err := s.seal(context.Background(), last, eventstore.SealCheckpoint); err != nil {
+		if err := s.seal(ctx, last, eventstore.SealCheckpoint); err != nil {
 			s.retry(last, eventstore.SealCheckpoint)
 		}
 		return
@@ -125,7 +130,7 @@ func (s *Sealer) wait(last eventstore.Event) {
 	if !ok {
 		w.since = s.now()
 	}
-	if w.kind != eventstore.SealFinal {
+	if w.kind != eventstore.SealFinal && last.Seq >= w.last.Seq { // a retried command's older events change nothing
 		w.last, w.kind = last, eventstore.SealCheckpoint
 	}
 	s.pending[last.GameID] = w
@@ -203,9 +208,8 @@ func (s *Sealer) sealDue(ctx context.Context, cutoff time.Time) {
 	}
 	s.mu.Unlock()
 	for _, w := range due {
-		if ctx.Err() != nil {
-			return
-		}
+		// On a cancelled ctx seal fails at once and retry keeps the game
+		// for Run's last flush.
 		if err := s.seal(ctx, w.last, w.kind); err != nil {
 			s.retry(w.last, w.kind)
 		}

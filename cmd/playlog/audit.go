@@ -58,14 +58,18 @@ func (f *storeFlags) open(ctx context.Context) (eventstore.Store, error) {
 	return archive.Wrap(hot, blobs, 0), nil
 }
 
-// listGames calls fn with the first event of every game in store: those
-// in the log's feed up to its end now, then the archived ones.
+// listGames calls fn with the first event of every game in store, once:
+// those in the log's feed up to its end now, then the archived ones.
 func listGames(ctx context.Context, store eventstore.Store, fn func(first eventstore.Event) error) error {
 	end, _, err := open.FeedEnd(ctx, store)
 	if err != nil {
 		return err
 	}
-	if err := replay.Games(ctx, store, end, fn); err != nil {
+	hot := map[uuid.UUID]bool{}
+	if err := replay.Games(ctx, store, end, func(first eventstore.Event) error {
+		hot[first.GameID] = true
+		return fn(first)
+	}); err != nil {
 		return err
 	}
 	a, ok := store.(*archive.Store)
@@ -73,6 +77,9 @@ func listGames(ctx context.Context, store eventstore.Store, fn func(first events
 		return nil
 	}
 	return a.Blobs().List(ctx, func(id uuid.UUID) error {
+		if hot[id] {
+			return nil // archived, not yet removed: the hot log's copy is what readers read
+		}
 		first, err := a.Read(ctx, id, 0, 1)
 		if err != nil {
 			return err

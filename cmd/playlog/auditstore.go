@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	natsjs "github.com/nats-io/nats.go/jetstream"
 
+	"github.com/playlog/playlog/archive"
 	"github.com/playlog/playlog/engine"
 	"github.com/playlog/playlog/engine/games"
 	"github.com/playlog/playlog/eventstore"
@@ -337,6 +338,14 @@ func auditStore(ctx context.Context, a auditor, store eventstore.Store, sel sele
 	if err != nil {
 		fmt.Fprintf(stderr, "playlog audit: %v\n", err)
 		return 1
+	}
+	if a, ok := store.(*archive.Store); ok {
+		// Removing a game from the hot store takes its events, then its
+		// seals: a game archived in between is no orphan.
+		orphans = slices.DeleteFunc(orphans, func(id uuid.UUID) bool {
+			archived, err := a.Archived(ctx, id)
+			return err == nil && archived
+		})
 	}
 	bar := newBar(int64(len(ids)+len(orphans)), progress, "auditing", "games", false)
 	start := time.Now()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -346,7 +348,11 @@ func runImport(args []string, env func(string) string, stdout, stderr io.Writer)
 	var sf storeFlags
 	sf.register(fs, env)
 	in := fs.String("in", "-", "export to read (- for stdin), plain or gzipped")
-	pubKey := fs.String("public-key", "", "Ed25519 public key (PEM, or 32 bytes hex) that must verify every seal; without it seals are only matched against the chain")
+	var pubKeys []string
+	fs.Func("public-key", "Ed25519 public key (PEM, or 32 bytes hex) that must verify every seal; repeat it for keys being rotated. Without it seals are only matched against the chain", func(v string) error {
+		pubKeys = append(pubKeys, v)
+		return nil
+	})
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), importUsage)
@@ -368,12 +374,16 @@ func runImport(args []string, env func(string) string, stdout, stderr io.Writer)
 		return usageErr("unexpected arguments %q", fs.Args())
 	}
 	var checkSeal func(eventstore.Seal) error
-	if *pubKey != "" {
-		pub, err := seal.LoadPublicKey(*pubKey)
-		if err != nil {
-			return usageErr("%v", err)
+	if len(pubKeys) > 0 {
+		var pubs []ed25519.PublicKey
+		for _, k := range pubKeys {
+			pub, err := seal.LoadPublicKey(k)
+			if err != nil {
+				return usageErr("%v", err)
+			}
+			pubs = append(pubs, pub)
 		}
-		checkSeal = seal.NewVerifier(pub).Verify
+		checkSeal = seal.NewVerifier(pubs...).Verify
 	}
 	var progress io.Writer = stderr
 	if *quiet {
@@ -466,6 +476,8 @@ func importGame(ctx context.Context, store eventstore.Store, g export.Game, chec
 	switch {
 	case errors.Is(err, eventstore.ErrConflict):
 		return refused, 0, 0, fmt.Sprintf("REFUSED: the store holds other events for this game: %v", err)
+	case errors.Is(err, eventstore.ErrInvalidArgument), errors.Is(err, eventstore.ErrInvalidData), errors.Is(err, eventstore.ErrTooLarge):
+		return refused, 0, 0, fmt.Sprintf("REFUSED: the store cannot take it as it is: %v", err)
 	case err != nil:
 		return failed, 0, 0, fmt.Sprintf("FAILED: %v", err)
 	}
@@ -475,7 +487,7 @@ func importGame(ctx context.Context, store eventstore.Store, g export.Game, chec
 	}
 	stored := 0
 	for _, s := range g.Seals {
-		if holdsSeal(have, s) {
+		if slices.ContainsFunc(have, func(h eventstore.Seal) bool { return eventstore.SameSeal(h, s) }) {
 			continue
 		}
 		if err := store.PutSeal(ctx, s); err != nil {
@@ -492,17 +504,6 @@ func importGame(ctx context.Context, store eventstore.Store, g export.Game, chec
 		return imported, res.Written, stored, fmt.Sprintf("imported: %s (the last %d of %d: resumed), %s", plural(res.Written, "event"), res.Written, n, plural(stored, "seal"))
 	}
 	return imported, res.Written, stored, fmt.Sprintf("imported: %s, %s", plural(n, "event"), plural(stored, "seal"))
-}
-
-// holdsSeal reports whether seals has one equal to s, as a store judges
-// (same seq, kind, key id and signature).
-func holdsSeal(seals []eventstore.Seal, s eventstore.Seal) bool {
-	for _, h := range seals {
-		if h.Seq == s.Seq && h.Kind == s.Kind && h.KeyID == s.KeyID && bytes.Equal(h.Signature, s.Signature) {
-			return true
-		}
-	}
-	return false
 }
 
 // plural is "1 seal", "2 seals".

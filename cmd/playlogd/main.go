@@ -110,7 +110,22 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	return c, nil
+	return c, c.validate()
+}
+
+// validate reports the first setting that cannot work.
+func (c config) validate() error {
+	switch {
+	case c.sealEvery == 0:
+		return errors.New("-seal-every must be at least 1")
+	case c.sealInterval <= 0:
+		return errors.New("-seal-interval must be positive")
+	case c.archiveAfter < 0:
+		return errors.New("-archive-after must not be negative (0: never archive)")
+	case c.archiveAfter > 0 && c.archiveEvery <= 0:
+		return errors.New("-archive-every must be positive")
+	}
+	return nil
 }
 
 func openStore(ctx context.Context, c config, logger *slog.Logger) (eventstore.Store, gateway.Bus, string, error) {

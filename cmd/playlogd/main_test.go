@@ -144,7 +144,8 @@ func TestRunServesAndStops(t *testing.T) {
 }
 
 func TestBadFlagsAreErrors(t *testing.T) {
-	for _, args := range [][]string{{"-no-such-flag"}, {"extra"}, {"-durability", "sometimes", "-data", t.TempDir(), "-http", "127.0.0.1:0"}} {
+	for _, args := range [][]string{{"-no-such-flag"}, {"extra"}, {"-durability", "sometimes", "-data", t.TempDir(), "-http", "127.0.0.1:0"},
+		{"-seal-every", "0"}, {"-seal-interval", "0s"}, {"-archive-after", "-1h"}, {"-archive-every", "0s"}} {
 		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil {
 			t.Fatalf("playlogd %q started", args)
 		}

@@ -31,9 +31,8 @@ func (s *Store) Remove(ctx context.Context, game uuid.UUID, head uint64, headHas
 	if head == 0 {
 		return fmt.Errorf("remove %s: %w: head 0", game, eventstore.ErrInvalidArgument)
 	}
-	if s.denyPurge {
-		return fmt.Errorf("jetstream: remove %s: stream %s was created with deny_purge (before archiving), which JetStream cannot lift; "+
-			"copy the log to a new stream (export, then import) to archive from it: %w", game, s.cfg.Stream, errors.ErrUnsupported)
+	if err := s.CanRemove(); err != nil {
+		return fmt.Errorf("remove %s: %w", game, err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
 	defer cancel()
@@ -58,12 +57,15 @@ func (s *Store) Remove(ctx context.Context, game uuid.UUID, head uint64, headHas
 		return fmt.Errorf("remove %s: head is seq %d with hash %s, not seq %d with hash %s: %w",
 			game, last.last, last.lastHash, head, headHash, &eventstore.ConflictError{Game: game, Expected: head, Actual: last.last})
 	}
-	if err := s.stream.Purge(ctx, natsjs.WithPurgeSubject(s.sealSubject(game))); err != nil {
-		return s.errStore("remove", game, fmt.Errorf("purge seals: %w", err))
-	}
-	// Up to and with the message checked, not beyond.
+	// Events first, up to and with the message checked, not beyond; then
+	// the seals. A crash between the two leaves seals without events, which
+	// the archive's copy explains (the audit asks for it), never events
+	// without their seals.
 	if err := s.stream.Purge(ctx, natsjs.WithPurgeSubject(s.subject(game)), natsjs.WithPurgeSequence(last.streamSeq+1)); err != nil {
 		return s.errStore("remove", game, fmt.Errorf("purge events: %w", err))
+	}
+	if err := s.stream.Purge(ctx, natsjs.WithPurgeSubject(s.sealSubject(game))); err != nil {
+		return s.errStore("remove", game, fmt.Errorf("purge seals: %w", err))
 	}
 	if cached {
 		g.reset()
@@ -114,4 +116,14 @@ func (s *Store) leaderLast(ctx context.Context, game uuid.UUID) (ref msgRef, fou
 	}
 	ref, err = headerRef(hdr.Get(hdrIndex), resp.Message.Seq)
 	return ref, err == nil, err
+}
+
+// CanRemove reports whether Remove can work on this store's stream: not
+// on one created before archiving, which denies purges.
+func (s *Store) CanRemove() error {
+	if s.denyPurge {
+		return fmt.Errorf("jetstream: stream %s denies purges (it was created before archiving): "+
+			"copy the log to a new stream (export, then import) to archive from it: %w", s.cfg.Stream, errors.ErrUnsupported)
+	}
+	return nil
 }
