@@ -133,3 +133,48 @@ func appends(events []eventstore.Event) [][]eventstore.Event {
 	}
 	return out
 }
+
+// A retried command's events, told again (play does so when a retry finds
+// them stored), neither replace a newer event waiting for its checkpoint
+// nor cancel it; the game is sealed through its newest head.
+func TestSealerOlderEventsAgain(t *testing.T) {
+	testenv.ForEachStore(t, func(t *testing.T, b testenv.Backend) {
+		ctx := context.Background()
+		store := b.Open(t)
+		sealer := seal.NewSealer(signer, store, seal.Policy{Every: 4, Interval: time.Hour}, nil, nil)
+		game := uuid.New()
+		var log []eventstore.Event
+		for i := range 6 { // six appends of one event: seqs 1..6
+			res, err := store.Append(ctx, game, uint64(i), eventstore.Pending{Type: "e", SchemaVersion: 1, Actor: "a", Data: []byte(`{}`)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			log = append(log, res.Events...)
+			if i < 5 {
+				sealer.Appended(ctx, res.Events, false)
+			}
+		}
+		// Seq 4 crossed a multiple of 4 (sealed at once); seq 5 waits.
+		// Seq 4's command, told again, must not cancel seq 5's wait, and
+		// seq 2's must not replace it.
+		sealer.Appended(ctx, log[3:4], false)
+		sealer.Appended(ctx, log[1:2], false)
+		if sealer.Pending() != 1 {
+			t.Fatalf("%d games wait, want 1", sealer.Pending())
+		}
+		runCtx, stop := context.WithCancel(ctx)
+		stop() // Run's last flush seals what waits
+		sealer.Run(runCtx)
+		seals, err := store.Seals(ctx, game)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []uint64
+		for _, s := range seals {
+			got = append(got, s.Seq)
+		}
+		if !slices.Equal(got, []uint64{4, 5}) {
+			t.Fatalf("checkpoints at %v, want [4 5]", got)
+		}
+	})
+}

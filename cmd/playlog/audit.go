@@ -72,8 +72,8 @@ func listGames(ctx context.Context, store eventstore.Store, fn func(first events
 	}); err != nil {
 		return err
 	}
-	a, ok := store.(*archive.Store)
-	if !ok {
+	a := archiveOf(store)
+	if a == nil {
 		return nil
 	}
 	return a.Blobs().List(ctx, func(id uuid.UUID) error {
@@ -165,4 +165,18 @@ func runDump(args []string, env func(string) string, stdout, stderr io.Writer) i
 		enc.Encode(e)
 	}
 	return 0
+}
+
+// archiveOf finds the archive.Store in store's wrappers, or nil.
+func archiveOf(store eventstore.Store) *archive.Store {
+	for {
+		if a, ok := store.(*archive.Store); ok {
+			return a
+		}
+		w, ok := store.(interface{ Unwrap() eventstore.Store })
+		if !ok {
+			return nil
+		}
+		store = w.Unwrap()
+	}
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	natsjs "github.com/nats-io/nats.go/jetstream"
 
-	"github.com/playlog/playlog/archive"
 	"github.com/playlog/playlog/engine"
 	"github.com/playlog/playlog/engine/games"
 	"github.com/playlog/playlog/eventstore"
@@ -322,8 +321,11 @@ type auditSummary struct {
 // auditStore audits every game the selection takes, parallel at a time,
 // listing them from the feed, with a progress bar on stderr.
 func auditStore(ctx context.Context, a auditor, store eventstore.Store, sel selection, parallel int, maxRate float64, asJSON bool, stdout, stderr, progress io.Writer) int {
+	start := time.Now()
+	pace := newPacer(maxRate, start)
 	var ids []uuid.UUID
-	if err := listGames(ctx, store, func(first eventstore.Event) error {
+	// Listing reads the whole feed: it keeps to the pace too.
+	if err := listGames(ctx, pacedFeed{store, pace}, func(first eventstore.Event) error {
 		// A game whose log lost its seq 1 cannot say its rules or its
 		// start: it is audited whatever the selection.
 		if first.Seq != 1 || sel.takes(first) {
@@ -339,7 +341,7 @@ func auditStore(ctx context.Context, a auditor, store eventstore.Store, sel sele
 		fmt.Fprintf(stderr, "playlog audit: %v\n", err)
 		return 1
 	}
-	if a, ok := store.(*archive.Store); ok {
+	if a := archiveOf(store); a != nil {
 		// Removing a game from the hot store takes its events, then its
 		// seals: a game archived in between is no orphan.
 		orphans = slices.DeleteFunc(orphans, func(id uuid.UUID) bool {
@@ -348,8 +350,6 @@ func auditStore(ctx context.Context, a auditor, store eventstore.Store, sel sele
 		})
 	}
 	bar := newBar(int64(len(ids)+len(orphans)), progress, "auditing", "games", false)
-	start := time.Now()
-	pace := newPacer(maxRate, start)
 	work := make(chan uuid.UUID)
 	results := make(chan gameAudit, parallel)
 	var wg sync.WaitGroup
@@ -516,4 +516,35 @@ func sealedWithoutEvents(ctx context.Context, store eventstore.Store) ([]uuid.UU
 		return out, nil
 	}
 	return nil, nil
+}
+
+// pacedFeed is a store whose feed keeps to a pace: every feed event
+// counts as a read.
+type pacedFeed struct {
+	eventstore.Store
+	pace *pacer
+}
+
+func (p pacedFeed) Unwrap() eventstore.Store { return p.Store }
+
+func (p pacedFeed) Feed(ctx context.Context, from eventstore.Position) (eventstore.Subscription, error) {
+	sub, err := p.Store.Feed(ctx, from)
+	if err != nil || p.pace.rate <= 0 {
+		return sub, err
+	}
+	return &pacedSub{Subscription: sub, pace: p.pace}, nil
+}
+
+type pacedSub struct {
+	eventstore.Subscription
+	pace *pacer
+	n    int // events since the last wait
+}
+
+func (s *pacedSub) Next(ctx context.Context) (eventstore.Event, error) {
+	if s.n++; s.n == 100 {
+		s.pace.wait(ctx, s.n)
+		s.n = 0
+	}
+	return s.Subscription.Next(ctx)
 }
