@@ -72,6 +72,8 @@ type config struct {
 	sealInterval   time.Duration
 	archiveAfter   time.Duration
 	archiveEvery   time.Duration
+	logFormat      string
+	logLevel       slog.Level
 	pprof          bool
 }
 
@@ -96,6 +98,8 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.sealInterval, "seal-interval", time.Minute, "sign a checkpoint of a running game whose newest events have waited this long unsealed")
 	fs.DurationVar(&c.archiveAfter, "archive-after", 30*24*time.Hour, "move games that ended longer ago than this out of the hot log into the archive beside it (0: never)")
 	fs.DurationVar(&c.archiveEvery, "archive-every", 6*time.Hour, "how often to look for games to archive")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log lines on stderr as text (key=value) or json (one object a line)")
+	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "the least severe level logged: debug, info, warn or error")
 	fs.BoolVar(&c.pprof, "pprof", false, "serve Go's profiler at /debug/pprof/ (for profiling; do not expose it)")
 	fs.VisitAll(func(f *flag.Flag) {
 		env := "PLAYLOG_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
@@ -116,6 +120,8 @@ func parse(args []string, stderr io.Writer) (config, error) {
 // validate reports the first setting that cannot work.
 func (c config) validate() error {
 	switch {
+	case c.logFormat != "text" && c.logFormat != "json":
+		return fmt.Errorf("-log-format %q: want text or json", c.logFormat)
 	case c.sealEvery == 0:
 		return errors.New("-seal-every must be at least 1")
 	case c.sealInterval <= 0:
@@ -157,7 +163,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	logger := newLogger(c, stderr)
 	secrets, err := loadSecrets(c, stdout)
 	if err != nil {
 		return err
@@ -275,4 +281,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		err = nil
 	}
 	return err
+}
+
+// newLogger is the process's logger: text or JSON lines on w, from the
+// configured level.
+func newLogger(c config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.logLevel}
+	if c.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }

@@ -145,7 +145,8 @@ func TestRunServesAndStops(t *testing.T) {
 
 func TestBadFlagsAreErrors(t *testing.T) {
 	for _, args := range [][]string{{"-no-such-flag"}, {"extra"}, {"-durability", "sometimes", "-data", t.TempDir(), "-http", "127.0.0.1:0"},
-		{"-seal-every", "0"}, {"-seal-interval", "0s"}, {"-archive-after", "-1h"}, {"-archive-every", "0s"}} {
+		{"-seal-every", "0"}, {"-seal-interval", "0s"}, {"-archive-after", "-1h"}, {"-archive-every", "0s"},
+		{"-log-format", "xml"}, {"-log-level", "loud"}} {
 		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil {
 			t.Fatalf("playlogd %q started", args)
 		}
@@ -175,4 +176,27 @@ func scrape(t *testing.T, url string) map[string]float64 {
 		out[line[:i]] = v
 	}
 	return out
+}
+
+// -log-format json writes one JSON object a line, from -log-level up.
+func TestLogFormatAndLevel(t *testing.T) {
+	c, err := parse([]string{"-log-format", "json", "-log-level", "debug"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf strings.Builder
+	logger := newLogger(c, &buf)
+	logger.Debug("joined", "game", "g1", "conn", 7)
+	var line map[string]any
+	if err := json.Unmarshal([]byte(buf.String()), &line); err != nil || line["level"] != "DEBUG" || line["msg"] != "joined" || line["game"] != "g1" {
+		t.Fatalf("json log line %q (%v)", buf.String(), err)
+	}
+	c, _ = parse([]string{"-log-level", "warn"}, io.Discard)
+	buf.Reset()
+	logger = newLogger(c, &buf)
+	logger.Info("not shown")
+	logger.Warn("shown", "game", "g2")
+	if got := buf.String(); strings.Contains(got, "not shown") || !strings.Contains(got, "level=WARN msg=shown game=g2") {
+		t.Fatalf("text log at warn: %q", got)
+	}
 }
