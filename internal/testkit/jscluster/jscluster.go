@@ -1,0 +1,149 @@
+// Package jscluster runs a NATS JetStream cluster of three servers in the
+// test's process, clustered over loopback, for tests of a replicated log:
+// servers can be killed and restarted on their own ports and files.
+package jscluster
+
+import (
+	"fmt"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// Cluster is three clustered servers. Its methods are not safe for
+// concurrent use.
+type Cluster struct {
+	t       testing.TB
+	dir     string
+	client  []int // client ports
+	route   []int // cluster ports
+	servers []*server.Server
+}
+
+// Start starts the three servers and waits until JetStream has a leader.
+// They stop at the test's cleanup.
+func Start(t testing.TB) *Cluster {
+	t.Helper()
+	c := &Cluster{t: t, dir: t.TempDir(), servers: make([]*server.Server, 3)}
+	for range 3 {
+		c.client = append(c.client, freePort(t))
+		c.route = append(c.route, freePort(t))
+	}
+	for i := range 3 {
+		c.start(i)
+	}
+	t.Cleanup(func() {
+		for _, s := range c.servers {
+			if s != nil {
+				s.Shutdown()
+				s.WaitForShutdown()
+			}
+		}
+	})
+	c.waitLeader()
+	return c
+}
+
+// URL is a client URL naming every server, for nats.Connect.
+func (c *Cluster) URL() string {
+	urls := make([]string, 3)
+	for i, p := range c.client {
+		urls[i] = fmt.Sprintf("nats://127.0.0.1:%d", p)
+	}
+	return strings.Join(urls, ",")
+}
+
+// Kill stops server i at once; its files stay.
+func (c *Cluster) Kill(i int) {
+	c.servers[i].Shutdown()
+	c.servers[i].WaitForShutdown()
+	c.servers[i] = nil
+}
+
+// Restart starts server i again on its ports and files, and waits until
+// JetStream has a leader.
+func (c *Cluster) Restart(i int) {
+	c.start(i)
+	c.waitLeader()
+}
+
+// Server is server i, nil while it is killed.
+func (c *Cluster) Server(i int) *server.Server { return c.servers[i] }
+
+func (c *Cluster) start(i int) {
+	c.t.Helper()
+	var routes []string
+	for j, p := range c.route {
+		if j != i {
+			routes = append(routes, fmt.Sprintf("nats-route://127.0.0.1:%d", p))
+		}
+	}
+	opts := &server.Options{
+		ServerName: fmt.Sprintf("n%d", i+1),
+		Host:       "127.0.0.1",
+		Port:       c.client[i],
+		JetStream:  true,
+		StoreDir:   filepath.Join(c.dir, fmt.Sprintf("n%d", i+1)),
+		NoSigs:     true,
+		NoLog:      true,
+		Cluster: server.ClusterOpts{
+			Name: "playlog-test",
+			Host: "127.0.0.1",
+			Port: c.route[i],
+		},
+		Routes:             server.RoutesFromStr(strings.Join(routes, ",")),
+		JetStreamMaxMemory: 64 << 20,
+		MaxPayload:         2 << 20,
+	}
+	s, err := server.NewServer(opts)
+	if err != nil {
+		c.t.Fatalf("jscluster: server %d: %v", i+1, err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(20 * time.Second) {
+		c.t.Fatalf("jscluster: server %d not ready", i+1)
+	}
+	c.servers[i] = s
+}
+
+// waitLeader waits until JetStream's meta group has a leader and every
+// running server is current with it.
+func (c *Cluster) waitLeader() {
+	c.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		current := true
+		for _, s := range c.servers {
+			if s != nil && !s.JetStreamIsCurrent() {
+				current = false
+			}
+		}
+		if current && metaLeaderKnown(c.servers) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c.t.Fatal("jscluster: no JetStream meta leader within 30 s")
+}
+
+func metaLeaderKnown(servers []*server.Server) bool {
+	for _, s := range servers {
+		if s != nil && s.JetStreamIsLeader() {
+			return true
+		}
+	}
+	return false
+}
+
+func freePort(t testing.TB) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
