@@ -44,6 +44,10 @@ func (s State) IsPlayer(id string) bool { return slices.Contains(s.players, id) 
 // Commitment is hex(SHA-256(seed)) from game_created.
 func (s State) Commitment() string { return s.commitment }
 
+// Ended reports whether the game has ended: Outcome().Ended, without
+// copying the winners.
+func (s State) Ended() bool { return s.outcome.Ended }
+
 // Outcome reports whether and how the game ended.
 func (s State) Outcome() Outcome {
 	o := s.outcome

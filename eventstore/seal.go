@@ -50,6 +50,13 @@ type Sealed interface {
 	// Seals returns the game's seals in the order stored (none is not an
 	// error). Errors: ErrGameNotFound, ErrInvalidArgument, ErrClosed.
 	Seals(ctx context.Context, game uuid.UUID) ([]Seal, error)
+
+	// SealedWithoutEvents lists, in id order, the games whose seals the
+	// store holds without any of their events. Remove takes a game's
+	// events, then its seals, so each is a game removed behind the store's
+	// back (or archived by a Remove cut short between the two). Errors:
+	// ErrClosed.
+	SealedWithoutEvents(ctx context.Context) ([]uuid.UUID, error)
 }
 
 // ImportResult is what Import did.

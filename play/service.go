@@ -231,7 +231,7 @@ func (s *Service) Create(ctx context.Context, rules string, players []string, co
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("create %s: %w", id, err)
 	}
-	s.cfg.Sealer.Appended(ctx, res.Events, state.Outcome().Ended)
+	s.cfg.Sealer.Appended(ctx, res.Events, state.Ended())
 	s.games.Add(id, &entry{id: id, rules: g, state: state, ids: map[string][2]uint64{}, seed: s.Seed(id)})
 	return Snapshot{ID: id, Rules: g, State: state}, nil
 }
@@ -388,7 +388,7 @@ func (s *Service) execute(ctx context.Context, id uuid.UUID, actor string, actio
 			if storeID != "" {
 				e.ids[storeID] = [2]uint64{res.Events[0].Seq, res.Last()}
 			}
-			s.cfg.Sealer.Appended(ctx, res.Events, next.Outcome().Ended)
+			s.cfg.Sealer.Appended(ctx, res.Events, next.Ended())
 			return Result{Events: res.Events, Game: Snapshot{ID: id, Rules: e.rules, State: e.state}}, nil
 		case err == nil: // the store knew the message id: it ran elsewhere
 			if err := sameCommand(e, res.Events, cmd, messageID); err != nil {
@@ -434,7 +434,7 @@ func (s *Service) sealAgain(ctx context.Context, e *entry, events []eventstore.E
 	if len(events) == 0 {
 		return
 	}
-	ended := e.state.Outcome().Ended && events[len(events)-1].Seq == e.state.Seq()
+	ended := e.state.Ended() && events[len(events)-1].Seq == e.state.Seq()
 	s.cfg.Sealer.Appended(ctx, events, ended)
 }
 

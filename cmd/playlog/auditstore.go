@@ -16,14 +16,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
-	natsjs "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/playlog/playlog/engine"
 	"github.com/playlog/playlog/engine/games"
 	"github.com/playlog/playlog/eventstore"
-	"github.com/playlog/playlog/eventstore/jetstream"
-	"github.com/playlog/playlog/eventstore/postgres"
 	"github.com/playlog/playlog/play"
 	"github.com/playlog/playlog/replay"
 	"github.com/playlog/playlog/seal"
@@ -138,14 +134,11 @@ func runAudit(args []string, env func(string) string, stdout, stderr io.Writer) 
 	fs.SetOutput(stderr)
 	var sf storeFlags
 	sf.register(fs, env)
-	var keys []string
+	var keys publicKeys
 	game := fs.String("game", "", "audit only this game (its id)")
 	since := fs.String("since", "", "audit only games created at or after this time (RFC 3339)")
 	rules := fs.String("rules", "", "audit only games of these rules (comma-separated, e.g. tictactoe,crazyeights)")
-	fs.Func("public-key", "Ed25519 public key (PEM, or 32 bytes hex) that verifies seals; repeat it for keys being rotated. Without it seals are only matched against the chain", func(v string) error {
-		keys = append(keys, v)
-		return nil
-	})
+	fs.Var(&keys, "public-key", publicKeysUsage)
 	seedFile := fs.String("seed-secret-file", "", "the server's seed secret: re-decide running games too, not only ended ones")
 	asJSON := fs.Bool("json", false, "write a JSON report: one line per game, then a summary line")
 	parallel := fs.Int("parallel", 2, "games audited at once")
@@ -162,18 +155,11 @@ func runAudit(args []string, env func(string) string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "playlog audit: "+format+"\n", a...)
 		return 2
 	}
-	a := auditor{registry: games.Standard(), unsealedAfter: *unsealedAfter, now: time.Now()}
-	if len(keys) > 0 {
-		var pubs []ed25519.PublicKey
-		for _, k := range keys {
-			pub, err := seal.LoadPublicKey(k)
-			if err != nil {
-				return usageErr("%v", err)
-			}
-			pubs = append(pubs, pub)
-		}
-		a.verifier = seal.NewVerifier(pubs...)
+	verifier, err := keys.verifier()
+	if err != nil {
+		return usageErr("%v", err)
 	}
+	a := auditor{registry: games.Standard(), verifier: verifier, unsealedAfter: *unsealedAfter, now: time.Now()}
 	if *seedFile != "" {
 		b, err := os.ReadFile(*seedFile)
 		if err != nil {
@@ -336,7 +322,7 @@ func auditStore(ctx context.Context, a auditor, store eventstore.Store, sel sele
 		fmt.Fprintf(stderr, "playlog audit: %v\n", err)
 		return 1
 	}
-	orphans, err := sealedWithoutEvents(ctx, store)
+	orphans, err := eventstore.Unwrap(store).SealedWithoutEvents(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "playlog audit: %v\n", err)
 		return 1
@@ -473,51 +459,6 @@ func (p *pacer) wait(ctx context.Context, n int) {
 	}
 }
 
-// sealedWithoutEvents lists the games whose seals the hot store holds
-// without any of their events. Remove takes a game's seals with its
-// events, and archived games keep theirs in the archive, so each is a log
-// removed behind the store's back, which its seals prove existed.
-func sealedWithoutEvents(ctx context.Context, store eventstore.Store) ([]uuid.UUID, error) {
-	switch s := eventstore.Unwrap(store).(type) {
-	case *postgres.Store:
-		rows, err := s.Pool().Query(ctx, `SELECT DISTINCT game_id FROM seals s
-			WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.game_id = s.game_id) ORDER BY game_id`)
-		if err != nil {
-			return nil, fmt.Errorf("seals without events: %w", err)
-		}
-		return pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
-	case *jetstream.Store:
-		js, err := natsjs.New(s.Conn())
-		if err != nil {
-			return nil, err
-		}
-		st, err := js.Stream(ctx, s.StreamName())
-		if err != nil {
-			return nil, fmt.Errorf("seals without events: %w", err)
-		}
-		prefix := s.SubjectPrefix() + ".seal."
-		info, err := st.Info(ctx, natsjs.WithSubjectFilter(prefix+"*"))
-		if err != nil {
-			return nil, fmt.Errorf("seals without events: %w", err)
-		}
-		var out []uuid.UUID
-		for subject := range info.State.Subjects {
-			id, err := uuid.Parse(strings.TrimPrefix(subject, prefix))
-			if err != nil {
-				continue
-			}
-			if _, err := s.Head(ctx, id); errors.Is(err, eventstore.ErrGameNotFound) {
-				out = append(out, id)
-			} else if err != nil {
-				return nil, fmt.Errorf("seals without events: %w", err)
-			}
-		}
-		slices.SortFunc(out, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
-		return out, nil
-	}
-	return nil, nil
-}
-
 // pacedFeed is a store whose feed keeps to a pace: every feed event
 // counts as a read.
 type pacedFeed struct {
@@ -547,4 +488,34 @@ func (s *pacedSub) Next(ctx context.Context) (eventstore.Event, error) {
 		s.n = 0
 	}
 	return s.Subscription.Next(ctx)
+}
+
+// publicKeys is a repeatable --public-key flag: files of the Ed25519 keys
+// that verify seals, several while keys rotate.
+type publicKeys []string
+
+const publicKeysUsage = "Ed25519 public key (PEM, or 32 bytes hex) that verifies seals; repeat it for keys being rotated. " +
+	"Without it seals are only matched against the chain"
+
+func (k *publicKeys) String() string { return strings.Join(*k, ",") }
+
+func (k *publicKeys) Set(path string) error {
+	*k = append(*k, path)
+	return nil
+}
+
+// verifier loads the keys; nil (no error) when none was given.
+func (k publicKeys) verifier() (*seal.Verifier, error) {
+	if len(k) == 0 {
+		return nil, nil
+	}
+	pubs := make([]ed25519.PublicKey, len(k))
+	for i, path := range k {
+		pub, err := seal.LoadPublicKey(path)
+		if err != nil {
+			return nil, err
+		}
+		pubs[i] = pub
+	}
+	return seal.NewVerifier(pubs...), nil
 }

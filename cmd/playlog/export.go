@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,7 +25,6 @@ import (
 	"github.com/playlog/playlog/eventstore/postgres"
 	"github.com/playlog/playlog/export"
 	"github.com/playlog/playlog/replay"
-	"github.com/playlog/playlog/seal"
 )
 
 const exportUsage = "Usage: playlog export (--data DIR | --nats-url URL | --database-url URL) [--out FILE] [--gzip] [--game ID,...] [--ended] [--since T] [--until T] [--quiet]"
@@ -348,11 +346,8 @@ func runImport(args []string, env func(string) string, stdout, stderr io.Writer)
 	var sf storeFlags
 	sf.register(fs, env)
 	in := fs.String("in", "-", "export to read (- for stdin), plain or gzipped")
-	var pubKeys []string
-	fs.Func("public-key", "Ed25519 public key (PEM, or 32 bytes hex) that must verify every seal; repeat it for keys being rotated. Without it seals are only matched against the chain", func(v string) error {
-		pubKeys = append(pubKeys, v)
-		return nil
-	})
+	var keys publicKeys
+	fs.Var(&keys, "public-key", publicKeysUsage+"; with it, every seal must verify")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), importUsage)
@@ -374,16 +369,10 @@ func runImport(args []string, env func(string) string, stdout, stderr io.Writer)
 		return usageErr("unexpected arguments %q", fs.Args())
 	}
 	var checkSeal func(eventstore.Seal) error
-	if len(pubKeys) > 0 {
-		var pubs []ed25519.PublicKey
-		for _, k := range pubKeys {
-			pub, err := seal.LoadPublicKey(k)
-			if err != nil {
-				return usageErr("%v", err)
-			}
-			pubs = append(pubs, pub)
-		}
-		checkSeal = seal.NewVerifier(pubs...).Verify
+	if v, err := keys.verifier(); err != nil {
+		return usageErr("%v", err)
+	} else if v != nil {
+		checkSeal = v.Verify
 	}
 	var progress io.Writer = stderr
 	if *quiet {

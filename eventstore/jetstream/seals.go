@@ -1,10 +1,14 @@
 package jetstream
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
@@ -96,4 +100,31 @@ func (s *Store) readSeals(ctx context.Context, game uuid.UUID) ([]eventstore.Sea
 		return nil
 	})
 	return seals, last, err
+}
+
+// SealedWithoutEvents implements eventstore.Sealed: the seal subjects the
+// stream holds whose game has no events.
+func (s *Store) SealedWithoutEvents(ctx context.Context) ([]uuid.UUID, error) {
+	if s.isClosed() {
+		return nil, fmt.Errorf("seals without events: %w", eventstore.ErrClosed)
+	}
+	prefix := s.cfg.SubjectPrefix + ".seal."
+	info, err := s.stream.Info(ctx, natsjs.WithSubjectFilter(prefix+"*"))
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: seals without events: %w", err)
+	}
+	var out []uuid.UUID
+	for subject := range info.State.Subjects {
+		id, err := uuid.Parse(strings.TrimPrefix(subject, prefix))
+		if err != nil {
+			continue // not a game's
+		}
+		if _, err := s.Head(ctx, id); errors.Is(err, eventstore.ErrGameNotFound) {
+			out = append(out, id)
+		} else if err != nil {
+			return nil, fmt.Errorf("jetstream: seals without events: %w", err)
+		}
+	}
+	slices.SortFunc(out, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+	return out, nil
 }

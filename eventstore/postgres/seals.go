@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/playlog/playlog/eventstore"
 )
@@ -78,4 +79,21 @@ func (s *Store) Seals(ctx context.Context, game uuid.UUID) ([]eventstore.Seal, e
 		return nil, s.wrap("seals", game, err)
 	}
 	return out, nil
+}
+
+// SealedWithoutEvents implements eventstore.Sealed.
+func (s *Store) SealedWithoutEvents(ctx context.Context) ([]uuid.UUID, error) {
+	if s.isClosed() {
+		return nil, fmt.Errorf("seals without events: %w", eventstore.ErrClosed)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT game_id FROM seals s
+		WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.game_id = s.game_id) ORDER BY game_id`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: seals without events: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return nil, fmt.Errorf("postgres: seals without events: %w", err)
+	}
+	return ids, nil
 }
