@@ -54,7 +54,9 @@ type Store interface {
 type Subscription interface {
 	// Next blocks until the next event. It returns ctx.Err() when ctx is done
 	// (the subscription stays usable), and ErrClosed once the subscription,
-	// its store or the context given to Subscribe/Feed has ended.
+	// its store or the context given to Subscribe/Feed has ended. Any other
+	// error is a read that failed (the store not answering): a later Next
+	// reads on from where it stopped.
 	Next(ctx context.Context) (Event, error)
 	Close() error
 }

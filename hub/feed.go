@@ -138,19 +138,40 @@ func (f *feed) removeLocked(v *viewer) {
 func (f *feed) run(ctx context.Context, sub eventstore.Subscription) {
 	defer sub.Close()
 	defer f.stopTimer()
-	for {
+	var failing time.Time // when the run of failed Nexts began
+	for wait := time.Duration(0); ; {
 		e, err := sub.Next(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return // stopped: no viewers left, or the hub closed
-			}
-			if errors.Is(err, eventstore.ErrClosed) {
-				err = fmt.Errorf("game %s: %w", f.game, err)
-			}
+		switch {
+		case err == nil:
+			failing, wait = time.Time{}, 0
+			f.fanOut(e)
+			continue
+		case ctx.Err() != nil:
+			return // stopped: no viewers left, or the hub closed
+		case errors.Is(err, eventstore.ErrClosed):
+			f.fail(fmt.Errorf("game %s: %w", f.game, err))
+			return
+		}
+		// The store did not answer (a NATS server lost, a stream electing a
+		// leader, PostgreSQL restarting): Next reads on where it stopped,
+		// so the viewers wait instead of being cut, for a while.
+		now := time.Now()
+		if failing.IsZero() {
+			failing = now
+			f.h.cfg.Logger.Warn("hub: reading the game failed; retrying", "game", f.game, "err", err, "for", f.h.cfg.RetryFor)
+		}
+		if now.Sub(failing) >= f.h.cfg.RetryFor {
 			f.fail(err)
 			return
 		}
-		f.fanOut(e)
+		wait = min(max(2*wait, 50*time.Millisecond), time.Second)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
 	}
 }
 

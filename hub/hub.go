@@ -66,6 +66,10 @@ type Config struct {
 	// spectators; past it they are given up (ErrSpectatorsBehind). Default
 	// 20 000.
 	MaxHeld int
+	// RetryFor is how long a game's subscription may keep failing to read
+	// (the store not answering) before its viewers are cut, to resume
+	// from their last event id. Default 15s.
+	RetryFor time.Duration
 	// Now stamps outgoing messages. Default time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -81,6 +85,9 @@ func (c *Config) setDefaults() {
 	if c.MaxHeld == 0 {
 		c.MaxHeld = 20000
 	}
+	if c.RetryFor == 0 {
+		c.RetryFor = 15 * time.Second
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -93,6 +100,8 @@ func (c *Config) Validate() error {
 		return errors.New("hub: Store is required")
 	case c.Linger < 0:
 		return fmt.Errorf("hub: negative linger %v", c.Linger)
+	case c.RetryFor < 0:
+		return fmt.Errorf("hub: negative retry time %v", c.RetryFor)
 	}
 	return nil
 }

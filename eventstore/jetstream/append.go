@@ -127,15 +127,13 @@ func (s *Store) publish(ctx context.Context, game uuid.UUID, lastSS uint64, msgI
 	// Direct map writes: the keys are already canonical.
 	m.Header[hdrIndex] = []string{indexHeader(events, msgID)}
 	m.Header[natsjs.ExpectedLastSubjSeqHeader] = []string{strconv.FormatUint(lastSS, 10)}
-	if _, ok := ctx.Deadline(); !ok {
-		// Without a deadline a publish whose ack is lost (the server
-		// restarting between the two) would wait for ever. Whether it was
-		// stored is then unknown: a retry under the same message id finds
-		// out.
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, s.cfg.RequestTimeout)
-		defer cancel()
-	}
+	// The smaller of the caller's deadline and RequestTimeout: without it
+	// a publish whose ack is lost (the server it went to dying between the
+	// two) would wait for the caller's whole deadline, or for ever. Whether
+	// it was stored is then unknown: a retry under the same message id
+	// finds out.
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
+	defer cancel()
 	return s.js.PublishMsg(ctx, m)
 }
 

@@ -45,19 +45,19 @@ func TestReplicatedStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl := info.CachedInfo().Cluster
-	if cl == nil || len(cl.Replicas) != 2 {
-		t.Fatalf("stream cluster info %+v, want a leader and 2 replicas", cl)
+	if cl := info.CachedInfo().Cluster; cl == nil || len(cl.Replicas) != 2 || s.Replicas() != 3 {
+		t.Fatalf("stream cluster info %+v, replicas %d: want a leader and 2 replicas", cl, s.Replicas())
 	}
-	leader := -1
-	for i := range 3 {
-		if c.Server(i).Name() == cl.Leader {
-			leader = i
-		}
+	// A store opened without a number of replicas keeps the stream's.
+	s2, err := jetstream.Open(ctx, jetstream.Config{URL: c.URL()})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if leader < 0 {
-		t.Fatalf("leader %q is none of the servers", cl.Leader)
+	s2.Close()
+	if info, err = js.Stream(ctx, s.StreamName()); err != nil || info.CachedInfo().Config.Replicas != 3 {
+		t.Fatalf("after a store opened without replicas: %+v %v", info.CachedInfo().Config.Replicas, err)
 	}
+	leader := c.Leader(s.StreamName())
 	c.Kill(leader)
 	head := uint64(1)
 	deadline := time.Now().Add(30 * time.Second)

@@ -38,7 +38,10 @@ type Config struct {
 	// SubjectPrefix is the subject prefix of game subjects. Default
 	// "playlog.game".
 	SubjectPrefix string
-	// Replicas of the stream in a cluster. Default 1.
+	// Replicas of the stream in a cluster, 1 to 5 (3 recommended). Zero
+	// keeps an existing stream's replicas and creates a new one with 1, so
+	// that a node started without the setting never scales a replicated
+	// stream down; a number given changes an existing stream's replicas.
 	Replicas int
 	// DuplicateWindow is JetStream's own dedupe window for the stream.
 	// playlog's idempotency does not rely on it. Default 2 minutes.
@@ -76,9 +79,6 @@ func (c *Config) setDefaults() {
 	if c.SubjectPrefix == "" {
 		c.SubjectPrefix = "playlog.game"
 	}
-	if c.Replicas == 0 {
-		c.Replicas = 1
-	}
 	if c.DuplicateWindow == 0 {
 		c.DuplicateWindow = 2 * time.Minute
 	}
@@ -112,8 +112,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("jetstream: stream name %q", c.Stream)
 	case !subjectPrefix.MatchString(c.SubjectPrefix):
 		return fmt.Errorf("jetstream: subject prefix %q", c.SubjectPrefix)
-	case c.Replicas < 1 || c.Replicas > 5:
+	case c.Replicas < 0 || c.Replicas > 5:
 		return fmt.Errorf("jetstream: replicas %d not in 1..5", c.Replicas)
+	case c.URL == "" && c.Replicas > 1:
+		return fmt.Errorf("jetstream: replicas %d need a cluster; the embedded server is one", c.Replicas)
 	case c.DuplicateWindow < 100*time.Millisecond:
 		return fmt.Errorf("jetstream: duplicate window %v is under 100ms", c.DuplicateWindow)
 	case c.RequestTimeout < 10*time.Millisecond:

@@ -141,9 +141,31 @@ func (s *Store) directGetSeqs(ctx context.Context, game uuid.UUID, seqs []uint64
 		reqs[i] = strconv.AppendUint([]byte(`{"seq":`), seq, 10)
 		reqs[i] = append(reqs[i], '}')
 	}
-	replies, err := s.replies.many(ctx, s.cfg.RequestTimeout, "$JS.API.DIRECT.GET."+s.cfg.Stream, reqs)
-	if err != nil {
+	var replies []*nats.Msg
+	missing := func() bool {
+		for _, m := range replies {
+			if m.Header.Get("Status") == "404" {
+				return true
+			}
+		}
+		return false
+	}
+	var err error
+	if replies, err = s.replies.many(ctx, s.cfg.RequestTimeout, "$JS.API.DIRECT.GET."+s.cfg.Stream, reqs); err != nil {
 		return err
+	}
+	if missing() && s.cfg.Replicas > 1 {
+		// A follower that has not applied the message yet answers 404 for
+		// it too (refresh's caughtUp): ask again, a little later, before
+		// concluding the message is gone.
+		for wait := time.Millisecond; missing() && wait < 200*time.Millisecond; wait *= 2 {
+			if err := sleep(ctx, wait); err != nil {
+				return err
+			}
+			if replies, err = s.replies.many(ctx, s.cfg.RequestTimeout, "$JS.API.DIRECT.GET."+s.cfg.Stream, reqs); err != nil {
+				return err
+			}
+		}
 	}
 	bySeq := make(map[uint64]*nats.Msg, len(replies))
 	for _, m := range replies {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
@@ -84,29 +85,79 @@ func (s *Store) remember(game uuid.UUID, g *gameIndex) {
 }
 
 // refresh reads the index headers of every message of the game stored after
-// g.lastSS, and caches g once it knows the game exists. The caller holds
-// g.mu.
+// g.lastSS, and caches g once it knows the game exists. On a replicated
+// stream it reads on until it holds the game's last message as the leader
+// knows it (caughtUp). The caller holds g.mu.
 func (s *Store) refresh(ctx context.Context, game uuid.UUID, g *gameIndex) error {
-	err := s.directGet(ctx, game, g.lastSS+1, 0, func(m *nats.Msg, ss uint64) error {
-		r, err := headerRef(m.Header.Get(hdrIndex), ss)
-		if err != nil {
-			return err
-		}
-		if r.first == 1 && g.head > 0 {
-			// The game's first message after the ones indexed: they were
-			// removed, and the game stored anew (Remove, then Import).
-			g.reset()
-		}
-		if r.first != g.head+1 {
-			return fmt.Errorf("%w at stream seq %d: seq %d follows %d", errFormat, ss, r.first, g.head)
-		}
-		g.add(r)
-		return nil
-	})
+	read := func() error {
+		return s.directGet(ctx, game, g.lastSS+1, 0, func(m *nats.Msg, ss uint64) error {
+			r, err := headerRef(m.Header.Get(hdrIndex), ss)
+			if err != nil {
+				return err
+			}
+			if r.first == 1 && g.head > 0 {
+				// The game's first message after the ones indexed: they were
+				// removed, and the game stored anew (Remove, then Import).
+				g.reset()
+			}
+			if r.first != g.head+1 {
+				return fmt.Errorf("%w at stream seq %d: seq %d follows %d", errFormat, ss, r.first, g.head)
+			}
+			g.add(r)
+			return nil
+		})
+	}
+	err := read()
+	if err == nil {
+		err = s.caughtUp(ctx, game, func() uint64 { return g.lastSS }, read)
+	}
 	if err == nil {
 		s.remember(game, g)
 	}
 	return err
+}
+
+// caughtUp makes a read on a replicated stream current. Direct gets are
+// answered by any replica, and a follower applies what the leader committed
+// a little after it was acknowledged: a read may miss the newest appends,
+// even ones acknowledged to someone before it began (a player told of the
+// other's move, whose node then reads the game). The leader says where the
+// game ends; while what was read, at, ends before that, read is called
+// again, with backoff, for at most RequestTimeout. On one replica it does
+// nothing.
+func (s *Store) caughtUp(ctx context.Context, game uuid.UUID, at func() uint64, read func() error) error {
+	if s.cfg.Replicas <= 1 {
+		return nil
+	}
+	last, found, err := s.leaderLast(ctx, game)
+	if err != nil || !found || at() >= last.streamSeq {
+		return err
+	}
+	deadline := time.Now().Add(s.cfg.RequestTimeout)
+	for wait := time.Millisecond; at() < last.streamSeq; wait = min(2*wait, 100*time.Millisecond) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the replicas answering direct gets lag: stream seq %d of %s not read within %v", last.streamSeq, game, s.cfg.RequestTimeout)
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
+		if err := read(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sleep waits d, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // reindex rebuilds g from the log, for a game whose indexed messages are

@@ -95,9 +95,13 @@ func (s *Store) createOrUpdateStream(ctx context.Context) (natsjs.Stream, error)
 	case err != nil && !errors.Is(err, natsjs.ErrStreamNotFound):
 		return nil, err
 	}
+	if s.cfg.Replicas == 0 && err == nil {
+		want.Replicas = old.CachedInfo().Config.Replicas
+	}
 	st, err := s.js.CreateOrUpdateStream(ctx, want)
 	if err == nil {
 		s.denyPurge = st.CachedInfo().Config.DenyPurge
+		s.cfg.Replicas = st.CachedInfo().Config.Replicas
 	}
 	return st, err
 }
@@ -113,7 +117,7 @@ func streamConfig(cfg Config) natsjs.StreamConfig {
 		// and never matches a seal.
 		Subjects:   []string{cfg.SubjectPrefix + ".*", cfg.SubjectPrefix + ".seal.*"},
 		Storage:    natsjs.FileStorage,
-		Replicas:   cfg.Replicas,
+		Replicas:   max(cfg.Replicas, 1),
 		Duplicates: cfg.DuplicateWindow,
 		Retention:  natsjs.LimitsPolicy,
 		Discard:    natsjs.DiscardNew,
@@ -156,6 +160,9 @@ func (s *Store) ClientURL() string {
 	}
 	return s.ns.ClientURL()
 }
+
+// Replicas is the stream's number of replicas.
+func (s *Store) Replicas() int { return s.cfg.Replicas }
 
 // Conn is the store's NATS connection, for tools that need the server
 // directly (benchmarks, administration). Do not close it.

@@ -65,7 +65,7 @@ func History(ctx context.Context, store eventstore.Store) (HistoryModel, error) 
 			Done: func(_ eventstore.Position, events int64) int64 { return events },
 		}, nil
 	case *jetstream.Store:
-		h, err := jsproj.OpenHistory(ctx, s.Conn(), jsproj.Config{})
+		h, err := jsproj.OpenHistory(ctx, s.Conn(), jsproj.Config{Replicas: s.Replicas()})
 		if err != nil {
 			return HistoryModel{}, err
 		}

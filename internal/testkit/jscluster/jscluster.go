@@ -4,6 +4,8 @@
 package jscluster
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -12,6 +14,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	natsjs "github.com/nats-io/nats.go/jetstream"
 )
 
 // Cluster is three clustered servers. Its methods are not safe for
@@ -69,6 +73,89 @@ func (c *Cluster) Kill(i int) {
 func (c *Cluster) Restart(i int) {
 	c.start(i)
 	c.waitLeader()
+}
+
+// Leader is the index of the server leading stream's replicas.
+func (c *Cluster) Leader(stream string) int {
+	c.t.Helper()
+	nc, js := c.connect()
+	defer nc.Close()
+	return c.leader(js, stream)
+}
+
+// StepDown asks stream's leader to step down and waits until another
+// server leads it; it returns the new leader's index.
+func (c *Cluster) StepDown(stream string) int {
+	c.t.Helper()
+	nc, js := c.connect()
+	defer nc.Close()
+	old := c.leader(js, stream)
+	m, err := nc.Request("$JS.API.STREAM.LEADER.STEPDOWN."+stream, nil, 10*time.Second)
+	if err != nil {
+		c.t.Fatalf("jscluster: step down %s: %v", stream, err)
+	}
+	var res struct {
+		Success bool `json:"success"`
+		Error   *struct {
+			Description string `json:"description"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(m.Data, &res); err != nil || !res.Success {
+		c.t.Fatalf("jscluster: step down %s: %s (%v)", stream, m.Data, err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if l := c.leaderOrNone(js, stream); l >= 0 && l != old {
+			return l
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c.t.Fatalf("jscluster: %s has no new leader within 30 s of stepping down", stream)
+	return -1
+}
+
+func (c *Cluster) connect() (*nats.Conn, natsjs.JetStream) {
+	c.t.Helper()
+	nc, err := nats.Connect(c.URL())
+	if err != nil {
+		c.t.Fatalf("jscluster: connect: %v", err)
+	}
+	js, err := natsjs.New(nc)
+	if err != nil {
+		nc.Close()
+		c.t.Fatalf("jscluster: %v", err)
+	}
+	return nc, js
+}
+
+// leader waits up to 30 s for stream to have a leader and returns it.
+func (c *Cluster) leader(js natsjs.JetStream, stream string) int {
+	c.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if l := c.leaderOrNone(js, stream); l >= 0 {
+			return l
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c.t.Fatalf("jscluster: %s has no leader within 30 s", stream)
+	return -1
+}
+
+// leaderOrNone is the index of stream's leader, or -1 if it has none now.
+func (c *Cluster) leaderOrNone(js natsjs.JetStream, stream string) int {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	st, err := js.Stream(ctx, stream)
+	if err != nil || st.CachedInfo().Cluster == nil {
+		return -1
+	}
+	for i, s := range c.servers {
+		if s != nil && s.Name() == st.CachedInfo().Cluster.Leader {
+			return i
+		}
+	}
+	return -1
 }
 
 // Server is server i, nil while it is killed.

@@ -1,0 +1,446 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/playlog/playlog/auth"
+	"github.com/playlog/playlog/client"
+	"github.com/playlog/playlog/eventstore"
+	"github.com/playlog/playlog/eventstore/jetstream"
+	"github.com/playlog/playlog/gateway"
+	"github.com/playlog/playlog/internal/testkit/jscluster"
+	"github.com/playlog/playlog/internal/testkit/testnode"
+	"github.com/playlog/playlog/protocol"
+	"github.com/playlog/playlog/seal"
+)
+
+// Two playlogd nodes on a 3-server JetStream cluster with R3; players of
+// each game on different nodes play while one NATS server after another
+// is killed and comes back.
+func TestClusterNodeLoss(t *testing.T) {
+	testCluster(t, func(t *testing.T, c *jscluster.Cluster, stream string) {
+		for i := range 3 {
+			time.Sleep(time.Second)
+			c.Kill(i)
+			t.Logf("killed n%d", i+1)
+			time.Sleep(2 * time.Second)
+			c.Restart(i)
+			t.Logf("n%d is back", i+1)
+		}
+		time.Sleep(time.Second)
+	})
+}
+
+// The same, while the stream's leader steps down three times.
+func TestClusterLeaderStepDown(t *testing.T) {
+	testCluster(t, func(t *testing.T, c *jscluster.Cluster, stream string) {
+		for range 3 {
+			time.Sleep(time.Second)
+			t.Logf("n%d leads the stream now", c.StepDown(stream)+1)
+		}
+		time.Sleep(time.Second)
+	})
+}
+
+// clusterGames is how many games are in play at once in the cluster tests.
+const clusterGames = 12
+
+// testCluster runs clusterGames players' pairs, alice-i on node A and
+// bob-i on node B, each playing tictactoe games one after another while
+// disrupt runs, then checks what the issue asks: play went on, no
+// acknowledged event lost, no command applied twice, no fork, every
+// player ends with exactly the events of a viewer that never dropped,
+// and "playlog audit" passes on every game.
+func testCluster(t *testing.T, disrupt func(*testing.T, *jscluster.Cluster, string)) {
+	c := jscluster.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	open := func() *jetstream.Store {
+		s, err := jetstream.Open(ctx, jetstream.Config{URL: c.URL(), Replicas: 3,
+			RequestTimeout: 2 * time.Second, TailCheck: 500 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() }) // after the node's own cleanup
+		return s
+	}
+	sa, sb := open(), open()
+	cfg := gateway.Config{MessagesPerSecond: 10000, Burst: 10000}
+	// A short seal interval: a seal that failed to store while the
+	// cluster was disrupted is retried within the test, not a minute on.
+	opts := testnode.Options{Seal: seal.Policy{Interval: 200 * time.Millisecond}}
+	nodes := []*testnode.Node{
+		testnode.StartWith(t, sa, sa.Bus("presence"), cfg, opts),
+		testnode.StartWith(t, sb, sb.Bus("presence"), cfg, opts),
+	}
+
+	var stop atomic.Bool
+	results := make([][]*clusterGame, clusterGames)
+	errs := make(chan error, clusterGames)
+	var wg sync.WaitGroup
+	for w := range clusterGames {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			alice, bob := fmt.Sprintf("alice-%d", w), fmt.Sprintf("bob-%d", w)
+			for !stop.Load() {
+				g, err := playClusterGame(ctx, nodes[0].URL, alice, nodes[1].URL, bob)
+				if g != nil {
+					results[w] = append(results[w], g)
+				}
+				if err != nil {
+					errs <- fmt.Errorf("%s and %s: %w", alice, bob, err)
+					return
+				}
+			}
+		}()
+	}
+	counted := func() (games, moves int) {
+		for _, gs := range results {
+			for _, g := range gs {
+				games++
+				moves += len(g.acked)
+			}
+		}
+		return
+	}
+	disrupt(t, c, sa.StreamName())
+	stop.Store(true)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if t.Failed() {
+		return
+	}
+	games, moves := counted()
+	if games < clusterGames {
+		t.Fatalf("only %d games finished", games)
+	}
+
+	retries, reconnects := 0, 0
+	for _, gs := range results {
+		for _, g := range gs {
+			head := checkClusterGame(t, ctx, sa, sb, g)
+			ref := [2]string{nodes[0].URL, nodes[1].URL}
+			for i, p := range g.players {
+				retries += p.retries
+				reconnects += p.reconnects
+				// A viewer that never dropped: a fresh connection after the end.
+				fresh := &clusterPlayer{user: p.user, game: g.id, url: ref[i]}
+				if err := fresh.follow(ctx, head); err != nil {
+					t.Fatalf("game %s, %s's reference viewer: %v", g.id, p.user, err)
+				}
+				fresh.close()
+				if err := sameViews(p.events, fresh.events); err != nil {
+					t.Fatalf("game %s, %s: %v", g.id, p.user, err)
+				}
+			}
+		}
+	}
+	t.Logf("%d games, %d moves acknowledged, %d retried commands, %d reconnects", games, moves, retries, reconnects)
+
+	for deadline := time.Now().Add(10 * time.Second); nodes[0].Sealer.Pending()+nodes[1].Sealer.Pending() > 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("seals still pending 10 s after play: %d and %d", nodes[0].Sealer.Pending(), nodes[1].Sealer.Pending())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	pub := filepath.Join(t.TempDir(), "seal.pub")
+	if err := seal.WritePublicKey(pub, testnode.SealKey.Public().(ed25519.PublicKey)); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run([]string{"audit", "--nats-url", c.URL(), "--public-key", pub, "--quiet"},
+		func(string) string { return "" }, &out, &errOut); code != 0 {
+		t.Fatalf("audit: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), "0 findings") {
+		t.Fatalf("audit: %s", out.String())
+	}
+}
+
+// clusterGame is one game the cluster tests played, and what each player
+// was told.
+type clusterGame struct {
+	id      uuid.UUID
+	players [2]*clusterPlayer
+	acked   map[string][]uint64 // "<user>/<message_id>" → the event ids its action_result named
+}
+
+// clusterCells is the order in which both players pick cells: nine moves
+// and a draw (bench's drawCells).
+var clusterCells = drawCells
+
+// playClusterGame creates a game over REST (retrying while the store does
+// not answer), then alice on one node and bob on another play it to its
+// end, each following every event.
+func playClusterGame(ctx context.Context, urlA, alice, urlB, bob string) (*clusterGame, error) {
+	var id uuid.UUID
+	for {
+		var err error
+		if id, err = createClusterGame(ctx, urlA, alice, bob); err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	g := &clusterGame{id: id, acked: map[string][]uint64{}, players: [2]*clusterPlayer{
+		{user: alice, game: id, url: urlA}, {user: bob, game: id, url: urlB}}}
+	defer g.players[0].close()
+	defer g.players[1].close()
+	for i, cell := range clusterCells {
+		p := g.players[i%2]
+		msgID := "m" + strconv.Itoa(i)
+		ids, err := p.act(ctx, msgID, json.RawMessage(`{"type":"place","cell":`+strconv.Itoa(cell)+`}`))
+		if err != nil {
+			return g, fmt.Errorf("game %s, move %d: %w", id, i, err)
+		}
+		g.acked[p.user+"/"+msgID] = ids
+		for _, q := range g.players {
+			if err := q.follow(ctx, ids[len(ids)-1]); err != nil {
+				return g, fmt.Errorf("game %s, %s follows move %d: %w", id, q.user, i, err)
+			}
+		}
+	}
+	for _, q := range g.players {
+		if err := q.follow(ctx, 0); err != nil {
+			return g, fmt.Errorf("game %s, %s follows to the end: %w", id, q.user, err)
+		}
+	}
+	return g, nil
+}
+
+func createClusterGame(ctx context.Context, url, creator, other string) (uuid.UUID, error) {
+	body, _ := json.Marshal(map[string]any{"rules": "tictactoe", "players": []string{creator, other}})
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, "POST", url+"/v1/games", bytes.NewReader(body))
+	if err != nil {
+		return uuid.Nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+tokenOf(creator))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	defer resp.Body.Close()
+	var game struct {
+		GameID uuid.UUID `json:"game_id"`
+	}
+	if resp.StatusCode != http.StatusCreated {
+		return uuid.Nil, fmt.Errorf("create: status %d", resp.StatusCode)
+	}
+	return game.GameID, json.NewDecoder(resp.Body).Decode(&game)
+}
+
+// tokenOf mints an hour's token for user with the test nodes' secret.
+func tokenOf(user string) string {
+	tok, err := auth.Mint(testnode.JWTSecret, user, time.Hour, "", "", time.Now())
+	if err != nil {
+		panic(err)
+	}
+	return tok
+}
+
+// clusterPlayer is one player's connection to one game through one node.
+// It resumes with the last event id it saw after any failure, and retries
+// a command under its message id until the log answers it.
+type clusterPlayer struct {
+	user   string
+	game   uuid.UUID
+	url    string
+	c      *client.Client
+	events []protocol.Message // every event, in order, each once
+	over   bool
+
+	retries, reconnects int
+}
+
+// connect (re)joins the game after the last event seen.
+func (p *clusterPlayer) connect(ctx context.Context) error {
+	if p.c != nil {
+		p.c.Drop()
+		p.c = nil
+		p.reconnects++
+	}
+	for {
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		c, err := client.Dial(rctx, "ws"+strings.TrimPrefix(p.url, "http")+"/v1/ws", tokenOf(p.user), client.Options{})
+		if err == nil {
+			_, err = c.Request(rctx, protocol.Request{Type: protocol.TypeJoinGame, GameID: p.game.String(),
+				LastEventID: new(uint64(len(p.events)))})
+			if err == nil {
+				cancel()
+				p.c = c
+				return nil
+			}
+			c.Drop()
+		}
+		cancel()
+		if ctx.Err() != nil {
+			return fmt.Errorf("join: %w", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// act sends an action until it is answered: retryable refusals and lost
+// answers are retried under the same message id.
+func (p *clusterPlayer) act(ctx context.Context, msgID string, action json.RawMessage) ([]uint64, error) {
+	for {
+		if p.c == nil {
+			if err := p.connect(ctx); err != nil {
+				return nil, err
+			}
+		}
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		res, err := p.c.Request(rctx, protocol.Request{Type: protocol.TypeAction, GameID: p.game.String(),
+			MessageID: msgID, Action: action})
+		cancel()
+		var pe *protocol.Error
+		switch {
+		case err == nil:
+			return res.EventIDs, nil
+		case ctx.Err() != nil:
+			return nil, err
+		case errors.As(err, &pe) && retryable(pe.Code):
+			p.retries++
+			time.Sleep(50 * time.Millisecond)
+		case errors.As(err, &pe):
+			return nil, err
+		default: // the connection failed, or the answer did not come
+			p.retries++
+			if err := p.connect(ctx); err != nil {
+				return nil, err
+			}
+		}
+	}
+}
+
+// retryable reports whether a refusal says "try again" rather than "no".
+func retryable(code string) bool {
+	return code == protocol.CodeInternalError || code == "unavailable"
+}
+
+// follow reads events until the one numbered upTo, or the game's end if
+// upTo is 0, resuming after any failure. An event out of order fails.
+func (p *clusterPlayer) follow(ctx context.Context, upTo uint64) error {
+	for (upTo == 0 && !p.over) || uint64(len(p.events)) < upTo {
+		if p.c == nil {
+			if err := p.connect(ctx); err != nil {
+				return err
+			}
+		}
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		m, err := p.c.Next(rctx)
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			if err := p.connect(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		if m.GameID != p.game.String() {
+			continue
+		}
+		switch m.Type {
+		case protocol.TypeEvent:
+			if want := uint64(len(p.events)) + 1; *m.EventID != want {
+				if *m.EventID < want {
+					return fmt.Errorf("event %d again after %d", *m.EventID, want-1)
+				}
+				return fmt.Errorf("event %d after %d: a gap", *m.EventID, want-1)
+			}
+			p.events = append(p.events, m)
+		case protocol.TypeGameOver:
+			p.over = true
+		}
+	}
+	return nil
+}
+
+func (p *clusterPlayer) close() {
+	if p.c != nil {
+		p.c.Close()
+		p.c = nil
+	}
+}
+
+// sameViews compares two viewers' events, envelope fields aside (the
+// server's message id and send time).
+func sameViews(got, want []protocol.Message) error {
+	if len(got) != len(want) {
+		return fmt.Errorf("%d events, a viewer that never dropped %d", len(got), len(want))
+	}
+	for i := range want {
+		a, b := got[i], want[i]
+		a.MessageID, b.MessageID, a.Timestamp = "", "", b.Timestamp
+		ja, _ := json.Marshal(a)
+		jb, _ := json.Marshal(b)
+		if !bytes.Equal(ja, jb) {
+			return fmt.Errorf("event %d differs:\ngot  %s\nwant %s", i+1, ja, jb)
+		}
+	}
+	return nil
+}
+
+// checkClusterGame reads a game's log through both nodes' connections: the
+// same log (no fork), dense, every acknowledged event where its answer
+// said under its message id, and no message id stored twice.
+func checkClusterGame(t *testing.T, ctx context.Context, sa, sb eventstore.Store, g *clusterGame) (head uint64) {
+	t.Helper()
+	la, err := sa.Read(ctx, g.id, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb, err := sb.Read(ctx, g.id, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(la) != len(lb) || len(la) == 0 || la[len(la)-1].Hash != lb[len(lb)-1].Hash {
+		t.Fatalf("game %s: node A reads %d events, node B %d, heads differ", g.id, len(la), len(lb))
+	}
+	if err := eventstore.VerifyChain(eventstore.Hash{}, la); err != nil {
+		t.Fatalf("game %s: %v", g.id, err)
+	}
+	appends := map[string]int{} // message id → the append (first event) it was stored in
+	for i, e := range la {
+		if e.MessageID == "" || (i > 0 && la[i-1].MessageID == e.MessageID) {
+			continue
+		}
+		if first, ok := appends[e.MessageID]; ok {
+			t.Fatalf("game %s: message id %s stored at seq %d and again at %d", g.id, e.MessageID, first+1, e.Seq)
+		}
+		appends[e.MessageID] = i
+	}
+	for id, seqs := range g.acked {
+		for _, seq := range seqs {
+			if seq == 0 || seq > uint64(len(la)) || la[seq-1].MessageID != id {
+				t.Fatalf("game %s: %s was acknowledged with event %d, which the log does not hold under it", g.id, id, seq)
+			}
+		}
+	}
+	return uint64(len(la))
+}
