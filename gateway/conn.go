@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -43,14 +44,20 @@ type conn struct {
 
 	limit limiter // the reader's
 
-	id   string        // prefix of this connection's server message ids
-	sent atomic.Uint64 // server messages so far
+	id    string        // prefix of this connection's server message ids
+	sent  atomic.Uint64 // server messages so far
+	log   *slog.Logger  // the server's, with conn (id) and user
+	start time.Time     // when it was accepted
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	user, err := s.deps.Auth.Authenticate(r)
 	if err != nil {
-		writeError(w, errorf(protocol.CodeAuthenticationFailed, http.StatusUnauthorized, err.Error()))
+		s.fail(w, errorf(protocol.CodeAuthenticationFailed, http.StatusUnauthorized, err.Error()))
+		return
+	}
+	noteOf(w).setUser(user)
+	if s.refuseDraining(w) {
 		return
 	}
 	hj := &batchHijacker{ResponseWriter: w}
@@ -59,15 +66,21 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered
 	}
 	ctx, stop := context.WithCancel(s.ctx)
+	id := s.deps.NewID().String()
 	c := &conn{
 		s: s, ws: ws, sock: hj.conn, user: user, ctx: ctx, stop: stop,
 		send: newSendQueue(s.cfg.SendQueue), done: make(chan struct{}),
-		sessions: map[uuid.UUID]*session{}, lastSeen: s.now(), id: s.deps.NewID().String(),
+		sessions: map[uuid.UUID]*session{}, lastSeen: s.now(), id: id,
 		limit: newLimiter(s.cfg, s.now()),
+		log:   s.log.With("conn", id, "user", user), start: time.Now(),
 	}
+	noteOf(w).setConn(id)
 	s.mu.Lock()
-	if s.ctx.Err() != nil {
+	if s.ctx.Err() != nil || s.closing {
 		s.mu.Unlock()
+		stop()
+		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, goingAway),
+			time.Now().Add(time.Second))
 		ws.Close()
 		return
 	}
@@ -75,6 +88,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.stats.connections.Add(1)
 	s.wg.Add(1)
 	s.mu.Unlock()
+	c.log.Debug("websocket connected")
 	// The connection is hijacked: serve it on a goroutine of its own and
 	// return, so that the HTTP request, its buffers and the handler's stack
 	// are not kept for the connection's whole life.
@@ -106,9 +120,19 @@ func (c *conn) run() {
 	c.drain(err)
 	writer.Wait()
 	c.ws.Close()
-	c.s.mu.Lock()
-	delete(c.s.conns, c)
-	c.s.mu.Unlock()
+	c.log.Debug("websocket closed", "code", c.closeCode, "duration", time.Since(c.start))
+	c.s.forget(c)
+}
+
+// forget removes an ended connection; the last one to go while the server
+// drains tells Drain.
+func (s *Server) forget(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.conns, c)
+	if s.closing && len(s.conns) == 0 {
+		close(s.noConns)
+	}
 }
 
 // kill ends the connection with a close code; the writer sends the close
@@ -163,7 +187,7 @@ func (c *conn) encode(m protocol.Message) ([]byte, bool) {
 	m.Timestamp = c.s.now().UTC()
 	b, err := json.Marshal(m)
 	if err != nil {
-		c.s.log.Error("encode message", "type", m.Type, "err", err)
+		c.log.Error("encode message", "type", m.Type, "game", m.GameID, "err", err)
 		return nil, false
 	}
 	return b, true
@@ -264,6 +288,7 @@ func (c *conn) readLoop() error {
 	c.ws.SetPongHandler(func(string) error { c.extendRead(); return nil })
 	for {
 		typ, data, err := c.next()
+		start := time.Now()
 		switch {
 		case errors.Is(err, errTooBig):
 			c.kill(websocket.CloseMessageTooBig, "message over the size limit")
@@ -285,14 +310,19 @@ func (c *conn) readLoop() error {
 			c.kill(websocket.CloseInvalidFramePayloadData, "text frame is not valid UTF-8")
 			return nil
 		}
-		if !c.allow(data) {
+		if refused := c.allow(data); refused != nil {
+			if c.debugging() {
+				c.logMessage("", probeMessageID(data), uuid.Nil, refused, start)
+			}
 			continue
 		}
 		if typ != websocket.TextMessage {
-			c.reply(probeMessageID(data), invalid("messages are JSON in text frames"))
+			id, e := probeMessageID(data), invalid("messages are JSON in text frames")
+			c.reply(id, e)
+			c.logMessage("", id, uuid.Nil, e, start)
 			continue
 		}
-		c.handle(data)
+		c.handle(data, start)
 	}
 }
 
@@ -355,19 +385,21 @@ func (c *conn) drain(readErr error) {
 // allow applies the rate limit (see limiter) to a message: a refused one
 // is dropped, answered rate_limited while Config.RateLimitReplies lasts,
 // and the AbuseLimit-th refusal within AbuseWindow closes the connection
-// (1008).
-func (c *conn) allow(data []byte) bool {
+// (1008). It returns nil for a message admitted, else errRateLimited.
+func (c *conn) allow(data []byte) error {
 	switch c.limit.check(c.s.now()) {
 	case admit:
-		return true
+		return nil
 	case refuseWithAnswer:
-		c.reply(probeMessageID(data), errorf(protocol.CodeRateLimited, 0, "too many messages: this one was ignored; slow down and resend it (further refusals may go unanswered)"))
+		c.reply(probeMessageID(data), errRateLimited)
 	case closeForAbuse:
 		c.s.stats.rateLimitCloses.Add(1)
 		c.kill(websocket.ClosePolicyViolation, "rate limit exceeded repeatedly")
 	}
-	return false
+	return errRateLimited
 }
+
+var errRateLimited = errorf(protocol.CodeRateLimited, 0, "too many messages: this one was ignored; slow down and resend it (further refusals may go unanswered)")
 
 // reply sends an error for the request requestID.
 func (c *conn) reply(requestID string, e *apiError) {

@@ -27,4 +27,15 @@
 // discarding, until the client's close frame, EOF or closeGrace, because
 // closing a socket with unread data resets it and the client would lose
 // the close code and the last answers.
+//
+// Stopping: Server.Drain, for a rolling restart, refuses new commands
+// (unavailable) and /readyz (503) from its start, waits for the commands
+// running to be answered, then closes every connection with 1001 and
+// waits for them; Close then stops the rest. Close alone closes at once.
+//
+// Logs (logging.go): every line about a connection carries its id and
+// user, every line about a game the game; at debug level each REST
+// request and each client message gets one line once answered. What a
+// client sent beyond ids and types (tokens, query strings, actions) is
+// never logged.
 package gateway

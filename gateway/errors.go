@@ -31,12 +31,19 @@ func invalid(message string) *apiError {
 	return errorf(protocol.CodeInvalidMessage, http.StatusBadRequest, message)
 }
 
+// errDraining refuses a command that arrives once the server has begun to
+// drain (Server.Drain): the client retries on another node.
+var errDraining = errors.New("this node is shutting down")
+
 // classify maps an error to its wire code, once, at the edge.
 func classify(err error) *apiError {
 	var ae *apiError
 	switch {
 	case errors.As(err, &ae):
 		return ae
+	case errors.Is(err, errDraining):
+		return errorf(protocol.CodeUnavailable, http.StatusServiceUnavailable,
+			"this node is shutting down and took no new command: retry on another node, or after reconnecting, with the same message_id")
 	case errors.Is(err, engine.ErrNotYourTurn):
 		return errorf(protocol.CodeNotYourTurn, http.StatusConflict, err.Error())
 	case errors.Is(err, engine.ErrInvalidAction):

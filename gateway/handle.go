@@ -18,16 +18,56 @@ import (
 // commandTimeout bounds one request's work against the store.
 const commandTimeout = 15 * time.Second
 
-// handle serves one client message.
-func (c *conn) handle(data []byte) {
+// handle serves one client message, read at start.
+func (c *conn) handle(data []byte, start time.Time) {
 	req, perr := parse(data)
+	game, _ := uuid.Parse(req.GameID)
 	if perr != nil {
 		c.reply(req.MessageID, perr)
+		c.logMessage(req.Type, req.MessageID, game, perr, start)
 		return
 	}
+	err := c.serve(req, game)
+	c.logMessage(req.Type, req.MessageID, game, err, start)
+}
+
+// serve runs a well-formed client message and answers it. It returns the
+// error it answered with, if any.
+func (c *conn) serve(req protocol.Request, game uuid.UUID) error {
+	var err error
+	if isCommand(req.Type) {
+		// None starts once the server drains; Drain waits for those
+		// running to be answered.
+		var done func()
+		if done, err = c.s.startCommand(); err == nil {
+			defer done()
+		}
+	}
+	if err == nil {
+		err = c.do(req, game)
+	}
+	c.count(req, err)
+	if err != nil {
+		c.answerError(req, game, err)
+	}
+	return err
+}
+
+// isCommand tells the client messages that Drain refuses: those that
+// change a game or start following one.
+func isCommand(typ string) bool {
+	switch typ {
+	case protocol.TypeJoinGame, protocol.TypeSpectate, protocol.TypeAction, protocol.TypeResign:
+		return true
+	}
+	return false
+}
+
+// do does what a client message asks and answers it, but for an error,
+// which it returns.
+func (c *conn) do(req protocol.Request, game uuid.UUID) error {
 	ctx, cancel := context.WithTimeout(c.ctx, commandTimeout)
 	defer cancel()
-	game, _ := uuid.Parse(req.GameID)
 	var err error
 	switch req.Type {
 	case protocol.TypeHeartbeat:
@@ -45,6 +85,11 @@ func (c *conn) handle(data []byte) {
 	case protocol.TypeResign:
 		err = c.act(ctx, req, game, json.RawMessage(`{"type":"resign"}`))
 	}
+	return err
+}
+
+// count adds a message's outcome to the server's counters.
+func (c *conn) count(req protocol.Request, err error) {
 	switch req.Type {
 	case protocol.TypeJoinGame, protocol.TypeSpectate:
 		c.s.stats.joins.Add(1)
@@ -54,20 +99,23 @@ func (c *conn) handle(data []byte) {
 	case protocol.TypeAction, protocol.TypeResign:
 		c.s.stats.commands.add(outcome(err))
 	}
-	if err != nil {
-		e := classify(err)
-		if e.code == protocol.CodeInternalError && c.ctx.Err() == nil {
-			c.s.log.Error("websocket request failed", "type", req.Type, "user", c.user, "err", err)
-		}
-		if req.Type == protocol.TypeAction || req.Type == protocol.TypeResign {
-			no := false
-			c.push(protocol.Message{Type: protocol.TypeActionResult, RequestMessageID: req.MessageID,
-				GameID: req.GameID, Success: &no, Error: &protocol.Error{Code: e.code, Message: e.message}})
-			return
-		}
-		c.push(protocol.Message{Type: protocol.TypeError, RequestMessageID: req.MessageID, GameID: req.GameID,
-			Error: &protocol.Error{Code: e.code, Message: e.message}})
+}
+
+// answerError answers a client message with the error it failed with; an
+// unexpected one is logged in full.
+func (c *conn) answerError(req protocol.Request, game uuid.UUID, err error) {
+	e := classify(err)
+	if e.code == protocol.CodeInternalError && c.ctx.Err() == nil {
+		c.log.Error("websocket request failed", "type", req.Type, "message_id", req.MessageID, "game", game, "err", err)
 	}
+	if req.Type == protocol.TypeAction || req.Type == protocol.TypeResign {
+		no := false
+		c.push(protocol.Message{Type: protocol.TypeActionResult, RequestMessageID: req.MessageID,
+			GameID: req.GameID, Success: &no, Error: &protocol.Error{Code: e.code, Message: e.message}})
+		return
+	}
+	c.push(protocol.Message{Type: protocol.TypeError, RequestMessageID: req.MessageID, GameID: req.GameID,
+		Error: &protocol.Error{Code: e.code, Message: e.message}})
 }
 
 // join starts delivering a game to this connection: from last_event_id if
@@ -168,7 +216,7 @@ func (c *conn) join(ctx context.Context, req protocol.Request, game uuid.UUID, r
 		// A slow client has been cut and counted by Push; a closing one
 		// needs nothing.
 		if !errors.Is(err, hub.ErrSlow) && !errors.Is(err, errClosing) && c.ctx.Err() == nil {
-			c.s.log.Error("join: catching up failed", "game", game, "user", c.user, "err", err)
+			c.log.Error("join: catching up failed", "game", game, "err", err)
 			c.kill(1011, "catching up failed; reconnect and resume")
 		}
 		return nil
@@ -180,7 +228,7 @@ func (c *conn) join(ctx context.Context, req protocol.Request, game uuid.UUID, r
 	if viewer.Role == engine.RolePlayer {
 		// A timed game may owe a returning player grace: play decides.
 		if err := c.s.deps.Play.Reconnected(ctx, game, c.user); err != nil {
-			c.s.log.Warn("join: reconnect grace failed", "game", game, "user", c.user, "err", err)
+			c.log.Warn("join: reconnect grace failed", "game", game, "err", err)
 		}
 	}
 	return nil

@@ -352,7 +352,7 @@ func (p *presence) publish(ctx context.Context, game uuid.UUID) {
 	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if err := p.bus.Publish(pctx, b); err != nil && ctx.Err() == nil {
-		p.log.Warn("presence publish failed", "err", err)
+		p.log.Warn("presence publish failed", "game", game, "err", err)
 	}
 }
 

@@ -63,11 +63,18 @@ func (s *Server) createGame(w http.ResponseWriter, r *http.Request, user string)
 		s.fail(w, invalid("rules and players are required"))
 		return
 	}
+	done, err := s.startCommand()
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	defer done()
 	g, err := s.deps.Play.Create(r.Context(), req.Rules, req.Players, req.Config, user)
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
+	noteOf(w).setGame(g.ID)
 	w.Header().Set("Location", "/v1/games/"+g.ID.String())
 	writeJSON(w, http.StatusCreated, s.gameInfo(g, user))
 }
@@ -233,7 +240,12 @@ func (s *Server) resign(w http.ResponseWriter, r *http.Request, user string) {
 }
 
 func (s *Server) execute(w http.ResponseWriter, r *http.Request, user string, id uuid.UUID, action json.RawMessage, msgID string) {
-	res, err := s.deps.Play.Execute(r.Context(), id, user, action, msgID)
+	var res play.Result
+	done, err := s.startCommand()
+	if err == nil {
+		defer done()
+		res, err = s.deps.Play.Execute(r.Context(), id, user, action, msgID)
+	}
 	s.stats.commands.add(outcome(err))
 	if err != nil {
 		s.fail(w, err)

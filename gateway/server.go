@@ -59,13 +59,17 @@ type Server struct {
 	presence *presence
 	upgrader websocket.Upgrader
 	mux      *http.ServeMux
+	handler  http.Handler // mux, each request logged
+	gate     *gate        // commands, until Drain
 
 	ctx    context.Context // ends at Close
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // connections and their goroutines
 
-	mu    sync.Mutex
-	conns map[*conn]struct{}
+	mu      sync.Mutex
+	conns   map[*conn]struct{}
+	closing bool          // Drain began: no new connection is accepted
+	noConns chan struct{} // closed once closing and conns is empty
 
 	stats struct {
 		connections, slowConsumers, rateLimitCloses atomic.Int64
@@ -165,7 +169,7 @@ func New(deps Deps, cfg Config) (*Server, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		cfg: cfg, deps: deps, log: deps.Logger, now: deps.Now, ctx: ctx, cancel: cancel,
-		conns: map[*conn]struct{}{},
+		conns: map[*conn]struct{}{}, noConns: make(chan struct{}), gate: newGate(),
 		upgrader: websocket.Upgrader{
 			// A small read buffer of gorilla's own (frames larger than it
 			// are read all the same), so the HTTP server's 4 KB one is let
@@ -180,6 +184,7 @@ func New(deps Deps, cfg Config) (*Server, error) {
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.presence.run(ctx) }()
 	s.routes()
+	s.handler = s.logRequests(s.mux)
 	return s, nil
 }
 
@@ -196,10 +201,11 @@ func (s *Server) TurnTimeout(game uuid.UUID, player string, turn uint64, deadlin
 }
 
 // Handler is the server's HTTP handler.
-func (s *Server) Handler() http.Handler { return s.mux }
+func (s *Server) Handler() http.Handler { return s.handler }
 
-// Close ends every connection (close code 1001) and waits for all of the
-// server's goroutines.
+// Close ends every connection at once (close code 1001) and waits for all
+// of the server's goroutines. Drain first to let commands running end and
+// be answered.
 func (s *Server) Close() error {
 	s.cancel()
 	s.mu.Lock()
@@ -209,7 +215,7 @@ func (s *Server) Close() error {
 	}
 	s.mu.Unlock()
 	for _, c := range conns {
-		c.kill(websocket.CloseGoingAway, "server shutting down")
+		c.kill(websocket.CloseGoingAway, goingAway)
 	}
 	s.wg.Wait()
 	return nil
@@ -222,6 +228,7 @@ func (s *Server) routes() {
 	})
 	m.HandleFunc("GET /readyz", s.ready)
 	m.HandleFunc("GET /v1/ws", s.serveWS)
+	m.HandleFunc("GET /v1/openapi.json", serveOpenAPI)
 	m.HandleFunc("POST /v1/games", s.authed(s.createGame))
 	m.HandleFunc("GET /v1/games", s.authed(s.listGames))
 	m.HandleFunc("GET /v1/games/{id}", s.authed(s.getGame))
@@ -238,8 +245,12 @@ func (s *Server) routes() {
 	s.mux = m
 }
 
-// ready answers 200 when the store answers.
+// ready answers 200 when the store answers, 503 once the server drains.
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	if s.draining() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.deps.Store.Ping(ctx); err != nil {
@@ -254,9 +265,10 @@ func (s *Server) authed(h func(w http.ResponseWriter, r *http.Request, user stri
 	return func(w http.ResponseWriter, r *http.Request) {
 		user, err := s.deps.Auth.Authenticate(r)
 		if err != nil {
-			writeError(w, errorf(protocol.CodeAuthenticationFailed, http.StatusUnauthorized, err.Error()))
+			s.fail(w, errorf(protocol.CodeAuthenticationFailed, http.StatusUnauthorized, err.Error()))
 			return
 		}
+		noteOf(w).setUser(user)
 		h(w, r, user)
 	}
 }
@@ -271,10 +283,13 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	writeJSON(w, e.status, map[string]any{"error": protocol.Error{Code: e.code, Message: e.message}})
 }
 
-// fail logs unexpected errors and writes the classified one.
+// fail writes the classified error. The request's log line (logRequests)
+// names its code, and an unexpected error is logged in full.
 func (s *Server) fail(w http.ResponseWriter, err error) {
 	e := classify(err)
-	if e.code == protocol.CodeInternalError {
+	if n := noteOf(w); n != nil {
+		n.err = err
+	} else if e.code == protocol.CodeInternalError {
 		s.log.Error("request failed", "err", err)
 	}
 	writeError(w, e)

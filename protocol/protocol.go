@@ -58,6 +58,10 @@ const (
 	CodeInvalidMessage       = "invalid_message"
 	CodeUnknownMessageType   = "unknown_message_type"
 	CodeInternalError        = "internal_error"
+	// CodeUnavailable: this node is shutting down (draining) and takes no
+	// new command. Nothing was done: retry on another node, or after
+	// reconnecting, with the same message id.
+	CodeUnavailable = "unavailable"
 )
 
 // Close codes the server uses besides the standard ones (1000 normal, 1001

@@ -57,6 +57,105 @@ func TestClusterLeaderStepDown(t *testing.T) {
 	})
 }
 
+// A rolling restart of playlogd under 100 games, on the 3-server cluster:
+// each of the two nodes in turn drains (no new commands, the running ones
+// answered, WebSockets closed with 1001) and stops, and a new one starts
+// on its store. Clients resume on the other node; no command is lost or
+// applied twice.
+func TestRollingRestart(t *testing.T) {
+	c := jscluster.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	stores := []*jetstream.Store{openReplicated(t, ctx, c), openReplicated(t, ctx, c)}
+	cfg := gateway.Config{MessagesPerSecond: 10000, Burst: 10000}
+	opts := testnode.Options{Seal: seal.Policy{Interval: 200 * time.Millisecond}}
+	start := func(i int) *testnode.Node {
+		return testnode.StartWith(t, stores[i], stores[i].Bus("presence"), cfg, opts)
+	}
+	nodes := []*testnode.Node{start(0), start(1)}
+	urls := newNodeURLs(nodes[0].URL, nodes[1].URL)
+	games := 100
+	if testing.Short() { // the race detector's pass: the same, smaller
+		games = 30
+	}
+	played := playUnder(t, ctx, urls, games, func() {
+		for i := range nodes {
+			time.Sleep(2 * time.Second)
+			dctx, dcancel := context.WithTimeout(ctx, 10*time.Second)
+			err := nodes[i].Drain(dctx)
+			dcancel()
+			if err != nil {
+				t.Errorf("node %d drains: %v", i, err)
+			}
+			nodes[i].Stop()
+			nodes[i] = start(i)
+			urls.set(i, nodes[i].URL)
+			t.Logf("node %d restarted", i)
+		}
+		time.Sleep(2 * time.Second)
+	})
+	moved := 0
+	for _, g := range played {
+		for _, p := range g.players {
+			moved += p.reconnects
+		}
+	}
+	if moved == 0 {
+		t.Fatal("no client had to resume: the restarts tested nothing")
+	}
+	checkPlayed(t, ctx, urls, played, stores[0], stores[1])
+	waitSealed(t, nodes...)
+	auditCluster(t, c)
+}
+
+// openReplicated opens a store on the cluster's stream with R3; it closes
+// after the nodes on it (cleanups run last first).
+func openReplicated(t *testing.T, ctx context.Context, c *jscluster.Cluster) *jetstream.Store {
+	s, err := jetstream.Open(ctx, jetstream.Config{URL: c.URL(), Replicas: 3,
+		RequestTimeout: 2 * time.Second, TailCheck: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// waitSealed waits until no node has a seal left to store.
+func waitSealed(t *testing.T, nodes ...*testnode.Node) {
+	t.Helper()
+	pending := func() int {
+		n := 0
+		for _, node := range nodes {
+			n += node.Sealer.Pending()
+		}
+		return n
+	}
+	for deadline := time.Now().Add(10 * time.Second); pending() > 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d seals still pending 10 s after play", pending())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// auditCluster runs "playlog audit" on the cluster's whole store, seals
+// checked with the test nodes' key: it must find nothing.
+func auditCluster(t *testing.T, c *jscluster.Cluster) {
+	t.Helper()
+	pub := filepath.Join(t.TempDir(), "seal.pub")
+	if err := seal.WritePublicKey(pub, testnode.SealKey.Public().(ed25519.PublicKey)); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run([]string{"audit", "--nats-url", c.URL(), "--public-key", pub, "--quiet"},
+		func(string) string { return "" }, &out, &errOut); code != 0 {
+		t.Fatalf("audit: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), "0 findings") {
+		t.Fatalf("audit: %s", out.String())
+	}
+}
+
 // clusterGames is how many games are in play at once in the cluster tests.
 const clusterGames = 12
 
@@ -70,16 +169,7 @@ func testCluster(t *testing.T, disrupt func(*testing.T, *jscluster.Cluster, stri
 	c := jscluster.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	open := func() *jetstream.Store {
-		s, err := jetstream.Open(ctx, jetstream.Config{URL: c.URL(), Replicas: 3,
-			RequestTimeout: 2 * time.Second, TailCheck: 500 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() }) // after the node's own cleanup
-		return s
-	}
-	sa, sb := open(), open()
+	sa, sb := openReplicated(t, ctx, c), openReplicated(t, ctx, c)
 	cfg := gateway.Config{MessagesPerSecond: 10000, Burst: 10000}
 	// A short seal interval: a seal that failed to store while the
 	// cluster was disrupted is retried within the test, not a minute on.
@@ -89,37 +179,38 @@ func testCluster(t *testing.T, disrupt func(*testing.T, *jscluster.Cluster, stri
 		testnode.StartWith(t, sb, sb.Bus("presence"), cfg, opts),
 	}
 
+	urls := newNodeURLs(nodes[0].URL, nodes[1].URL)
+	played := playUnder(t, ctx, urls, clusterGames, func() { disrupt(t, c, sa.StreamName()) })
+	checkPlayed(t, ctx, urls, played, sa, sb)
+	waitSealed(t, nodes...)
+	auditCluster(t, c)
+}
+
+// playUnder plays tictactoe games until disrupt returns: pairs pairs of
+// players, alice-i on node 0 and bob-i on node 1 (or the next node, when
+// theirs goes away), each pair one game after another. It returns every
+// game played, each to its end.
+func playUnder(t *testing.T, ctx context.Context, nodes *nodeURLs, pairs int, disrupt func()) []*clusterGame {
 	var stop atomic.Bool
-	results := make([][]*clusterGame, clusterGames)
-	errs := make(chan error, clusterGames)
+	results := make([][]*clusterGame, pairs)
+	errs := make(chan error, pairs)
 	var wg sync.WaitGroup
-	for w := range clusterGames {
+	for w := range pairs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			alice, bob := fmt.Sprintf("alice-%d", w), fmt.Sprintf("bob-%d", w)
 			for !stop.Load() {
-				g, err := playClusterGame(ctx, nodes[0].URL, alice, nodes[1].URL, bob)
-				if g != nil {
-					results[w] = append(results[w], g)
-				}
+				g, err := playClusterGame(ctx, nodes, alice, bob)
 				if err != nil {
 					errs <- fmt.Errorf("%s and %s: %w", alice, bob, err)
 					return
 				}
+				results[w] = append(results[w], g)
 			}
 		}()
 	}
-	counted := func() (games, moves int) {
-		for _, gs := range results {
-			for _, g := range gs {
-				games++
-				moves += len(g.acked)
-			}
-		}
-		return
-	}
-	disrupt(t, c, sa.StreamName())
+	disrupt()
 	stop.Store(true)
 	wg.Wait()
 	close(errs)
@@ -127,53 +218,43 @@ func testCluster(t *testing.T, disrupt func(*testing.T, *jscluster.Cluster, stri
 		t.Error(err)
 	}
 	if t.Failed() {
-		return
+		t.FailNow()
 	}
-	games, moves := counted()
-	if games < clusterGames {
-		t.Fatalf("only %d games finished", games)
-	}
-
-	retries, reconnects := 0, 0
+	var all []*clusterGame
 	for _, gs := range results {
-		for _, g := range gs {
-			head := checkClusterGame(t, ctx, sa, sb, g)
-			ref := [2]string{nodes[0].URL, nodes[1].URL}
-			for i, p := range g.players {
-				retries += p.retries
-				reconnects += p.reconnects
-				// A viewer that never dropped: a fresh connection after the end.
-				fresh := &clusterPlayer{user: p.user, game: g.id, url: ref[i]}
-				if err := fresh.follow(ctx, head); err != nil {
-					t.Fatalf("game %s, %s's reference viewer: %v", g.id, p.user, err)
-				}
-				fresh.close()
-				if err := sameViews(p.events, fresh.events); err != nil {
-					t.Fatalf("game %s, %s: %v", g.id, p.user, err)
-				}
+		all = append(all, gs...)
+	}
+	if len(all) < pairs {
+		t.Fatalf("only %d games finished", len(all))
+	}
+	return all
+}
+
+// checkPlayed checks what the issue asks of games played through trouble:
+// no acknowledged event lost, no command applied twice, no fork (every
+// store reads the same log), and every player ends with exactly the
+// events of a viewer that never dropped.
+func checkPlayed(t *testing.T, ctx context.Context, nodes *nodeURLs, played []*clusterGame, stores ...eventstore.Store) {
+	t.Helper()
+	retries, reconnects, moves := 0, 0, 0
+	for _, g := range played {
+		head := checkClusterGame(t, ctx, g, stores...)
+		moves += len(g.acked)
+		for i, p := range g.players {
+			retries += p.retries
+			reconnects += p.reconnects
+			// A viewer that never dropped: a fresh connection after the end.
+			fresh := &clusterPlayer{user: p.user, game: g.id, nodes: nodes, node: i}
+			if err := fresh.follow(ctx, head); err != nil {
+				t.Fatalf("game %s, %s's reference viewer: %v", g.id, p.user, err)
+			}
+			fresh.close()
+			if err := sameViews(p.events, fresh.events); err != nil {
+				t.Fatalf("game %s, %s: %v", g.id, p.user, err)
 			}
 		}
 	}
-	t.Logf("%d games, %d moves acknowledged, %d retried commands, %d reconnects", games, moves, retries, reconnects)
-
-	for deadline := time.Now().Add(10 * time.Second); nodes[0].Sealer.Pending()+nodes[1].Sealer.Pending() > 0; {
-		if time.Now().After(deadline) {
-			t.Fatalf("seals still pending 10 s after play: %d and %d", nodes[0].Sealer.Pending(), nodes[1].Sealer.Pending())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	pub := filepath.Join(t.TempDir(), "seal.pub")
-	if err := seal.WritePublicKey(pub, testnode.SealKey.Public().(ed25519.PublicKey)); err != nil {
-		t.Fatal(err)
-	}
-	var out, errOut bytes.Buffer
-	if code := run([]string{"audit", "--nats-url", c.URL(), "--public-key", pub, "--quiet"},
-		func(string) string { return "" }, &out, &errOut); code != 0 {
-		t.Fatalf("audit: exit %d\n%s%s", code, out.String(), errOut.String())
-	}
-	if !strings.Contains(out.String(), "0 findings") {
-		t.Fatalf("audit: %s", out.String())
-	}
+	t.Logf("%d games, %d moves acknowledged, %d retried commands, %d reconnects", len(played), moves, retries, reconnects)
 }
 
 // clusterGame is one game the cluster tests played, and what each player
@@ -191,11 +272,11 @@ var clusterCells = drawCells
 // playClusterGame creates a game over REST (retrying while the store does
 // not answer), then alice on one node and bob on another play it to its
 // end, each following every event.
-func playClusterGame(ctx context.Context, urlA, alice, urlB, bob string) (*clusterGame, error) {
+func playClusterGame(ctx context.Context, nodes *nodeURLs, alice, bob string) (*clusterGame, error) {
 	var id uuid.UUID
-	for {
+	for n := 0; ; n++ {
 		var err error
-		if id, err = createClusterGame(ctx, urlA, alice, bob); err == nil {
+		if id, err = createClusterGame(ctx, nodes.at(n), alice, bob); err == nil {
 			break
 		}
 		if ctx.Err() != nil {
@@ -204,7 +285,7 @@ func playClusterGame(ctx context.Context, urlA, alice, urlB, bob string) (*clust
 		time.Sleep(50 * time.Millisecond)
 	}
 	g := &clusterGame{id: id, acked: map[string][]uint64{}, players: [2]*clusterPlayer{
-		{user: alice, game: id, url: urlA}, {user: bob, game: id, url: urlB}}}
+		{user: alice, game: id, nodes: nodes, node: 0}, {user: bob, game: id, nodes: nodes, node: 1}}}
 	defer g.players[0].close()
 	defer g.players[1].close()
 	for i, cell := range clusterCells {
@@ -261,13 +342,37 @@ func tokenOf(user string) string {
 	return tok
 }
 
-// clusterPlayer is one player's connection to one game through one node.
-// It resumes with the last event id it saw after any failure, and retries
-// a command under its message id until the log answers it.
+// nodeURLs are the nodes' URLs, which change as nodes restart. Safe for
+// concurrent use.
+type nodeURLs struct {
+	mu   sync.Mutex
+	urls []string
+}
+
+func newNodeURLs(urls ...string) *nodeURLs { return &nodeURLs{urls: urls} }
+
+// at is node i's URL (i modulo the number of nodes).
+func (n *nodeURLs) at(i int) string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.urls[i%len(n.urls)]
+}
+
+func (n *nodeURLs) set(i int, url string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.urls[i] = url
+}
+
+// clusterPlayer is one player's connection to one game through one of
+// the nodes, node first. It resumes with the last event id it saw after
+// any failure (on the next node if its node refuses it), and retries a
+// command under its message id until the log answers it.
 type clusterPlayer struct {
 	user   string
 	game   uuid.UUID
-	url    string
+	nodes  *nodeURLs
+	node   int
 	c      *client.Client
 	events []protocol.Message // every event, in order, each once
 	over   bool
@@ -284,7 +389,8 @@ func (p *clusterPlayer) connect(ctx context.Context) error {
 	}
 	for {
 		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		c, err := client.Dial(rctx, "ws"+strings.TrimPrefix(p.url, "http")+"/v1/ws", tokenOf(p.user), client.Options{})
+		url := p.nodes.at(p.node)
+		c, err := client.Dial(rctx, "ws"+strings.TrimPrefix(url, "http")+"/v1/ws", tokenOf(p.user), client.Options{})
 		if err == nil {
 			_, err = c.Request(rctx, protocol.Request{Type: protocol.TypeJoinGame, GameID: p.game.String(),
 				LastEventID: new(uint64(len(p.events)))})
@@ -299,6 +405,7 @@ func (p *clusterPlayer) connect(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("join: %w", err)
 		}
+		p.node++ // that node may be going away: try the next
 		time.Sleep(50 * time.Millisecond)
 	}
 }
@@ -322,7 +429,14 @@ func (p *clusterPlayer) act(ctx context.Context, msgID string, action json.RawMe
 			return res.EventIDs, nil
 		case ctx.Err() != nil:
 			return nil, err
-		case errors.As(err, &pe) && retryable(pe.Code):
+		case errors.As(err, &pe) && pe.Code == protocol.CodeUnavailable:
+			// The node is draining: resume on the next one.
+			p.retries++
+			p.node++
+			if err := p.connect(ctx); err != nil {
+				return nil, err
+			}
+		case errors.As(err, &pe) && pe.Code == protocol.CodeInternalError:
 			p.retries++
 			time.Sleep(50 * time.Millisecond)
 		case errors.As(err, &pe):
@@ -334,11 +448,6 @@ func (p *clusterPlayer) act(ctx context.Context, msgID string, action json.RawMe
 			}
 		}
 	}
-}
-
-// retryable reports whether a refusal says "try again" rather than "no".
-func retryable(code string) bool {
-	return code == protocol.CodeInternalError || code == "unavailable"
 }
 
 // follow reads events until the one numbered upTo, or the game's end if
@@ -406,21 +515,22 @@ func sameViews(got, want []protocol.Message) error {
 	return nil
 }
 
-// checkClusterGame reads a game's log through both nodes' connections: the
+// checkClusterGame reads a game's log through every store given: the
 // same log (no fork), dense, every acknowledged event where its answer
 // said under its message id, and no message id stored twice.
-func checkClusterGame(t *testing.T, ctx context.Context, sa, sb eventstore.Store, g *clusterGame) (head uint64) {
+func checkClusterGame(t *testing.T, ctx context.Context, g *clusterGame, stores ...eventstore.Store) (head uint64) {
 	t.Helper()
-	la, err := sa.Read(ctx, g.id, 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lb, err := sb.Read(ctx, g.id, 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(la) != len(lb) || len(la) == 0 || la[len(la)-1].Hash != lb[len(lb)-1].Hash {
-		t.Fatalf("game %s: node A reads %d events, node B %d, heads differ", g.id, len(la), len(lb))
+	var la []eventstore.Event
+	for i, s := range stores {
+		l, err := s.Read(ctx, g.id, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			la = l
+		} else if len(l) != len(la) || len(l) == 0 || l[len(l)-1].Hash != la[len(la)-1].Hash {
+			t.Fatalf("game %s: store 0 reads %d events, store %d %d, heads differ", g.id, len(la), i, len(l))
+		}
 	}
 	if err := eventstore.VerifyChain(eventstore.Hash{}, la); err != nil {
 		t.Fatalf("game %s: %v", g.id, err)

@@ -59,6 +59,7 @@ type config struct {
 	data           string
 	natsURL        string
 	natsListen     string
+	natsReplicas   int
 	durability     string
 	databaseURL    string
 	dbSchema       string
@@ -75,6 +76,7 @@ type config struct {
 	logFormat      string
 	logLevel       slog.Level
 	pprof          bool
+	drainTimeout   time.Duration
 }
 
 func parse(args []string, stderr io.Writer) (config, error) {
@@ -85,6 +87,7 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.data, "data", "./data", "directory of the embedded JetStream server's files and of generated development secrets")
 	fs.StringVar(&c.natsURL, "nats-url", "", "external NATS server or cluster (instead of the embedded one)")
 	fs.StringVar(&c.natsListen, "nats-listen", "", "address where the embedded NATS server accepts other processes, e.g. 127.0.0.1:4222 (default: in-process only)")
+	fs.IntVar(&c.natsReplicas, "nats-replicas", 0, "replicas of the event stream on a NATS cluster, 1 to 5 (3 recommended): an append is acknowledged once a majority has it (default: an existing stream's, 1 for a new one)")
 	fs.StringVar(&c.durability, "durability", string(jetstream.DurabilityFlush), "embedded JetStream: flush (survives a process kill) or sync (fsync every write; survives power loss)")
 	fs.StringVar(&c.databaseURL, "database-url", "", "PostgreSQL connection string: use PostgreSQL as the event log instead of JetStream")
 	fs.StringVar(&c.dbSchema, "database-schema", "playlog", "PostgreSQL schema of playlog's tables")
@@ -100,6 +103,7 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.archiveEvery, "archive-every", 6*time.Hour, "how often to look for games to archive")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log lines on stderr as text (key=value) or json (one object a line)")
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "the least severe level logged: debug, info, warn or error")
+	fs.DurationVar(&c.drainTimeout, "drain-timeout", 10*time.Second, "on SIGTERM or interrupt, how long to wait for the commands running to be answered and the WebSockets to close (1001) before stopping")
 	fs.BoolVar(&c.pprof, "pprof", false, "serve Go's profiler at /debug/pprof/ (for profiling; do not expose it)")
 	fs.VisitAll(func(f *flag.Flag) {
 		env := "PLAYLOG_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
@@ -122,6 +126,12 @@ func (c config) validate() error {
 	switch {
 	case c.logFormat != "text" && c.logFormat != "json":
 		return fmt.Errorf("-log-format %q: want text or json", c.logFormat)
+	case c.natsReplicas < 0 || c.natsReplicas > 5:
+		return fmt.Errorf("-nats-replicas %d: want 1 to 5", c.natsReplicas)
+	case c.natsReplicas > 1 && (c.natsURL == "" || c.databaseURL != ""):
+		return fmt.Errorf("-nats-replicas %d needs -nats-url naming a NATS cluster", c.natsReplicas)
+	case c.drainTimeout <= 0:
+		return errors.New("-drain-timeout must be positive")
 	case c.sealEvery == 0:
 		return errors.New("-seal-every must be at least 1")
 	case c.sealInterval <= 0:
@@ -142,7 +152,7 @@ func openStore(ctx context.Context, c config, logger *slog.Logger) (eventstore.S
 		}
 		return s, s.Bus("presence"), "PostgreSQL, schema " + c.dbSchema, nil
 	}
-	cfg := jetstream.Config{URL: c.natsURL, Logger: logger}
+	cfg := jetstream.Config{URL: c.natsURL, Replicas: c.natsReplicas, Logger: logger}
 	where := "external NATS at " + c.natsURL
 	if c.natsURL == "" {
 		cfg.Dir, cfg.Listen, cfg.Durability = c.data, c.natsListen, jetstream.Durability(c.durability)
@@ -151,6 +161,9 @@ func openStore(ctx context.Context, c config, logger *slog.Logger) (eventstore.S
 	s, err := jetstream.Open(ctx, cfg)
 	if err != nil {
 		return nil, nil, "", err
+	}
+	if s.Replicas() > 1 {
+		where += fmt.Sprintf(", stream replicated %d times", s.Replicas())
 	}
 	if s.ClientURL() != "" {
 		where += ", accepting NATS clients at " + s.ClientURL()
@@ -273,7 +286,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		err = fmt.Errorf("http server: %w", err)
 	}
 	fmt.Fprintln(stdout, "playlogd: stopping")
-	gw.Close() // closes WebSockets (1001) and waits for their goroutines
+	// A rolling restart: no new commands, /readyz 503, the running
+	// commands answered, every WebSocket closed with 1001 (its client
+	// resumes on another node).
+	drain, cancelDrain := context.WithTimeout(context.Background(), c.drainTimeout)
+	if derr := gw.Drain(drain); derr != nil {
+		logger.Warn("drain cut short", "timeout", c.drainTimeout, "err", derr)
+	}
+	cancelDrain()
+	gw.Close() // closes what is left (1001) and waits for the gateway's goroutines
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	hs.Shutdown(shutdown)

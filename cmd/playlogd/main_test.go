@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/gorilla/websocket"
 
 	"github.com/playlog/playlog/auth"
 	"github.com/playlog/playlog/client"
@@ -111,11 +113,17 @@ func TestRunServesAndStops(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("playlogd did not stop within 30s")
 	}
-	// The WebSocket was closed with 1001 going away.
+	// The WebSocket was closed with 1001 going away, by the drain.
 	for {
-		if _, err := c.Next(wctx); err != nil {
-			break
+		_, err := c.Next(wctx)
+		if err == nil {
+			continue
 		}
+		var ce *websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway {
+			t.Fatalf("the WebSocket ended with %v, want close 1001", err)
+		}
+		break
 	}
 	// The development seal key was generated beside the other secrets, and
 	// stopping sealed the running game's head (its newest events had not
@@ -146,7 +154,7 @@ func TestRunServesAndStops(t *testing.T) {
 func TestBadFlagsAreErrors(t *testing.T) {
 	for _, args := range [][]string{{"-no-such-flag"}, {"extra"}, {"-durability", "sometimes", "-data", t.TempDir(), "-http", "127.0.0.1:0"},
 		{"-seal-every", "0"}, {"-seal-interval", "0s"}, {"-archive-after", "-1h"}, {"-archive-every", "0s"},
-		{"-log-format", "xml"}, {"-log-level", "loud"}} {
+		{"-log-format", "xml"}, {"-log-level", "loud"}, {"-drain-timeout", "0s"}} {
 		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil {
 			t.Fatalf("playlogd %q started", args)
 		}

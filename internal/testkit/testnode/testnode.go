@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"log/slog"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -37,7 +38,8 @@ var (
 	SealKey = ed25519.NewKeyFromSeed([]byte("seal-key-seal-key-seal-key-seal!"))
 )
 
-// Node is one running node. Everything in it stops at the test's cleanup.
+// Node is one running node. Everything in it stops at the test's cleanup,
+// or earlier at Stop.
 type Node struct {
 	URL       string         // http://127.0.0.1:port
 	Store     *archive.Store // the store given, with its archive behind it, as playlogd wires it
@@ -51,6 +53,9 @@ type Node struct {
 	Server    *gateway.Server
 	Timers    *timers.Service
 	Sealer    *seal.Sealer
+
+	stopOnce sync.Once
+	stop     func()
 }
 
 // Options are a node's optional parts.
@@ -60,6 +65,9 @@ type Options struct {
 	Now func() time.Time
 	// Seal is the node's sealing policy (seal.Policy defaults if zero).
 	Seal seal.Policy
+	// Logger receives the logs of every part of the node (gateway, play,
+	// hub, timers, sealer, history projection). Default slog.Default().
+	Logger *slog.Logger
 }
 
 // Start starts a node on store. bus carries presence between nodes (nil:
@@ -76,6 +84,9 @@ func StartWith(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg gatewa
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
 	blobs, err := archive.OpenBlobs(context.Background(), store)
 	if err != nil {
 		t.Fatal(err)
@@ -83,9 +94,9 @@ func StartWith(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg gatewa
 	hot := store
 	store = archive.Wrap(hot, blobs, 0)
 	n := &Node{Store: store.(*archive.Store), Hot: hot, Blobs: blobs}
-	n.Sealer = seal.NewSealer(seal.NewSigner(SealKey), store, opts.Seal, opts.Now, nil)
+	n.Sealer = seal.NewSealer(seal.NewSigner(SealKey), store, opts.Seal, opts.Now, opts.Logger)
 	if n.Play, err = play.New(play.Config{Store: store, Registry: games.Standard(), SeedSecret: SeedSecret, Now: opts.Now,
-		Sealer: n.Sealer}); err != nil {
+		Sealer: n.Sealer, Logger: opts.Logger}); err != nil {
 		t.Fatal(err)
 	}
 	if n.Replay, err = replay.New(replay.Config{Store: store, Registry: games.Standard()}); err != nil {
@@ -95,7 +106,7 @@ func StartWith(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg gatewa
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n.Hub, err = hub.New(hub.Config{Store: store, Linger: 100 * time.Millisecond}); err != nil {
+	if n.Hub, err = hub.New(hub.Config{Store: store, Linger: 100 * time.Millisecond, Logger: opts.Logger}); err != nil {
 		t.Fatal(err)
 	}
 	n.Directory = projections.NewDirectory(store)
@@ -111,18 +122,18 @@ func StartWith(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg gatewa
 		defer close(done)
 		var wg sync.WaitGroup
 		wg.Add(1)
-		go func() { defer wg.Done(); history.Run(ctx, projections.RunnerOptions{}) }()
+		go func() { defer wg.Done(); history.Run(ctx, projections.RunnerOptions{Logger: opts.Logger}) }()
 		n.Directory.Run(ctx)
 		wg.Wait()
 	}()
 	n.Server, err = gateway.New(gateway.Deps{Play: n.Play, Directory: n.Directory, Store: store, Hub: n.Hub,
-		Replay: n.Replay, History: history, Auth: verifier, Bus: bus}, cfg)
+		Replay: n.Replay, History: history, Auth: verifier, Bus: bus, Logger: opts.Logger}, cfg)
 	if err != nil {
 		cancel()
 		<-done
 		t.Fatal(err)
 	}
-	if n.Timers, err = timers.New(timers.Config{Store: store, Now: opts.Now, RetryAfter: 50 * time.Millisecond,
+	if n.Timers, err = timers.New(timers.Config{Store: store, Now: opts.Now, RetryAfter: 50 * time.Millisecond, Logger: opts.Logger,
 		Fire: func(ctx context.Context, game uuid.UUID, action json.RawMessage, id string) error {
 			_, err := n.Play.System(ctx, game, action, id)
 			return err
@@ -140,7 +151,7 @@ func StartWith(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg gatewa
 	go func() { defer close(sealerDone); n.Sealer.Run(ctx) }()
 	hs := httptest.NewServer(n.Server.Handler())
 	n.URL = hs.URL
-	t.Cleanup(func() {
+	n.stop = func() {
 		n.Server.Close()
 		hs.Close()
 		n.Hub.Close()
@@ -148,9 +159,23 @@ func StartWith(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg gatewa
 		<-done
 		<-timersDone
 		<-sealerDone
-	})
+	}
+	t.Cleanup(n.Stop)
 	return n
 }
+
+// Drain drains the node's gateway as playlogd does on SIGTERM
+// (gateway.Server.Drain): no new commands, the running ones answered,
+// every WebSocket closed with 1001. The node still serves REST reads until
+// Stop.
+func (n *Node) Drain(ctx context.Context) error { return n.Server.Drain(ctx) }
+
+// Stop stops the node: its gateway (closing any WebSocket left with
+// 1001), HTTP server, hub, projections, timers and sealer, and waits for
+// them. The store is the caller's and stays open. Safe to call more than
+// once and before the test's cleanup, which calls it too; for a rolling
+// restart, Drain first.
+func (n *Node) Stop() { n.stopOnce.Do(n.stop) }
 
 // Token mints an hour's token for user.
 func Token(t testing.TB, user string) string {
