@@ -71,6 +71,17 @@ func openJSBlobs(ctx context.Context, nc *nats.Conn, stream string) (Blobs, erro
 	if err != nil {
 		return nil, fmt.Errorf("archive: bucket %s: %w", Bucket, err)
 	}
+	// Archived games are gone from the log: the bucket is their only copy,
+	// and must be replicated as the log is, also when the log was scaled
+	// up after the bucket was made. Never scaled down.
+	if st, err := js.Stream(ctx, "OBJ_"+Bucket); err != nil {
+		return nil, fmt.Errorf("archive: bucket %s: %w", Bucket, err)
+	} else if sc := st.CachedInfo().Config; sc.Replicas < replicas {
+		sc.Replicas = replicas
+		if _, err := js.UpdateStream(ctx, sc); err != nil {
+			return nil, fmt.Errorf("archive: bucket %s: %d replicas: %w", Bucket, replicas, err)
+		}
+	}
 	return jsBlobs{obj}, nil
 }
 

@@ -24,6 +24,11 @@ var (
 	ErrInvalidArgument = errors.New("eventstore: invalid argument")
 	// ErrClosed: the store or subscription has been closed.
 	ErrClosed = errors.New("eventstore: closed")
+	// ErrUnavailable: the store did not answer in time, or said it cannot
+	// now (a server lost, a leader being elected, a connection down). The
+	// same call may succeed later; an append retried under the same
+	// message id is stored once, whether or not the first one was.
+	ErrUnavailable = errors.New("eventstore: store unavailable")
 )
 
 // ConflictError reports an optimistic-concurrency conflict. It matches

@@ -64,6 +64,9 @@ func classify(err error) *apiError {
 		return errorf(protocol.CodeInvalidMessage, http.StatusBadRequest, err.Error())
 	case errors.Is(err, play.ErrBadRequest):
 		return errorf(protocol.CodeInvalidMessage, http.StatusBadRequest, err.Error())
+	case errors.Is(err, eventstore.ErrUnavailable):
+		return errorf(protocol.CodeUnavailable, http.StatusServiceUnavailable,
+			"the event log is not answering now: retry with the same message_id")
 	case errors.Is(err, play.ErrBusy):
 		return errorf(protocol.CodeInternalError, http.StatusServiceUnavailable, "the game is too busy; retry with the same message_id")
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,13 +19,10 @@ import (
 // a REST request "request" (an id of its own); every line about a game
 // "game". At debug level each REST request and each client message gets
 // one line when it has been answered. No line holds what a client sent
-// beyond its method, path, message type, message id and game id: not a
+// beyond its method, route, message type, message id and game id: not a
 // query string (access_token may be there), a header, a token, a body, an
 // action, an error's message (it may quote the action), nor anything the
 // server sent.
-
-// maxLoggedPath bounds the path in a request's log line.
-const maxLoggedPath = 200
 
 // requestNote is a REST request's response writer, which records what its
 // log line says: the status, and what the handlers learned (the user, the
@@ -109,9 +107,12 @@ func (s *Server) logRequests(h http.Handler) http.Handler {
 		if !s.log.Enabled(r.Context(), level) {
 			return
 		}
-		path := r.URL.Path // never the query string
-		if len(path) > maxLoggedPath {
-			path = path[:maxLoggedPath] + "..."
+		// The route that served it, never the path: a decoded path can hold
+		// anything a client put there ("%3Faccess_token=..." decodes to a
+		// query string), and the game id is logged on its own below.
+		route := strings.TrimPrefix(r.Pattern, r.Method+" ")
+		if route == "" {
+			route = "?"
 		}
 		status := n.status
 		if status == 0 {
@@ -119,7 +120,7 @@ func (s *Server) logRequests(h http.Handler) http.Handler {
 		}
 		attrs := make([]slog.Attr, 0, 10)
 		attrs = append(attrs, slog.String("request", n.id), slog.String("method", r.Method),
-			slog.String("path", path), slog.Int("status", status), slog.Duration("duration", time.Since(start)))
+			slog.String("route", route), slog.Int("status", status), slog.Duration("duration", time.Since(start)))
 		if n.user != "" {
 			attrs = append(attrs, slog.String("user", n.user))
 		}

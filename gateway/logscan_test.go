@@ -288,6 +288,10 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 			if st := call("GET", gamePath, "Bearer "+forged, nil, nil); st != http.StatusUnauthorized {
 				t.Fatalf("a forged token: %d", st)
 			}
+			// A token in the path itself, escaped: the decoded path holds it.
+			if st := call("GET", "/v1/games%3Faccess_token="+tokens[mover], bearer(mover), nil, nil); st == http.StatusOK {
+				t.Fatalf("a token in the path: %d", st)
+			}
 			if st := call("GET", "/v1/games/"+uuid.NewString(), bearer(mover), nil, nil); st != http.StatusNotFound {
 				t.Fatalf("an unknown game: %d", st)
 			}
@@ -364,8 +368,8 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 			}
 		}
 		for _, bad := range []string{"access_token", "Bearer", "?"} {
-			if strings.Contains(l.str("path"), bad) {
-				t.Errorf("a logged path holds %q: %s", bad, raw)
+			if strings.Contains(l.str("route"), bad) {
+				t.Errorf("a logged route holds %q: %s", bad, raw)
 			}
 		}
 		if jwtLike.MatchString(l.raw) || jwtLike.MatchString(l.strings) || strings.Contains(l.strings, "access_token") {
@@ -418,11 +422,11 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	}
 	g := game.String()
 	for _, want := range []map[string]string{
-		{"msg": "http request", "method": "POST", "path": "/v1/games", "game": g, "user": "alice", "request": "*"},
-		{"msg": "http request", "method": "GET", "path": gamePath, "code": protocol.CodeAuthenticationFailed},
-		{"msg": "http request", "method": "GET", "path": "/v1/ws", "user": "bob", "conn": "*"},
-		{"msg": "http request", "method": "POST", "path": gamePath + "/actions", "game": g, "code": protocol.CodeNotYourTurn},
-		{"msg": "http request", "method": "GET", "path": "/v1/users/me/history", "code": protocol.CodeInvalidMessage},
+		{"msg": "http request", "method": "POST", "route": "/v1/games", "game": g, "user": "alice", "request": "*"},
+		{"msg": "http request", "method": "GET", "route": "/v1/games/{id}", "game": g, "code": protocol.CodeAuthenticationFailed},
+		{"msg": "http request", "method": "GET", "route": "/v1/ws", "user": "bob", "conn": "*"},
+		{"msg": "http request", "method": "POST", "route": "/v1/games/{id}/actions", "game": g, "code": protocol.CodeNotYourTurn},
+		{"msg": "http request", "method": "GET", "route": "/v1/users/me/history", "code": protocol.CodeInvalidMessage},
 		{"msg": "websocket connected", "user": "bob", "conn": "*"},
 		{"msg": "websocket closed", "user": "alice", "conn": "*"},
 		{"msg": "websocket message", "type": protocol.TypeJoinGame, "game": g, "user": "bob", "conn": "*", "outcome": "ok"},

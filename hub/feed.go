@@ -151,6 +151,9 @@ func (f *feed) run(ctx context.Context, sub eventstore.Subscription) {
 		case errors.Is(err, eventstore.ErrClosed):
 			f.fail(fmt.Errorf("game %s: %w", f.game, err))
 			return
+		case !errors.Is(err, eventstore.ErrUnavailable):
+			f.fail(err) // not a store outage: waiting would not mend it
+			return
 		}
 		// The store did not answer (a NATS server lost, a stream electing a
 		// leader, PostgreSQL restarting): Next reads on where it stopped,

@@ -3,6 +3,7 @@ package hub_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -34,7 +35,7 @@ type faultySub struct {
 	s *faultyStore
 }
 
-var errNoAnswer = errors.New("the store did not answer")
+var errNoAnswer = fmt.Errorf("the store did not answer: %w", eventstore.ErrUnavailable)
 
 func (f faultySub) Next(ctx context.Context) (eventstore.Event, error) {
 	if f.s.failing.Load() {

@@ -47,6 +47,9 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first signal starts the drain; from then on a second one ends
+	// the process at once (Go's default), as an operator expects.
+	context.AfterFunc(ctx, stop)
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "playlogd:", err)
 		os.Exit(1)
@@ -103,7 +106,7 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.archiveEvery, "archive-every", 6*time.Hour, "how often to look for games to archive")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log lines on stderr as text (key=value) or json (one object a line)")
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "the least severe level logged: debug, info, warn or error")
-	fs.DurationVar(&c.drainTimeout, "drain-timeout", 10*time.Second, "on SIGTERM or interrupt, how long to wait for the commands running to be answered and the WebSockets to close (1001) before stopping")
+	fs.DurationVar(&c.drainTimeout, "drain-timeout", 20*time.Second, "on SIGTERM or interrupt, how long to wait for the commands running to be answered and the WebSockets to close (1001) before stopping")
 	fs.BoolVar(&c.pprof, "pprof", false, "serve Go's profiler at /debug/pprof/ (for profiling; do not expose it)")
 	fs.VisitAll(func(f *flag.Flag) {
 		env := "PLAYLOG_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
@@ -127,9 +130,11 @@ func (c config) validate() error {
 	case c.logFormat != "text" && c.logFormat != "json":
 		return fmt.Errorf("-log-format %q: want text or json", c.logFormat)
 	case c.natsReplicas < 0 || c.natsReplicas > 5:
-		return fmt.Errorf("-nats-replicas %d: want 1 to 5", c.natsReplicas)
-	case c.natsReplicas > 1 && (c.natsURL == "" || c.databaseURL != ""):
-		return fmt.Errorf("-nats-replicas %d needs -nats-url naming a NATS cluster", c.natsReplicas)
+		return fmt.Errorf("-nats-replicas %d: want 1 to 5 (or 0: the stream's own)", c.natsReplicas)
+	case c.natsReplicas > 1 && c.databaseURL != "":
+		return fmt.Errorf("-nats-replicas %d applies to JetStream; -database-url makes PostgreSQL the log", c.natsReplicas)
+	case c.natsReplicas > 1 && c.natsURL == "":
+		return fmt.Errorf("-nats-replicas %d needs -nats-url naming a NATS cluster: the embedded server is one", c.natsReplicas)
 	case c.drainTimeout <= 0:
 		return errors.New("-drain-timeout must be positive")
 	case c.sealEvery == 0:

@@ -154,7 +154,9 @@ func TestRunServesAndStops(t *testing.T) {
 func TestBadFlagsAreErrors(t *testing.T) {
 	for _, args := range [][]string{{"-no-such-flag"}, {"extra"}, {"-durability", "sometimes", "-data", t.TempDir(), "-http", "127.0.0.1:0"},
 		{"-seal-every", "0"}, {"-seal-interval", "0s"}, {"-archive-after", "-1h"}, {"-archive-every", "0s"},
-		{"-log-format", "xml"}, {"-log-level", "loud"}, {"-drain-timeout", "0s"}} {
+		{"-log-format", "xml"}, {"-log-level", "loud"}, {"-drain-timeout", "0s"},
+		{"-nats-replicas", "6", "-nats-url", "nats://127.0.0.1:1"}, {"-nats-replicas", "3"},
+		{"-nats-replicas", "3", "-nats-url", "nats://127.0.0.1:1", "-database-url", "postgres://127.0.0.1:1/x"}} {
 		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil {
 			t.Fatalf("playlogd %q started", args)
 		}

@@ -129,7 +129,7 @@ func (s *Store) publish(ctx context.Context, game uuid.UUID, lastSS uint64, msgI
 	m.Header[natsjs.ExpectedLastSubjSeqHeader] = []string{strconv.FormatUint(lastSS, 10)}
 	// The smaller of the caller's deadline and RequestTimeout: without it
 	// a publish whose ack is lost (the server it went to dying between the
-	// two) would wait for the caller's whole deadline, or for ever. Whether
+	// two) would wait for the caller's whole deadline. Whether
 	// it was stored is then unknown: a retry under the same message id
 	// finds out.
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
@@ -22,8 +23,13 @@ import (
 // round trips, whatever the game's length. Appends still build the full
 // index, which idempotency needs.
 
-// lastRef is the game's last message; ok is false if the game has none.
+// lastRef is the game's last message; ok is false if the game has none. On
+// a replicated stream the leader is asked (a follower may not have applied
+// the newest yet: refresh's caughtUp).
 func (s *Store) lastRef(ctx context.Context, game uuid.UUID) (msgRef, bool, error) {
+	if s.cfg.Replicas > 1 {
+		return s.leaderLast(ctx, game)
+	}
 	return s.directOne(ctx, game, map[string]any{"last_by_subj": s.subject(game)})
 }
 
@@ -99,9 +105,31 @@ func (s *Store) readCold(ctx context.Context, game uuid.UUID, after uint64, limi
 	if after >= last.last {
 		return []eventstore.Event{}, nil
 	}
-	from, err := s.locateCold(ctx, game, after+1, last)
-	if err != nil {
-		return nil, s.errStore("read", game, err)
+	want := int(min(uint64(limit), last.last-after))
+	var events []eventstore.Event
+	read := func() error {
+		from, err := s.locateCold(ctx, game, after+1, last)
+		if err != nil {
+			return s.errStore("read", game, err)
+		}
+		events, err = s.readMessages(ctx, game, from, limit, after, want, last.streamSeq)
+		return err
 	}
-	return s.readMessages(ctx, game, from, limit, after, int(min(uint64(limit), last.last-after)), last.streamSeq)
+	err = read()
+	if s.cfg.Replicas > 1 {
+		// A follower behind the leader's last (lastRef) answers less, or
+		// not at all: read again, as caughtUp does.
+		deadline := time.Now().Add(s.cfg.RequestTimeout)
+		short := func() bool { return (err == nil && len(events) < want) || errors.Is(err, errFormat) }
+		for wait := time.Millisecond; short() && time.Now().Before(deadline); wait = min(2*wait, 100*time.Millisecond) {
+			if serr := sleep(ctx, wait); serr != nil {
+				return nil, serr
+			}
+			err = read()
+		}
+		if err == nil && len(events) < want {
+			err = s.errStore("read", game, fmt.Errorf("%w: %d of %d events of %s read", errLagging, len(events), want, game))
+		}
+	}
+	return events, err
 }

@@ -113,7 +113,7 @@ func (c *Config) Validate() error {
 	case !subjectPrefix.MatchString(c.SubjectPrefix):
 		return fmt.Errorf("jetstream: subject prefix %q", c.SubjectPrefix)
 	case c.Replicas < 0 || c.Replicas > 5:
-		return fmt.Errorf("jetstream: replicas %d not in 1..5", c.Replicas)
+		return fmt.Errorf("jetstream: replicas %d not in 0..5", c.Replicas)
 	case c.URL == "" && c.Replicas > 1:
 		return fmt.Errorf("jetstream: replicas %d need a cluster; the embedded server is one", c.Replicas)
 	case c.DuplicateWindow < 100*time.Millisecond:

@@ -12,6 +12,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nuid"
+
+	"github.com/playlog/playlog/eventstore"
 )
 
 // directBatch is how many messages one direct get request asks for.
@@ -58,7 +60,7 @@ func (s *Store) directGetSubject(ctx context.Context, subject string, from uint6
 			return nil
 		case "":
 		default:
-			return fmt.Errorf("direct get %s: status %s %s", subject, m.Header.Get("Status"), m.Header.Get("Description"))
+			return statusError(subject, m)
 		}
 		ss, err := strconv.ParseUint(m.Header.Get("Nats-Sequence"), 10, 64)
 		if err != nil {
@@ -100,7 +102,7 @@ func (s *Store) directGetSubject(ctx context.Context, subject string, from uint6
 				from = ss + 1
 				return true, nil
 			default:
-				return false, fmt.Errorf("direct get %s: status %s %s", subject, m.Header.Get("Status"), m.Header.Get("Description"))
+				return false, statusError(subject, m)
 			}
 		})
 		if err != nil {
@@ -171,6 +173,8 @@ func (s *Store) directGetSeqs(ctx context.Context, game uuid.UUID, seqs []uint64
 	for _, m := range replies {
 		if st := m.Header.Get("Status"); st == "404" {
 			return fmt.Errorf("%w: direct get of an indexed message of %s", errGone, game)
+		} else if st == "503" {
+			return statusError(s.subject(game), m)
 		} else if st != "" {
 			return fmt.Errorf("%w: direct get of an indexed message of %s: status %s %s", errFormat, game, st, m.Header.Get("Description"))
 		}
@@ -190,6 +194,16 @@ func (s *Store) directGetSeqs(ctx context.Context, game uuid.UUID, seqs []uint64
 		}
 	}
 	return nil
+}
+
+// statusError is a direct get's answer with an error status: 503 (no
+// leader, no quorum) is ErrUnavailable.
+func statusError(subject string, m *nats.Msg) error {
+	st := m.Header.Get("Status")
+	if st == "503" {
+		return fmt.Errorf("direct get %s: status %s %s: %w", subject, st, m.Header.Get("Description"), eventstore.ErrUnavailable)
+	}
+	return fmt.Errorf("direct get %s: status %s %s", subject, st, m.Header.Get("Description"))
 }
 
 // errGone: a message this process's index of a game holds is no longer in

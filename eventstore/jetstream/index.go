@@ -2,6 +2,7 @@ package jetstream
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -136,7 +137,7 @@ func (s *Store) caughtUp(ctx context.Context, game uuid.UUID, at func() uint64, 
 	deadline := time.Now().Add(s.cfg.RequestTimeout)
 	for wait := time.Millisecond; at() < last.streamSeq; wait = min(2*wait, 100*time.Millisecond) {
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the replicas answering direct gets lag: stream seq %d of %s not read within %v", last.streamSeq, game, s.cfg.RequestTimeout)
+			return fmt.Errorf("%w: stream seq %d of %s not read within %v", errLagging, last.streamSeq, game, s.cfg.RequestTimeout)
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return err
@@ -147,6 +148,10 @@ func (s *Store) caughtUp(ctx context.Context, game uuid.UUID, at func() uint64, 
 	}
 	return nil
 }
+
+// errLagging: the replicas answering direct gets stayed behind the leader
+// for RequestTimeout.
+var errLagging = errors.New("the replicas answering direct gets lag behind the stream's leader")
 
 // sleep waits d, or until ctx ends.
 func sleep(ctx context.Context, d time.Duration) error {

@@ -212,12 +212,33 @@ func (s *Store) sealSubject(game uuid.UUID) string {
 	return s.cfg.SubjectPrefix + ".seal." + game.String()
 }
 
-// errStore maps connection-level errors of a closed store to ErrClosed.
+// errStore maps connection-level errors of a closed store to ErrClosed, and
+// those of a server or cluster not answering to ErrUnavailable.
 func (s *Store) errStore(op string, game uuid.UUID, err error) error {
-	if s.isClosed() || errors.Is(err, nats.ErrConnectionClosed) {
+	switch {
+	case s.isClosed() || errors.Is(err, nats.ErrConnectionClosed):
 		return fmt.Errorf("%s %s: %w", op, game, eventstore.ErrClosed)
+	case unavailable(err) && !errors.Is(err, eventstore.ErrUnavailable):
+		return fmt.Errorf("jetstream: %s %s: %w: %w", op, game, eventstore.ErrUnavailable, err)
 	}
 	return fmt.Errorf("jetstream: %s %s: %w", op, game, err)
+}
+
+// unavailable reports whether err says the servers did not answer, or not
+// now: a timeout, no responders, a connection reconnecting, JetStream's
+// 503 (no leader, no quorum), replicas lagging past RequestTimeout.
+func unavailable(err error) bool {
+	var apiErr *natsjs.APIError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout),
+		errors.Is(err, nats.ErrNoResponders), errors.Is(err, natsjs.ErrNoStreamResponse),
+		errors.Is(err, nats.ErrDisconnected), errors.Is(err, nats.ErrConnectionReconnecting),
+		errors.Is(err, errLagging), errors.Is(err, eventstore.ErrUnavailable):
+		return true
+	case errors.As(err, &apiErr):
+		return apiErr.Code == 503
+	}
+	return false
 }
 
 // Head implements eventstore.Store.

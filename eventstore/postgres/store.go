@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/playlog/playlog/eventstore"
@@ -177,10 +178,17 @@ func (s *Store) check(game uuid.UUID) error {
 	return eventstore.ValidateGame(game)
 }
 
-// wrap maps errors of a closed store to ErrClosed.
+// wrap maps errors of a closed store to ErrClosed, and those of a server
+// not answering (a timeout, a connection refused or lost) to
+// ErrUnavailable.
 func (s *Store) wrap(op string, game uuid.UUID, err error) error {
-	if s.isClosed() {
+	var connErr *pgconn.ConnectError
+	switch {
+	case s.isClosed():
 		return fmt.Errorf("%s %s: %w", op, game, eventstore.ErrClosed)
+	case errors.Is(err, eventstore.ErrUnavailable):
+	case pgconn.Timeout(err), errors.As(err, &connErr), pgconn.SafeToRetry(err), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("postgres: %s %s: %w: %w", op, game, eventstore.ErrUnavailable, err)
 	}
 	return fmt.Errorf("postgres: %s %s: %w", op, game, err)
 }

@@ -22,7 +22,8 @@ import (
 type Config struct {
 	// Bucket is the key-value bucket's name. Required.
 	Bucket string
-	// Replicas of the bucket in a cluster. Default 1.
+	// Replicas of the bucket in a cluster. Default 1. An existing bucket
+	// with fewer is scaled up to it, never down.
 	Replicas int
 	// CachedRecords bounds how many records a Bucket keeps in memory
 	// between commits (it reads them again when another writer has
@@ -130,10 +131,14 @@ func OpenBucket(ctx context.Context, nc *nats.Conn, cfg Config) (*Bucket, error)
 	if err != nil {
 		return nil, fmt.Errorf("jsproj: bucket %s: %w", cfg.Bucket, err)
 	}
-	if sc := stream.CachedInfo().Config; !sc.AllowAtomicPublish {
+	// An existing bucket gains the setting, and the replicas asked for
+	// when it has fewer (a log scaled up since it was made); it is never
+	// scaled down.
+	if sc := stream.CachedInfo().Config; !sc.AllowAtomicPublish || sc.Replicas < cfg.Replicas {
 		sc.AllowAtomicPublish = true
+		sc.Replicas = max(sc.Replicas, cfg.Replicas)
 		if stream, err = js.UpdateStream(ctx, sc); err != nil {
-			return nil, fmt.Errorf("jsproj: bucket %s: allow atomic publish: %w", cfg.Bucket, err)
+			return nil, fmt.Errorf("jsproj: bucket %s: allow atomic publish, %d replicas: %w", cfg.Bucket, sc.Replicas, err)
 		}
 	}
 	// A server before 2.12 drops the setting and would store a batch's

@@ -1,6 +1,12 @@
 // Package jscluster runs a NATS JetStream cluster of three servers in the
 // test's process, clustered over loopback, for tests of a replicated log:
 // servers can be killed and restarted on their own ports and files.
+//
+// Every connection to or between the servers (clients', and the routes
+// between each pair) passes through a TCP proxy of the cluster's, so that
+// Kill can cut a server off the network at once, as a crash or a pulled
+// cable would, before it shuts down: nats-server's own Shutdown first
+// hands its leaderships over politely, which is a step-down, not a loss.
 package jscluster
 
 import (
@@ -23,22 +29,31 @@ import (
 type Cluster struct {
 	t       testing.TB
 	dir     string
-	client  []int // client ports
-	route   []int // cluster ports
+	client  []int // servers' own client ports
+	route   []int // servers' own cluster ports
 	servers []*server.Server
+
+	clientProxy []*proxy   // the client port clients are given, per server
+	routeProxy  [][]*proxy // routeProxy[a][b]: the way from server a to b's cluster port
 }
 
 // Start starts the three servers and waits until JetStream has a leader.
 // They stop at the test's cleanup.
 func Start(t testing.TB) *Cluster {
 	t.Helper()
-	c := &Cluster{t: t, dir: t.TempDir(), servers: make([]*server.Server, 3)}
+	c := &Cluster{t: t, dir: t.TempDir(), servers: make([]*server.Server, 3), routeProxy: make([][]*proxy, 3)}
 	for range 3 {
 		c.client = append(c.client, freePort(t))
 		c.route = append(c.route, freePort(t))
 	}
 	for i := range 3 {
-		c.start(i)
+		c.clientProxy = append(c.clientProxy, newProxy(t, c.client[i]))
+		c.routeProxy[i] = make([]*proxy, 3)
+		for j := range 3 {
+			if j != i {
+				c.routeProxy[i][j] = newProxy(t, c.route[j])
+			}
+		}
 	}
 	t.Cleanup(func() {
 		for _, s := range c.servers {
@@ -47,7 +62,15 @@ func Start(t testing.TB) *Cluster {
 				s.WaitForShutdown()
 			}
 		}
+		for i := range 3 {
+			for _, p := range c.proxies(i) {
+				p.cut()
+			}
+		}
 	})
+	for i := range 3 {
+		c.start(i)
+	}
 	c.waitLeader()
 	return c
 }
@@ -55,24 +78,44 @@ func Start(t testing.TB) *Cluster {
 // URL is a client URL naming every server, for nats.Connect.
 func (c *Cluster) URL() string {
 	urls := make([]string, 3)
-	for i, p := range c.client {
-		urls[i] = fmt.Sprintf("nats://127.0.0.1:%d", p)
+	for i, p := range c.clientProxy {
+		urls[i] = "nats://" + p.addr
 	}
 	return strings.Join(urls, ",")
 }
 
-// Kill stops server i at once; its files stay.
+// Kill takes server i down as a crash would: every connection to and
+// from it is reset at once, so it hands nothing over and its peers learn
+// of its loss only by silence; then it is shut down. Its files stay.
 func (c *Cluster) Kill(i int) {
+	for _, p := range c.proxies(i) {
+		p.cut()
+	}
 	c.servers[i].Shutdown()
 	c.servers[i].WaitForShutdown()
 	c.servers[i] = nil
 }
 
-// Restart starts server i again on its ports and files, and waits until
-// JetStream has a leader.
+// Restart starts server i again on its ports and files, reconnects it,
+// and waits until JetStream has a leader.
 func (c *Cluster) Restart(i int) {
 	c.start(i)
+	for _, p := range c.proxies(i) {
+		p.resume()
+	}
 	c.waitLeader()
+}
+
+// proxies are the proxies that carry server i's connections: its client
+// port's, and the routes from and to it.
+func (c *Cluster) proxies(i int) []*proxy {
+	ps := []*proxy{c.clientProxy[i]}
+	for j := range 3 {
+		if j != i {
+			ps = append(ps, c.routeProxy[i][j], c.routeProxy[j][i])
+		}
+	}
+	return ps
 }
 
 // Leader is the index of the server leading stream's replicas.
@@ -164,23 +207,26 @@ func (c *Cluster) Server(i int) *server.Server { return c.servers[i] }
 func (c *Cluster) start(i int) {
 	c.t.Helper()
 	var routes []string
-	for j, p := range c.route {
+	for j := range 3 {
 		if j != i {
-			routes = append(routes, fmt.Sprintf("nats-route://127.0.0.1:%d", p))
+			routes = append(routes, "nats-route://"+c.routeProxy[i][j].addr)
 		}
 	}
+	peer := (i + 1) % 3 // the way into server i that it gossips: a peer's proxy to it
 	opts := &server.Options{
-		ServerName: fmt.Sprintf("n%d", i+1),
-		Host:       "127.0.0.1",
-		Port:       c.client[i],
-		JetStream:  true,
-		StoreDir:   filepath.Join(c.dir, fmt.Sprintf("n%d", i+1)),
-		NoSigs:     true,
-		NoLog:      true,
+		ServerName:      fmt.Sprintf("n%d", i+1),
+		Host:            "127.0.0.1",
+		Port:            c.client[i],
+		JetStream:       true,
+		StoreDir:        filepath.Join(c.dir, fmt.Sprintf("n%d", i+1)),
+		NoSigs:          true,
+		NoLog:           true,
+		ClientAdvertise: c.clientProxy[i].addr,
 		Cluster: server.ClusterOpts{
-			Name: "playlog-test",
-			Host: "127.0.0.1",
-			Port: c.route[i],
+			Name:      "playlog-test",
+			Host:      "127.0.0.1",
+			Port:      c.route[i],
+			Advertise: c.routeProxy[peer][i].addr,
 		},
 		Routes:             server.RoutesFromStr(strings.Join(routes, ",")),
 		JetStreamMaxMemory: 64 << 20,
