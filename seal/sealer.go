@@ -23,7 +23,7 @@ type Policy struct {
 	Interval time.Duration
 	// MaxPending bounds the games waiting for an Interval checkpoint;
 	// past it, a game that would wait is sealed at once instead. Default
-	// 100 000 (about 100 bytes each).
+	// 100 000 (about 300 bytes each: docs/performance.md, "Capacity").
 	MaxPending int
 }
 
