@@ -334,7 +334,11 @@ func TestDrainDeadline(t *testing.T) {
 	release := store.holdAppends()
 	defer release()
 	alice.Send(protocol.Request{Type: protocol.TypeAction, MessageID: "m1", GameID: game.String(), Action: json.RawMessage(`{"type":"place","cell":4}`)})
-	<-store.arrived
+	select {
+	case <-store.arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the action never reached the store")
+	}
 	dctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	if err := tn.Drain(dctx); !errors.Is(err, context.DeadlineExceeded) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats-server/v2/server"
@@ -70,6 +71,15 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s.replies, s.live = newReplyMux(s.nc), newLiveRouter(s.nc)
 	if s.js, err = natsjs.New(s.nc); err == nil {
 		s.stream, err = s.createOrUpdateStream(ctx)
+		// A cluster just started may have no meta leader yet, or be busy
+		// electing one: creating the stream times out or answers 503. Try
+		// again for a while (nodes started together with their servers).
+		for wait, deadline := 100*time.Millisecond, time.Now().Add(3*cfg.RequestTimeout); err != nil && unavailable(err) && time.Now().Before(deadline); wait = min(2*wait, 2*time.Second) {
+			if serr := sleep(ctx, wait); serr != nil {
+				break
+			}
+			s.stream, err = s.createOrUpdateStream(ctx)
+		}
 	}
 	if err != nil {
 		s.nc.Close()
