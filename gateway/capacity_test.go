@@ -4,9 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"runtime"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +12,7 @@ import (
 	"github.com/playlog/playlog/archive"
 	"github.com/playlog/playlog/eventstore/jetstream"
 	"github.com/playlog/playlog/gateway"
+	"github.com/playlog/playlog/internal/testkit/measure"
 	"github.com/playlog/playlog/internal/testkit/testnode"
 	"github.com/playlog/playlog/play"
 	"github.com/playlog/playlog/seal"
@@ -50,7 +48,7 @@ func BenchmarkNodeMemory(b *testing.B) {
 		base := settledHeap()
 		snaps := make([]play.Snapshot, games)
 		start := time.Now()
-		forEachGame(b, games, func(i int) error {
+		measure.Parallel(b, games, 32, func(i int) error {
 			players := []string{fmt.Sprintf("alice-%010d", i), fmt.Sprintf("bob-%012d", i)}
 			g, err := n.Play.Create(ctx, "tictactoe", players, nil, players[0])
 			if err == nil {
@@ -76,7 +74,7 @@ func BenchmarkNodeMemory(b *testing.B) {
 		}
 		stage("running")
 
-		forEachGame(b, games, func(i int) error {
+		measure.Parallel(b, games, 32, func(i int) error {
 			g := snaps[i]
 			for m := 1; !g.State.Ended(); m++ {
 				var err error
@@ -111,11 +109,7 @@ func move(ctx context.Context, svc *play.Service, g play.Snapshot, m int) (play.
 // (10 s after their last use).
 func settledHeap() int64 {
 	time.Sleep(12 * time.Second)
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return int64(m.HeapAlloc)
+	return measure.LiveHeap()
 }
 
 func waitSealed(tb testing.TB, n *testnode.Node) {
@@ -150,31 +144,5 @@ func waitHistory(tb testing.TB, js natsjs.JetStream, games int) {
 		if time.Now().After(deadline) {
 			tb.Fatalf("history holds %d subjects, want %d", s.CachedInfo().State.NumSubjects, 3*games)
 		}
-	}
-}
-
-// forEachGame runs f(0..n-1) on 32 goroutines and fails at the first error.
-func forEachGame(tb testing.TB, n int, f func(i int) error) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, 32)
-	for range 32 {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				if err := f(i); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		tb.Fatal(err)
 	}
 }

@@ -3,15 +3,13 @@ package hub_test
 import (
 	"context"
 	"flag"
-	"runtime"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/playlog/playlog/engine"
 	"github.com/playlog/playlog/engine/games"
 	"github.com/playlog/playlog/hub"
+	"github.com/playlog/playlog/internal/testkit/measure"
 	"github.com/playlog/playlog/internal/testkit/testenv"
 	"github.com/playlog/playlog/play"
 )
@@ -49,7 +47,7 @@ func BenchmarkFeedMemory(b *testing.B) {
 					b.Fatal(err)
 				}
 				snaps := make([]play.Snapshot, n)
-				forEach(b, n, 32, func(i int) error {
+				measure.Parallel(b, n, 32, func(i int) error {
 					var err error
 					snaps[i], err = svc.Create(ctx, "tictactoe", []string{"alice", "bob"}, nil, "alice")
 					return err
@@ -58,10 +56,10 @@ func BenchmarkFeedMemory(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				heap0, stack0, g0 := memory()
+				heap0, stack0, g0 := measure.Memory()
 				watches := make([]*hub.Watch, n)
 				start := time.Now()
-				forEach(b, n, 32, func(i int) error {
+				measure.Parallel(b, n, 32, func(i int) error {
 					g := snaps[i]
 					var err error
 					watches[i], err = h.Watch(ctx, hub.Game{ID: g.ID, Rules: g.Rules, Head: g.Head()}, engine.AsPlayer("alice"), g.Head(), nopSink{}, func() {})
@@ -71,7 +69,7 @@ func BenchmarkFeedMemory(b *testing.B) {
 				if st := h.Stats(); st.Feeds != n {
 					b.Fatalf("%d feeds, want %d", st.Feeds, n)
 				}
-				heap1, stack1, g1 := memory()
+				heap1, stack1, g1 := measure.Memory()
 				for _, w := range watches {
 					w.Close()
 				}
@@ -81,7 +79,7 @@ func BenchmarkFeedMemory(b *testing.B) {
 						b.Fatalf("%d feeds left 30 s after the last viewer", h.Stats().Feeds)
 					}
 				}
-				heap2, _, _ := memory()
+				heap2, _, _ := measure.Memory()
 				f := float64(n)
 				b.ReportMetric(float64(heap1-heap0)/f, "heap-B/feed")
 				b.ReportMetric(float64(stack1-stack0)/f, "stack-B/feed")
@@ -91,41 +89,5 @@ func BenchmarkFeedMemory(b *testing.B) {
 				h.Close()
 			}
 		})
-	}
-}
-
-// memory is the live heap right after a collection, the goroutines'
-// stacks, and how many goroutines there are.
-func memory() (heap, stacks int64, goroutines int) {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return int64(m.HeapAlloc), int64(m.StackInuse), runtime.NumGoroutine()
-}
-
-// forEach runs f(0..n-1) on workers goroutines and fails at the first error.
-func forEach(tb testing.TB, n, workers int, f func(i int) error) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, workers)
-	for range workers {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				if err := f(i); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		tb.Fatal(err)
 	}
 }

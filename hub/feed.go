@@ -138,8 +138,11 @@ func (f *feed) removeLocked(v *viewer) {
 func (f *feed) run(ctx context.Context, sub eventstore.Subscription) {
 	defer sub.Close()
 	defer f.stopTimer()
-	var failing time.Time // when the run of failed Nexts began
-	for wait := time.Duration(0); ; {
+	var (
+		failing time.Time     // when the run of failed Nexts began
+		wait    time.Duration // before the next try
+	)
+	for {
 		e, err := sub.Next(ctx)
 		switch {
 		case err == nil:

@@ -5,8 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 
 	"github.com/playlog/playlog/engine/games"
 	"github.com/playlog/playlog/eventstore/jetstream"
+	"github.com/playlog/playlog/internal/testkit/measure"
 	"github.com/playlog/playlog/play"
 )
 
@@ -49,7 +48,7 @@ func BenchmarkCacheMemory(b *testing.B) {
 					b.Fatal(err)
 				}
 				ids := make([]uuid.UUID, n)
-				forEach(b, n, 32, func(i int) error {
+				measure.Parallel(b, n, 32, func(i int) error {
 					g, err := svc.Create(ctx, r.rules, r.players, nil, r.players[0])
 					if err != nil {
 						return err
@@ -74,47 +73,12 @@ func BenchmarkCacheMemory(b *testing.B) {
 				// The server's block cache expires 10 s after its last use:
 				// let it go before either measurement.
 				time.Sleep(12 * time.Second)
-				held := liveHeap()
+				held := measure.LiveHeap()
 				runtime.KeepAlive(svc)
 				svc = nil
-				b.ReportMetric(float64(held-liveHeap())/float64(n), "B/game")
+				b.ReportMetric(float64(held-measure.LiveHeap())/float64(n), "B/game")
 				store.Close()
 			}
 		})
-	}
-}
-
-// liveHeap is the process's live heap: HeapAlloc right after a collection.
-func liveHeap() int64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return int64(m.HeapAlloc)
-}
-
-// forEach runs f(0..n-1) on workers goroutines and fails at the first error.
-func forEach(tb testing.TB, n, workers int, f func(i int) error) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, workers)
-	for range workers {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				if err := f(i); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		tb.Fatal(err)
 	}
 }

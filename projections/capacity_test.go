@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 
 	"github.com/playlog/playlog/engine"
 	"github.com/playlog/playlog/eventstore"
+	"github.com/playlog/playlog/internal/testkit/measure"
 	"github.com/playlog/playlog/internal/testkit/testenv"
 )
 
@@ -41,16 +40,16 @@ func BenchmarkDirectoryMemory(b *testing.B) {
 	}
 	for range b.N {
 		d := NewDirectory(nil)
-		base := liveHeap()
+		base := measure.LiveHeap()
 		for _, e := range created {
 			d.applyLocked(e)
 			d.applyLocked(eventstore.Event{GameID: e.GameID, Seq: 2, Type: "mark_placed"})
 		}
-		running := liveHeap()
+		running := measure.LiveHeap()
 		for _, e := range created {
 			d.applyLocked(eventstore.Event{GameID: e.GameID, Seq: 3, Type: engine.TypeGameEnded})
 		}
-		ended := liveHeap()
+		ended := measure.LiveHeap()
 		if len(d.games) != n {
 			b.Fatalf("%d games", len(d.games))
 		}
@@ -75,7 +74,7 @@ func BenchmarkDirectoryCatchUp(b *testing.B) {
 			store := backend.Open(b)
 			n := *capacityGames
 			ids := make([]uuid.UUID, n)
-			forEach(b, n, 64, func(i int) error {
+			measure.Parallel(b, n, 64, func(i int) error {
 				ids[i] = uuid.New()
 				c := createdEvent(ids[i], []string{"alice", "bob"})
 				if _, err := store.Append(ctx, ids[i], 0, eventstore.Pending{Type: c.Type, SchemaVersion: 1, Actor: "alice", Data: c.Data}); err != nil {
@@ -107,40 +106,5 @@ func BenchmarkDirectoryCatchUp(b *testing.B) {
 				b.ReportMetric(float64(n)/took.Seconds(), "games/s")
 			}
 		})
-	}
-}
-
-// liveHeap is the process's live heap: HeapAlloc right after a collection.
-func liveHeap() int64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return int64(m.HeapAlloc)
-}
-
-// forEach runs f(0..n-1) on workers goroutines and fails at the first error.
-func forEach(tb testing.TB, n, workers int, f func(i int) error) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, workers)
-	for range workers {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				if err := f(i); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		tb.Fatal(err)
 	}
 }

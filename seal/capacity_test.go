@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/playlog/playlog/eventstore"
+	"github.com/playlog/playlog/internal/testkit/measure"
 	"github.com/playlog/playlog/seal"
 )
 
@@ -29,23 +30,14 @@ func BenchmarkSealerMemory(b *testing.B) {
 	ctx := context.Background()
 	for range b.N {
 		s := seal.NewSealer(signer, nil, seal.Policy{Interval: time.Hour}, nil, nil)
-		base := liveHeap()
+		base := measure.LiveHeap()
 		for _, e := range events {
 			s.Appended(ctx, []eventstore.Event{e}, false)
 		}
 		if s.Pending() != n {
 			b.Fatalf("%d pending, want %d", s.Pending(), n)
 		}
-		b.ReportMetric(float64(liveHeap()-base)/n, "B/game")
+		b.ReportMetric(float64(measure.LiveHeap()-base)/n, "B/game")
 		runtime.KeepAlive(s)
 	}
-}
-
-// liveHeap is the process's live heap: HeapAlloc right after a collection.
-func liveHeap() int64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return int64(m.HeapAlloc)
 }

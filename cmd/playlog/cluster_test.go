@@ -264,10 +264,6 @@ type clusterGame struct {
 	acked   map[string][]uint64 // "<user>/<message_id>" → the event ids its action_result named
 }
 
-// clusterCells is the order in which both players pick cells: nine moves
-// and a draw (bench's drawCells).
-var clusterCells = drawCells
-
 // playClusterGame creates a game over REST (retrying while the store does
 // not answer), then alice on one node and bob on another play it to its
 // end, each following every event.
@@ -287,7 +283,7 @@ func playClusterGame(ctx context.Context, nodes *nodeURLs, alice, bob string) (*
 		{user: alice, game: id, nodes: nodes, node: 0}, {user: bob, game: id, nodes: nodes, node: 1}}}
 	defer g.players[0].close()
 	defer g.players[1].close()
-	for i, cell := range clusterCells {
+	for i, cell := range drawCells { // nine moves and a draw
 		p := g.players[i%2]
 		msgID := "m" + strconv.Itoa(i)
 		ids, err := p.act(ctx, msgID, json.RawMessage(`{"type":"place","cell":`+strconv.Itoa(cell)+`}`))

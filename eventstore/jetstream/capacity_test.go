@@ -19,9 +19,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -33,6 +31,7 @@ import (
 	"github.com/playlog/playlog/eventstore"
 	"github.com/playlog/playlog/eventstore/storetest"
 	"github.com/playlog/playlog/internal/testkit/jscluster"
+	"github.com/playlog/playlog/internal/testkit/measure"
 )
 
 var (
@@ -220,29 +219,29 @@ func measureCapacity(tb testing.TB, shape capacityShape, games int, settle, idle
 		tb.Fatal(err)
 	}
 	c := capacity{games: games}
-	base := liveHeap()
+	base := measure.LiveHeap()
 	ids := make([]uuid.UUID, games)
 	for i := range ids {
 		ids[i] = uuid.New()
 	}
 	start := time.Now()
-	parallel(tb, games, 64, func(i int) error { return write(ctx, ids[i]) })
+	measure.Parallel(tb, games, 64, func(i int) error { return write(ctx, ids[i]) })
 	c.writeTook = time.Since(start)
 	c.subjects, c.msgs = streamCounts(tb, s, shape.stream)
 	time.Sleep(settle)
-	c.hot = liveHeap() - base
+	c.hot = measure.LiveHeap() - base
 	s.games = newGameCache(cfg.CachedGames) // forget every game's index
-	c.server = liveHeap() - base
+	c.server = measure.LiveHeap() - base
 	s.Close()
 	c.disk, c.diskBlocks = streamBytes(tb, dir, shape.stream)
 
 	start = time.Now()
 	s = open()
 	c.restartTook = time.Since(start)
-	c.restart = liveHeap() - base
+	c.restart = measure.LiveHeap() - base
 	if idle > 0 {
 		time.Sleep(idle)
-		c.idle = liveHeap() - base
+		c.idle = measure.LiveHeap() - base
 	}
 	s.Close()
 
@@ -251,7 +250,7 @@ func measureCapacity(tb testing.TB, shape capacityShape, games int, settle, idle
 	start = time.Now()
 	s = open()
 	c.recoverTook = time.Since(start)
-	c.recovered = liveHeap() - base
+	c.recovered = measure.LiveHeap() - base
 	c.recoveredSubjects, _ = streamCounts(tb, s, shape.stream)
 	s.Close()
 	return c
@@ -274,53 +273,18 @@ func BenchmarkSubjectMemoryCluster(b *testing.B) {
 					b.Fatal(err)
 				}
 				write, _ := shape.prepare(ctx, s)
-				base := liveHeap()
+				base := measure.LiveHeap()
 				start := time.Now()
-				parallel(b, *capacityGames, 64, func(int) error { return write(ctx, uuid.New()) })
+				measure.Parallel(b, *capacityGames, 64, func(int) error { return write(ctx, uuid.New()) })
 				took := time.Since(start)
 				time.Sleep(*capacitySettle)
 				s.games = newGameCache(*capacityGames)
 				n := float64(*capacityGames)
-				b.ReportMetric(float64(liveHeap()-base)/n, "servers-B/game")
+				b.ReportMetric(float64(measure.LiveHeap()-base)/n, "servers-B/game")
 				b.ReportMetric(n/took.Seconds(), "games/s")
 				s.Close()
 			}
 		})
-	}
-}
-
-// liveHeap is the process's live heap: HeapAlloc right after a collection.
-func liveHeap() int64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return int64(m.HeapAlloc)
-}
-
-// parallel runs f(0..n-1) on workers goroutines and fails at the first error.
-func parallel(tb testing.TB, n, workers int, f func(i int) error) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, workers)
-	for range workers {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				if err := f(i); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		tb.Fatal(err)
 	}
 }
 

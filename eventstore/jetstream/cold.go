@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
@@ -110,26 +109,29 @@ func (s *Store) readCold(ctx context.Context, game uuid.UUID, after uint64, limi
 	read := func() error {
 		from, err := s.locateCold(ctx, game, after+1, last)
 		if err != nil {
-			return s.errStore("read", game, err)
+			err = s.errStore("read", game, err)
+		} else {
+			events, err = s.readMessages(ctx, game, from, limit, after, want, last.streamSeq)
 		}
-		events, err = s.readMessages(ctx, game, from, limit, after, want, last.streamSeq)
+		if s.cfg.Replicas > 1 && errors.Is(err, errFormat) {
+			// A follower behind the leader's last (lastRef) answers less,
+			// or not at all: readAgain asks again.
+			events, err = nil, nil
+		}
 		return err
 	}
-	err = read()
+	if err := read(); err != nil {
+		return nil, err
+	}
 	if s.cfg.Replicas > 1 {
-		// A follower behind the leader's last (lastRef) answers less, or
-		// not at all: read again, as caughtUp does.
-		deadline := time.Now().Add(s.cfg.RequestTimeout)
-		short := func() bool { return (err == nil && len(events) < want) || errors.Is(err, errFormat) }
-		for wait := time.Millisecond; short() && time.Now().Before(deadline); wait = min(2*wait, 100*time.Millisecond) {
-			if serr := sleep(ctx, wait); serr != nil {
-				return nil, serr
-			}
-			err = read()
+		err := s.readAgain(ctx, func() bool { return len(events) < want }, read,
+			func() string { return fmt.Sprintf("%d events of %s after %d", want, game, after) })
+		if errors.Is(err, errLagging) {
+			err = s.errStore("read", game, err)
 		}
-		if err == nil && len(events) < want {
-			err = s.errStore("read", game, fmt.Errorf("%w: %d of %d events of %s read", errLagging, len(events), want, game))
+		if err != nil {
+			return nil, err
 		}
 	}
-	return events, err
+	return events, nil
 }

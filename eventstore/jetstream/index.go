@@ -131,13 +131,21 @@ func (s *Store) caughtUp(ctx context.Context, game uuid.UUID, at func() uint64, 
 		return nil
 	}
 	last, found, err := s.leaderLast(ctx, game)
-	if err != nil || !found || at() >= last.streamSeq {
+	if err != nil || !found {
 		return err
 	}
+	return s.readAgain(ctx, func() bool { return at() < last.streamSeq }, read,
+		func() string { return fmt.Sprintf("stream seq %d of %s", last.streamSeq, game) })
+}
+
+// readAgain calls read again, with backoff, while behind reports that what
+// it read is short of what the leader holds, for at most RequestTimeout;
+// then it fails with errLagging, saying what was missing.
+func (s *Store) readAgain(ctx context.Context, behind func() bool, read func() error, missing func() string) error {
 	deadline := time.Now().Add(s.cfg.RequestTimeout)
-	for wait := time.Millisecond; at() < last.streamSeq; wait = min(2*wait, 100*time.Millisecond) {
+	for wait := time.Millisecond; behind(); wait = min(2*wait, 100*time.Millisecond) {
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%w: stream seq %d of %s not read within %v", errLagging, last.streamSeq, game, s.cfg.RequestTimeout)
+			return fmt.Errorf("%w: %s not read within %v", errLagging, missing(), s.cfg.RequestTimeout)
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return err

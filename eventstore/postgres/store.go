@@ -182,15 +182,20 @@ func (s *Store) check(game uuid.UUID) error {
 // not answering (a timeout, a connection refused or lost) to
 // ErrUnavailable.
 func (s *Store) wrap(op string, game uuid.UUID, err error) error {
-	var connErr *pgconn.ConnectError
-	switch {
-	case s.isClosed():
+	if s.isClosed() {
 		return fmt.Errorf("%s %s: %w", op, game, eventstore.ErrClosed)
-	case errors.Is(err, eventstore.ErrUnavailable):
-	case pgconn.Timeout(err), errors.As(err, &connErr), pgconn.SafeToRetry(err), errors.Is(err, context.DeadlineExceeded):
+	}
+	if unavailable(err) && !errors.Is(err, eventstore.ErrUnavailable) {
 		return fmt.Errorf("postgres: %s %s: %w: %w", op, game, eventstore.ErrUnavailable, err)
 	}
 	return fmt.Errorf("postgres: %s %s: %w", op, game, err)
+}
+
+// unavailable reports whether err says the server did not answer: a
+// timeout, a connection refused, or one lost before the query was sent.
+func unavailable(err error) bool {
+	var connErr *pgconn.ConnectError
+	return pgconn.Timeout(err) || errors.As(err, &connErr) || pgconn.SafeToRetry(err) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // LiveSubscriptions is the number of game subscriptions open in this
