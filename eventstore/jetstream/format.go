@@ -118,14 +118,12 @@ var errFormat = errors.New("jetstream: malformed stored message")
 // message for game: unknown versions, empty or non-consecutive events, bad
 // hashes, data that is not JSON.
 func decodeMessage(game uuid.UUID, streamSeq uint64, payload []byte) ([]eventstore.Event, error) {
-	var m wireMessage
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("%w at stream seq %d: %v", errFormat, streamSeq, err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("%w at stream seq %d: trailing data", errFormat, streamSeq)
+	m, ok := parseCanonical(game, payload)
+	if !ok {
+		var err error
+		if m, err = decodeJSON(payload); err != nil {
+			return nil, fmt.Errorf("%w at stream seq %d: %v", errFormat, streamSeq, err)
+		}
 	}
 	if m.V != formatVersion {
 		return nil, fmt.Errorf("%w at stream seq %d: format version %d", errFormat, streamSeq, m.V)
@@ -152,6 +150,21 @@ func decodeMessage(game uuid.UUID, streamSeq uint64, payload []byte) ([]eventsto
 		}
 	}
 	return out, nil
+}
+
+// decodeJSON reads a payload with encoding/json: the reference for what
+// the format accepts, and the path for any payload parseCanonical leaves.
+func decodeJSON(payload []byte) (wireMessage, error) {
+	var m wireMessage
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return wireMessage{}, err
+	}
+	if dec.More() {
+		return wireMessage{}, errors.New("trailing data")
+	}
+	return m, nil
 }
 
 // msgRef indexes one stored message of a game.
