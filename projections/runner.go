@@ -74,6 +74,15 @@ type RunnerOptions struct {
 	// failure; it doubles from min to max and returns to min after a
 	// commit. Defaults 100ms and 5s.
 	MinBackoff, MaxBackoff time.Duration
+	// CommitInterval is the least time from one commit's start to the
+	// next's: events that arrive sooner wait, gathered into one batch,
+	// unless MaxBatch of them are waiting. Under load a commit then
+	// carries many events instead of one or two, for a model whose
+	// commits cost (on JetStream every commit is an atomic batch, which
+	// the server stages in a store of its own); an idle model still
+	// commits an event at once. Default 0: commit whatever is waiting as
+	// soon as the last commit is done. At most 1s.
+	CommitInterval time.Duration
 	// OnCommit, if set, is called after each commit with the new checkpoint
 	// and how many events the commit folded, on Run's goroutine.
 	OnCommit func(to eventstore.Position, events int)
@@ -105,6 +114,8 @@ func (o *RunnerOptions) Validate() error {
 		return fmt.Errorf("projections: runner %s: MaxBatch %d", o.Name, o.MaxBatch)
 	case o.MinBackoff <= 0 || o.MaxBackoff < o.MinBackoff:
 		return fmt.Errorf("projections: runner %s: backoff %v..%v", o.Name, o.MinBackoff, o.MaxBackoff)
+	case o.CommitInterval < 0 || o.CommitInterval > time.Second:
+		return fmt.Errorf("projections: runner %s: commit interval %v not in 0..1s", o.Name, o.CommitInterval)
 	}
 	return nil
 }
@@ -230,9 +241,16 @@ func (r *Runner[T]) follow(ctx context.Context, failed *bool) (progressed bool, 
 	defer func() { cancel(); feed.Close(); wg.Wait() }()
 
 	batch := make([]eventstore.Event, 0, r.opts.MaxBatch)
+	var last time.Time // the last commit's start
 	for {
 		batch, open := gather(fctx, events, batch[:0], r.opts.MaxBatch)
+		if open && len(batch) < r.opts.MaxBatch {
+			if wait := time.Until(last.Add(r.opts.CommitInterval)); wait > 0 {
+				batch, open = gatherFor(fctx, events, batch, r.opts.MaxBatch, wait)
+			}
+		}
 		if len(batch) > 0 {
+			last = time.Now()
 			to, n, err := r.commit(ctx, from, batch)
 			if err != nil {
 				return progressed, err
@@ -270,15 +288,42 @@ func gather(ctx context.Context, events <-chan eventstore.Event, batch []eventst
 	case <-ctx.Done():
 		return batch, false
 	}
+	return gatherUntil(ctx, events, batch, max, nil)
+}
+
+// gatherFor adds what arrives within wait to batch, up to max.
+func gatherFor(ctx context.Context, events <-chan eventstore.Event, batch []eventstore.Event, max int, wait time.Duration) (_ []eventstore.Event, open bool) {
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	return gatherUntil(ctx, events, batch, max, t.C)
+}
+
+// gatherUntil adds events to batch, up to max, until until fires; a nil
+// until takes only what is queued already.
+func gatherUntil(ctx context.Context, events <-chan eventstore.Event, batch []eventstore.Event, max int, until <-chan time.Time) (_ []eventstore.Event, open bool) {
 	for len(batch) < max {
+		if until == nil {
+			select {
+			case e, ok := <-events:
+				if !ok {
+					return batch, false
+				}
+				batch = append(batch, e)
+				continue
+			default:
+				return batch, true
+			}
+		}
 		select {
 		case e, ok := <-events:
 			if !ok {
 				return batch, false
 			}
 			batch = append(batch, e)
-		default:
+		case <-until:
 			return batch, true
+		case <-ctx.Done():
+			return batch, false
 		}
 	}
 	return batch, true

@@ -128,27 +128,33 @@ func TestRunnerFoldsEachEventOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		runCtx, stop := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- r.Run(runCtx) }()
-		for {
-			if cp, _ := m.Checkpoint(ctx); cp == end {
-				break
-			}
-			if ctx.Err() != nil {
-				t.Fatal("the runner did not reach the end of the log")
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		stop()
-		if err := <-done; err != nil {
-			t.Fatalf("Run after cancel: %v", err)
-		}
+		runUntil(t, ctx, r, m, func() eventstore.Position { return end })
 		if !m.failed || m.commits < len(m.folded)/3 {
 			t.Fatalf("failure injected: %v; %d commits for %d events", m.failed, m.commits, len(m.folded))
 		}
 		m.checkOnce(t, s, end)
 	})
+}
+
+// runUntil runs r while end (called once, after Run has started) gives
+// the position m must reach, and stops it there.
+func runUntil(t *testing.T, ctx context.Context, r *projections.Runner[*memTx], m *memModel, end func() eventstore.Position) {
+	t.Helper()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- r.Run(runCtx) }()
+	want := end()
+	for cp, _ := m.Checkpoint(ctx); cp != want; cp, _ = m.Checkpoint(ctx) {
+		if ctx.Err() != nil {
+			stop()
+			t.Fatal("the runner did not reach the end of the log")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("Run after cancel: %v", err)
+	}
 }
 
 // TestRunnerEndsWhenTheStoreCloses: a closed store ends Run with
@@ -185,9 +191,51 @@ func TestRunnerOptionsValidate(t *testing.T) {
 		"no name":         {},
 		"negative batch":  {Name: "x", MaxBatch: -1},
 		"backoff reverse": {Name: "x", MinBackoff: time.Second, MaxBackoff: time.Millisecond},
+		"interval < 0":    {Name: "x", CommitInterval: -time.Millisecond},
+		"interval > 1s":   {Name: "x", CommitInterval: 2 * time.Second},
 	} {
 		if _, err := projections.NewRunner[*memTx](s, m, m, opts); err == nil {
 			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// TestRunnerCommitInterval: commits start at least CommitInterval apart,
+// each taking what arrived meanwhile, and every event is still kept once.
+func TestRunnerCommitInterval(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s := testenv.Stores(t)[0].Open(t)
+	m := &memModel{folded: map[eventstore.Position]int{}, maxBatch: 1000}
+	const interval = 300 * time.Millisecond
+	var mu sync.Mutex
+	var at []time.Time
+	opts := projtest.Fast()
+	opts.Name, opts.CommitInterval = "test", interval
+	opts.OnCommit = func(eventstore.Position, int) {
+		mu.Lock()
+		at = append(at, time.Now())
+		mu.Unlock()
+	}
+	r, err := projections.NewRunner[*memTx](s, m, m, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var end eventstore.Position
+	runUntil(t, ctx, r, m, func() eventstore.Position {
+		projtest.Play(t, ctx, projtest.Service(t, s), 0, 3)
+		end = lastPosition(t, s)
+		return end
+	})
+	m.checkOnce(t, s, end)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(at) < 2 || len(at) >= len(m.folded)/2 {
+		t.Fatalf("%d commits for %d events", len(at), len(m.folded))
+	}
+	for i := 1; i < len(at); i++ {
+		if gap := at[i].Sub(at[i-1]); gap < interval-50*time.Millisecond {
+			t.Fatalf("commits %d and %d %v apart, want at least %v", i-1, i, gap, interval)
 		}
 	}
 }

@@ -7,6 +7,7 @@ package open
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/playlog/playlog/eventstore"
 	"github.com/playlog/playlog/eventstore/jetstream"
@@ -46,6 +47,18 @@ func FeedEnd(ctx context.Context, store eventstore.Store) (eventstore.Position, 
 	return eventstore.Position{}, 0, fmt.Errorf("no feed end for a %T", store)
 }
 
+// HistoryCommitInterval is the history runner's CommitInterval unless its
+// options set one: a commit is a transaction or an atomic batch, and a
+// user's history may lag the end of a game by this much more.
+const HistoryCommitInterval = 20 * time.Millisecond
+
+func historyOptions(opts projections.RunnerOptions) projections.RunnerOptions {
+	if opts.CommitInterval == 0 {
+		opts.CommitInterval = HistoryCommitInterval
+	}
+	return opts
+}
+
 // History opens the history model beside store's log.
 func History(ctx context.Context, store eventstore.Store) (HistoryModel, error) {
 	switch s := eventstore.Unwrap(store).(type) {
@@ -54,7 +67,7 @@ func History(ctx context.Context, store eventstore.Store) (HistoryModel, error) 
 		return HistoryModel{
 			HistoryReader: h, Reset: h.Reset,
 			Run: func(ctx context.Context, opts projections.RunnerOptions) error {
-				r, err := h.Runner(s, opts)
+				r, err := h.Runner(s, historyOptions(opts))
 				if err != nil {
 					return err
 				}
@@ -72,7 +85,7 @@ func History(ctx context.Context, store eventstore.Store) (HistoryModel, error) 
 		return HistoryModel{
 			HistoryReader: h, Reset: h.Reset,
 			Run: func(ctx context.Context, opts projections.RunnerOptions) error {
-				r, err := h.Runner(s, opts)
+				r, err := h.Runner(s, historyOptions(opts))
 				if err != nil {
 					return err
 				}
