@@ -70,6 +70,15 @@ func (s *Store) locateCold(ctx context.Context, game uuid.UUID, seq uint64, last
 	if seq >= last.first {
 		return last.streamSeq, nil
 	}
+	if seq == 1 { // the game's first message, whatever the stream holds before it
+		r, ok, err := s.probe(ctx, game, 1)
+		if err != nil {
+			return 0, err
+		}
+		if ok && r.first == 1 {
+			return r.streamSeq, nil
+		}
+	}
 	// Invariant: the message holding seq is at or after lo and before hi.
 	lo, hi := uint64(1), last.streamSeq
 	for lo < hi {
@@ -89,6 +98,11 @@ func (s *Store) locateCold(ctx context.Context, game uuid.UUID, seq uint64, last
 	}
 	return 0, fmt.Errorf("%w: game %s has no message holding seq %d", errFormat, game, seq)
 }
+
+// coldReadMax is the longest read from a game's start that goes the cold
+// way on a game this process has not indexed: a header (play reads the
+// first event) needs one message, not the game's index.
+const coldReadMax = 64
 
 var errFull = errors.New("read full")
 

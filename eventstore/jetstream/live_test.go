@@ -165,8 +165,9 @@ func TestSubscribeIgnoresRefusedPublish(t *testing.T) {
 }
 
 // A process with no index of a game (another node wrote it) reads it from
-// any seq, learns its head and subscribes from any seq by probing, without
-// building an index, and gets exactly what a full read gets.
+// any seq (its first event too, which a resume's header needs), learns its
+// head and subscribes from any seq by probing, without building an index,
+// and gets exactly what a full read gets.
 func TestColdReadsFindTheirPlace(t *testing.T) {
 	ctx := context.Background()
 	s := openLive(t, Config{Listen: "127.0.0.1:0"})
@@ -200,7 +201,10 @@ func TestColdReadsFindTheirPlace(t *testing.T) {
 		if h, err := peer.Head(ctx, g); err != nil || h != heads[i] {
 			t.Fatalf("cold head %d, %v; want %d", h, err, heads[i])
 		}
-		for after := uint64(1); after <= heads[i]; after++ {
+		if first, err := peer.Read(ctx, g, 0, 1); err != nil || len(first) != 1 || first[0].Hash != all[0].Hash {
+			t.Fatalf("cold read of the first event: %d events, %v", len(first), err)
+		}
+		for after := uint64(0); after <= heads[i]; after++ {
 			got, err := peer.Read(ctx, g, after, 7)
 			if err != nil {
 				t.Fatalf("cold read after %d: %v", after, err)

@@ -18,10 +18,11 @@ func (s *Store) Read(ctx context.Context, game uuid.UUID, after uint64, limit in
 	}
 	limit = eventstore.ReadLimit(limit)
 	g, ok := s.games.Get(game)
-	if !ok && after > 0 {
-		// A resume of a game this process has not indexed: find the place
-		// without reading the game from its start (cold.go). A read from
-		// the start reads everything anyway, and builds the index.
+	if !ok && (after > 0 || limit <= coldReadMax) {
+		// A resume of a game this process has not indexed, or a look at
+		// its first events (its header): find the place without indexing
+		// the game from its start (cold.go). A read of the whole game from
+		// its start reads everything anyway, and builds the index.
 		return s.readCold(ctx, game, after, limit)
 	}
 	if !ok {
