@@ -19,7 +19,8 @@ import (
 
 // BenchmarkResume measures a player's resume after missing K events: from
 // sending join_game with last_event_id = head-K to receiving the K-th event,
-// and the bytes received. Warm: the node has the game in memory and a
+// and the bytes received; and a fresh join (no last_event_id, "fresh"), to
+// its game_state. Warm: the node has the game in memory and a
 // viewer on it. Cold: a node that has never seen the game (fresh caches,
 // no feed), as after a restart or on another node. The game is long
 // (liar's dice with six players bidding up slowly: over 2000 events), so
@@ -37,21 +38,22 @@ func BenchmarkResume(b *testing.B) {
 			b.Fatal(err)
 		}
 		head := headOf(b, warm, game)
+		coldNode := func() *node {
+			n := startNode(b, backend.Open(b), nil, gateway.Config{MessagesPerSecond: 1e6, Burst: 1e6})
+			// A node that has just caught up with the store's feed,
+			// as a running node has: only the game is new to it.
+			if err := n.dir.WaitFor(ctxT(b), game, head); err != nil {
+				b.Fatal(err)
+			}
+			return n
+		}
+		b.Run(backend.Name+"/warm/fresh", func(b *testing.B) { benchResume(b, func() *node { return warm }, game, head, 0) })
+		b.Run(backend.Name+"/cold/fresh", func(b *testing.B) { benchResume(b, coldNode, game, head, 0) })
 		for _, k := range []uint64{1, 10, 100} {
 			b.Run(fmt.Sprintf("%s/warm/K=%d", backend.Name, k), func(b *testing.B) {
 				benchResume(b, func() *node { return warm }, game, head, k)
 			})
-			b.Run(fmt.Sprintf("%s/cold/K=%d", backend.Name, k), func(b *testing.B) {
-				benchResume(b, func() *node {
-					n := startNode(b, backend.Open(b), nil, gateway.Config{MessagesPerSecond: 1e6, Burst: 1e6})
-					// A node that has just caught up with the store's feed,
-					// as a running node has: only the game is new to it.
-					if err := n.dir.WaitFor(ctxT(b), game, head); err != nil {
-						b.Fatal(err)
-					}
-					return n
-				}, game, head, k)
-			})
+			b.Run(fmt.Sprintf("%s/cold/K=%d", backend.Name, k), func(b *testing.B) { benchResume(b, coldNode, game, head, k) })
 		}
 	}
 }
@@ -64,10 +66,14 @@ func benchResume(b *testing.B, nodeFor func() *node, game uuid.UUID, head, k uin
 		n := nodeFor()
 		c := n.dial(b, "p0")
 		ctx := ctxT(b)
-		after := head - k
+		req := protocol.Request{Type: protocol.TypeJoinGame, MessageID: "r", GameID: game.String()}
+		if k > 0 {
+			after := head - k
+			req.LastEventID = &after
+		}
 		b.StartTimer()
 		start, before := time.Now(), c.BytesRead()
-		c.Send(protocol.Request{Type: protocol.TypeJoinGame, MessageID: "r", GameID: game.String(), LastEventID: &after})
+		c.Send(req)
 		got := 0
 		for {
 			m, err := c.Next(ctx)
@@ -76,6 +82,9 @@ func benchResume(b *testing.B, nodeFor func() *node, game uuid.UUID, head, k uin
 			}
 			if m.Type == protocol.TypeError {
 				b.Fatalf("join: %+v", m.Error)
+			}
+			if k == 0 && m.Type == protocol.TypeGameState {
+				break
 			}
 			if m.Type == protocol.TypeEvent {
 				got++
