@@ -233,6 +233,15 @@ func (s *Service) Create(ctx context.Context, rules string, players []string, co
 	}
 	s.cfg.Sealer.Appended(ctx, res.Events, state.Ended())
 	s.games.Add(id, &entry{id: id, rules: g, state: state, ids: map[string][2]uint64{}, seed: s.Seed(id)})
+	// Every join asks for the header (Reconnected): the game is known to
+	// exist now, so keep it rather than read it back.
+	created := state
+	if len(events) > 1 {
+		if created, err = g.Apply(engine.State{}, events[0]); err != nil {
+			return Snapshot{}, fmt.Errorf("create %s: %w", id, err)
+		}
+	}
+	s.headers.Add(id, Header{ID: id, Rules: g, Created: created})
 	return Snapshot{ID: id, Rules: g, State: state}, nil
 }
 

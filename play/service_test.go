@@ -388,3 +388,48 @@ func TestUnknownGamesAreNotCached(t *testing.T) {
 		}
 	})
 }
+
+// readCounter counts the Reads of a real store.
+type readCounter struct {
+	eventstore.Store
+	reads atomic.Int64
+}
+
+func (r *readCounter) Read(ctx context.Context, game uuid.UUID, after uint64, limit int) ([]eventstore.Event, error) {
+	r.reads.Add(1)
+	return r.Store.Read(ctx, game, after, limit)
+}
+
+// TestCreateKeepsTheHeader: the node that creates a game answers its
+// header (which every join asks for) without reading the log, and with
+// what another node reads from the log.
+func TestCreateKeepsTheHeader(t *testing.T) {
+	testenv.ForEachStore(t, func(t *testing.T, b testenv.Backend) {
+		ctx := context.Background()
+		store := &readCounter{Store: b.Open(t)}
+		svc := newService(t, store)
+		for _, rules := range []string{"tictactoe", "crazyeights", "liarsdice"} {
+			g, err := svc.Create(ctx, rules, []string{"alice", "bob"}, nil, "alice")
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := store.reads.Load()
+			h, err := svc.Header(ctx, g.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := store.reads.Load() - before; n != 0 {
+				t.Fatalf("%s: the creating node read the log %d times for the header", rules, n)
+			}
+			other, err := newService(t, store).Header(ctx, g.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mine, _ := json.Marshal(h.Created)
+			theirs, _ := json.Marshal(other.Created)
+			if h.Rules.Name() != other.Rules.Name() || string(mine) != string(theirs) {
+				t.Fatalf("%s: header %s %s, from the log %s %s", rules, h.Rules.Name(), mine, other.Rules.Name(), theirs)
+			}
+		}
+	})
+}
