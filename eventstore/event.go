@@ -11,7 +11,9 @@ import (
 )
 
 // Event is one stored event: a Pending event sealed by the store with its
-// game, seq, recorded time and place in the hash chain.
+// game, seq, recorded time and place in the hash chain. Data is read-only:
+// a store may hand the same bytes to every reader of the event (the
+// subscriptions of one game, the events of one stored message).
 type Event struct {
 	GameID        uuid.UUID       `json:"game_id"`
 	Seq           uint64          `json:"seq"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -121,32 +122,91 @@ SELECT $1, $2 + 1, $6, $7, $8, $4, CASE WHEN $4 <> '' THEN 1 ELSE 0 END,
        SELECT 1 FROM events e WHERE e.game_id = $1 AND e.seq = $2 AND e.hash = $3)
 RETURNING pg_current_xact_id()::text::bigint`
 
+// appendRowsSQL[n], for 2 <= n <= maxRowsSQL, is appendSQL for n events
+// with scalar parameters, a row of VALUES each: PostgreSQL spends about a
+// sixth less on it than on unnesting arrays, and pgx less on encoding it.
+// It returns the writing transaction's id once per event written.
+var appendRowsSQL = func() (out [maxRowsSQL + 1]string) {
+	for n := 2; n <= maxRowsSQL; n++ {
+		var b strings.Builder
+		b.WriteString(`
+INSERT INTO events (game_id, seq, type, schema_version, actor, message_id,
+                    command_size, data, recorded_at, prev_hash, hash)
+SELECT $1, $2 + v.i, v.typ, v.ver, v.act, $4, v.size, v.dat::json, $5, v.prev, v.hsh
+  FROM (VALUES `)
+		for i := 1; i <= n; i++ {
+			p := 7 + 5*(i-1) // type, version, actor, data, hash of event i
+			prev, size := "$3::bytea", "$6::smallint"
+			if i > 1 {
+				prev, size = fmt.Sprintf("$%d", p-1), "0"
+				b.WriteString(",\n               ")
+			}
+			fmt.Fprintf(&b, "(%d, $%d::text, $%d::int, $%d::text, $%d::text, %s, $%d::bytea, %s)",
+				i, p, p+1, p+2, p+3, prev, p+4, size)
+		}
+		b.WriteString(`) AS v(i, typ, ver, act, dat, prev, hsh, size)
+ WHERE $2 = 0 OR EXISTS (
+       SELECT 1 FROM events e WHERE e.game_id = $1 AND e.seq = $2 AND e.hash = $3)
+RETURNING pg_current_xact_id()::text::bigint`)
+		out[n] = b.String()
+	}
+	return out
+}()
+
+// maxRowsSQL is the most events appendRowsSQL writes; appendSQL writes more.
+const maxRowsSQL = 8
+
 // insert writes the events after g's head. The caller holds g.mu.
 func (s *Store) insert(ctx context.Context, game uuid.UUID, g *gameIndex, msgID string, pending []eventstore.Pending) (eventstore.Appended, error) {
 	stored := eventstore.Stamp(game, g.head, g.headHash, s.cfg.Now(), pending)
 	n := len(stored)
-	types, versions, actors := make([]string, n), make([]int32, n), make([]string, n)
-	data, hashes := make([]string, n), make([][]byte, n)
-	for i := range stored {
-		e := &stored[i]
-		types[i], versions[i], actors[i] = e.Type, int32(e.SchemaVersion), e.Actor
-		data[i], hashes[i] = string(e.Data), e.Hash[:]
-	}
 	var count, txid int64
 	var err error
-	if n == 1 { // the common case, without arrays
+	switch {
+	case n == 1: // the common case, without arrays
 		e := &stored[0]
 		err = s.pool.QueryRow(ctx, appendOneSQL,
-			game, int64(g.head), g.headHash[:], msgID, e.RecordedAt,
+			[16]byte(game), int64(g.head), g.headHash[:], msgID, e.RecordedAt,
 			e.Type, int32(e.SchemaVersion), e.Actor, string(e.Data), e.Hash[:],
 		).Scan(&txid)
 		count = 1
 		if errors.Is(err, pgx.ErrNoRows) {
 			count, err = 0, nil
 		}
-	} else {
+	case n <= maxRowsSQL:
+		size := int16(0)
+		if msgID != "" {
+			size = int16(n)
+		}
+		args := make([]any, 0, 6+5*n)
+		args = append(args, [16]byte(game), int64(g.head), g.headHash[:], msgID, stored[0].RecordedAt, size)
+		for i := range stored {
+			e := &stored[i]
+			args = append(args, e.Type, int32(e.SchemaVersion), e.Actor, string(e.Data), e.Hash[:])
+		}
+		var rows pgx.Rows
+		if rows, err = s.pool.Query(ctx, appendRowsSQL[n], args...); err == nil {
+			for rows.Next() {
+				if err = rows.Scan(&txid); err != nil {
+					break
+				}
+				count++
+			}
+			rows.Close()
+			if err == nil {
+				err = rows.Err()
+			}
+		}
+	default:
+		types, versions, actors := make([]string, n), make([]int32, n), make([]string, n)
+		data, hashes := make([]string, n), make([][]byte, n)
+		for i := range stored {
+			e := &stored[i]
+			types[i], versions[i], actors[i] = e.Type, int32(e.SchemaVersion), e.Actor
+			data[i], hashes[i] = string(e.Data), e.Hash[:]
+		}
 		err = s.pool.QueryRow(ctx, appendSQL,
-			game, int64(g.head), g.headHash[:], msgID, stored[0].RecordedAt,
+			[16]byte(game), int64(g.head), g.headHash[:], msgID, stored[0].RecordedAt,
 			types, versions, actors, data, hashes,
 		).Scan(&count, &txid)
 	}
@@ -172,7 +232,7 @@ func (s *Store) insert(ctx context.Context, game uuid.UUID, g *gameIndex, msgID 
 	}
 	g.head, g.headHash = last.Seq, last.Hash
 	s.remember(game, g)
-	s.hub.appended(game)
+	s.hub.appended(game, stored)
 	return eventstore.Appended{Events: stored}, nil
 }
 

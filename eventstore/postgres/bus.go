@@ -2,8 +2,12 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
+	"unicode/utf8"
+
+	"github.com/playlog/playlog/eventstore"
 )
 
 // Bus is a best-effort broadcast between the processes sharing this
@@ -18,13 +22,38 @@ type Bus struct {
 // Bus returns the bus called name.
 func (s *Store) Bus(name string) *Bus { return &Bus{s: s, name: name} }
 
-// Publish sends msg to every subscriber of the bus, on every process. Like
-// the store's own notifications it commits without waiting for a flush.
+// Publish queues msg for every subscriber of the bus, on every process,
+// and returns: the store's notifier sends it within NotifyDelay, with the
+// other messages and notifications of that time, in one transaction
+// committed without waiting for a flush. A message equal to one still
+// queued replaces it.
+//
+// Errors: ErrClosed; ErrInvalidArgument (wrapped, "postgres: bus ...")
+// for a message that PostgreSQL would refuse as a payload: one that holds
+// a NUL byte or is not valid UTF-8, or whose payload (the bus's name, a
+// newline, the message) is 8000 bytes or more (the error gives that
+// payload's size); eventstore.ErrUnavailable (wrapped, "postgres: bus
+// ...") when the queue is full (1 MiB waiting). A message refused is never
+// queued, so it cannot make the notifier's shared statement fail.
 func (b *Bus) Publish(ctx context.Context, msg []byte) error {
-	_, err := b.s.pool.Exec(ctx,
-		`SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)`,
-		b.s.busChannel(), b.name+"\n"+string(msg))
-	return err
+	if b.s.isClosed() {
+		return fmt.Errorf("postgres: bus %s: %w", b.name, eventstore.ErrClosed)
+	}
+	payload := b.name + "\n" + string(msg)
+	switch {
+	case len(payload) >= 8000: // PostgreSQL's limit
+		return fmt.Errorf("postgres: bus %s: %w: a payload of %d bytes (name, newline, message), limit 7999",
+			b.name, eventstore.ErrInvalidArgument, len(payload))
+	case strings.IndexByte(payload, 0) >= 0:
+		return fmt.Errorf("postgres: bus %s: %w: a NUL byte in the name or message", b.name, eventstore.ErrInvalidArgument)
+	case !utf8.ValidString(payload):
+		return fmt.Errorf("postgres: bus %s: %w: the name or message is not valid UTF-8", b.name, eventstore.ErrInvalidArgument)
+	}
+	if !b.s.hub.publish(b.s.busChannel(), payload) {
+		return fmt.Errorf("postgres: bus %s: %w: %d bytes of messages wait to be sent",
+			b.name, eventstore.ErrUnavailable, maxBusBytes)
+	}
+	return nil
 }
 
 // Subscribe calls fn for each message until ctx ends, then returns

@@ -55,7 +55,7 @@ func (s *Store) remember(game uuid.UUID, g *gameIndex) {
 func (s *Store) refresh(ctx context.Context, game uuid.UUID, g *gameIndex) error {
 	rows, err := s.pool.Query(ctx,
 		`SELECT seq, hash, message_id, command_size FROM events
-		  WHERE game_id = $1 AND seq > $2 ORDER BY seq`, game, int64(g.head))
+		  WHERE game_id = $1 AND seq > $2 ORDER BY seq`, [16]byte(game), int64(g.head))
 	if err != nil {
 		return err
 	}

@@ -22,8 +22,30 @@
 // late is never skipped. A long-running transaction on the database holds
 // the feed back until it ends; it never makes it lose events.
 //
-// Subscriptions poll. LISTEN/NOTIFY (channel "<schema>_events", payload the
-// comma-separated ids of games appended to, or "*") and in-process signals
-// only wake them early; the poll interval is
-// the fallback, so a lost notification delays an event, never drops it.
+// The feed's queries are shared by the process's feed subscriptions
+// (feedReader): the page each query read is kept, and queries that appends
+// wake begin at most every FeedInterval. The process also summarizes the
+// BRIN index's new complete block ranges (about every second while the
+// feed is read), since an unsummarized range is read whole by every query
+// and autosummarize waits for autovacuum.
+//
+// Subscriptions poll. LISTEN/NOTIFY (channel "<schema>_events", payload a
+// first item naming the sending store, then the comma-separated ids of
+// the games appended to, or "*" for every game) and in-process signals
+// only wake them early; the poll interval is the fallback, so a lost
+// notification delays an event, never drops it. A game subscription is
+// handed the events its own process commits to the game, without a query
+// (their Data shared by the process's subscriptions of that game: read
+// it, never write it), and reads the log when it may have missed some:
+// when it starts, when what it is handed does not continue its last seq,
+// when it was handed more than a bound (256 events or 1 MiB of data), on
+// another process's notification, after a Remove of its game, and every
+// TailCheck. A store's own notifications do not wake its game
+// subscriptions, but wake its feeds a second time: at the first, on
+// commit, a short transaction elsewhere (a checkpoint, a seal) may have
+// held the feed's horizon below the new events.
+//
+// Lock order, outer first: gameIndex.mu, then hub.mu, then pollSub.mu;
+// gameIndex.mu, then feedReader.mu. pollSub.mu and feedReader.mu are never
+// held together, nor busSubs.mu or Store.mu with any other.
 package postgres

@@ -54,7 +54,7 @@ func (s *Store) Import(ctx context.Context, events []eventstore.Event) (eventsto
 		if err := s.reindex(ctx, game, g); err != nil {
 			s.cfg.Logger.Warn("postgres: import: index not rebuilt; it will be on the next append", "game", game, "err", err)
 		}
-		s.hub.appended(game)
+		s.hub.appended(game, nil) // subscribers read what was imported
 	} else {
 		s.hub.wakeFeed() // a transaction ended: the feed's horizon may move
 	}

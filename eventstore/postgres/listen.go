@@ -54,27 +54,48 @@ func (s *Store) listenOnce(ctx context.Context) error {
 			s.buses.deliver(n.Payload)
 			continue
 		}
-		if n.Payload == "*" {
+		s.notified(n.Payload)
+	}
+}
+
+// notified wakes the subscriptions a payload of the events channel names:
+// "origin,id,id..." or "origin,*" (every game), or "*" from an older
+// version. For this store's own payloads the game subscriptions were
+// handed the events already and are left alone, but the feeds are woken
+// again: the wake-up at commit may have met a short transaction of no
+// appends (a projection's checkpoint, PutSeal, this notifier's own)
+// holding the horizon below the new events, and without this second one
+// they would wait for PollInterval.
+func (s *Store) notified(payload string) {
+	ids := strings.Split(payload, ",")
+	if ids[0] == s.origin {
+		s.hub.wakeFeed()
+		return
+	}
+	for _, id := range ids {
+		if id == "*" {
 			s.hub.wake(uuid.Nil)
-			continue
+			return
 		}
-		for _, id := range strings.Split(n.Payload, ",") {
-			if g, err := uuid.Parse(id); err == nil {
-				s.hub.wake(g)
-			}
+	}
+	for _, id := range ids { // after an origin, which is no uuid
+		if g, err := uuid.Parse(id); err == nil {
+			s.hub.wake(g)
 		}
 	}
 }
 
-// notifyOthers announces appended games to other processes. NOTIFY gives
+// notifyOthers sends notifications: appended games to other processes on
+// the store's channel, bus messages on the bus's. NOTIFY gives
 // its transaction an id and a commit record; the commit is made without
 // waiting for the WAL flush (synchronous_commit off, for this transaction
 // only), since a notification is only a wake-up and losing one in a crash
 // loses nothing: subscribers poll. Waiting for a flush here would add a
 // second fsync to every append.
-func (s *Store) notifyOthers(ctx context.Context, payloads []string) error {
+func (s *Store) notifyOthers(ctx context.Context, channels, payloads []string) error {
 	_, err := s.pool.Exec(ctx,
-		`SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, p) FROM unnest($2::text[]) AS p`,
-		s.channel, payloads)
+		`SELECT set_config('synchronous_commit', 'off', true), pg_notify(c, p)
+		   FROM unnest($1::text[], $2::text[]) AS t(c, p)`,
+		channels, payloads)
 	return err
 }

@@ -33,7 +33,14 @@ func (s *Store) Remove(ctx context.Context, game uuid.UUID, head uint64, headHas
 	if head == 0 {
 		return fmt.Errorf("remove %s: %w: head 0", game, eventstore.ErrInvalidArgument)
 	}
-	defer s.hub.wakeFeed() // a transaction ended: the feed's horizon may move
+	removed := false
+	defer func() {
+		if removed {
+			s.hub.removed(game) // after forget: the feeds' next query reads anew
+		} else {
+			s.hub.wakeFeed() // a transaction ended: the feed's horizon may move
+		}
+	}()
 	g, cached := s.games.Get(game)
 	if cached {
 		g.mu.Lock()
@@ -93,5 +100,7 @@ func (s *Store) Remove(ctx context.Context, game uuid.UUID, head uint64, headHas
 	if cached {
 		g.reset()
 	}
+	s.feed.forget()
+	removed = true
 	return nil
 }

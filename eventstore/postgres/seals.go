@@ -34,7 +34,7 @@ func (s *Store) PutSeal(ctx context.Context, seal eventstore.Seal) error {
 		found bool
 		n     int64
 	)
-	err := s.pool.QueryRow(ctx, putSealSQL, seal.GameID, int64(seal.Seq), string(seal.Kind), seal.Hash[:],
+	err := s.pool.QueryRow(ctx, putSealSQL, [16]byte(seal.GameID), int64(seal.Seq), string(seal.Kind), seal.Hash[:],
 		seal.KeyID, seal.Signature, seal.SealedAt).Scan(&found, &n)
 	if err != nil {
 		return s.wrap("put seal", seal.GameID, err)

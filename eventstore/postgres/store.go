@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -29,6 +30,12 @@ type Config struct {
 	// PollInterval is how often the global feed looks for new events when
 	// no notification has woken it. Default 500ms.
 	PollInterval time.Duration
+	// FeedInterval is the least time between two feed queries that appends
+	// wake (a feed behind reads on at once): the appends of that time are
+	// read in one query, shared by this process's feed subscriptions.
+	// 0 means the default, 50ms; a negative value disables the wait (each
+	// wake-up queries at once). At most 1s.
+	FeedInterval time.Duration
 	// TailCheck is how often a game subscription, woken by LISTEN/NOTIFY,
 	// looks at its game regardless, in case a notification was lost (an
 	// appending process that died between commit and NOTIFY). Default 5s:
@@ -56,6 +63,9 @@ func (c *Config) setDefaults() {
 	if c.PollInterval == 0 {
 		c.PollInterval = 500 * time.Millisecond
 	}
+	if c.FeedInterval == 0 {
+		c.FeedInterval = 50 * time.Millisecond
+	}
 	if c.TailCheck == 0 {
 		c.TailCheck = 5 * time.Second
 	}
@@ -82,6 +92,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("postgres: MaxConns %d: need at least 2", c.MaxConns)
 	case c.PollInterval < time.Millisecond:
 		return fmt.Errorf("postgres: PollInterval %v is under 1ms", c.PollInterval)
+	case c.FeedInterval > time.Second:
+		return fmt.Errorf("postgres: FeedInterval %v is over 1s", c.FeedInterval)
 	case c.TailCheck < time.Millisecond:
 		return fmt.Errorf("postgres: TailCheck %v is under 1ms", c.TailCheck)
 	case c.NotifyDelay < 0 || c.NotifyDelay > time.Second:
@@ -100,7 +112,13 @@ type Store struct {
 	channel string
 	games   *lru.Cache[uuid.UUID, *gameIndex]
 	hub     *hub
+	feed    *feedReader
 	buses   busSubs
+	// Queries, for tests: reads of a game's events, feed queries.
+	gameReads, feedReads atomic.Int64
+	// origin marks this store's notifications, which its listener skips:
+	// its own subscriptions were told at once.
+	origin string
 
 	cancel context.CancelFunc // stops the listener and notifier
 	wg     sync.WaitGroup
@@ -141,10 +159,16 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s := &Store{
 		cfg: cfg, pool: pool, channel: cfg.Schema + "_events", cancel: cancel,
 		games: lru.New[uuid.UUID, *gameIndex](cfg.CachedGames), hub: newHub(),
+		origin: "@" + uuid.NewString(),
 	}
-	s.wg.Add(2)
+	s.feed = &feedReader{s: s, summarize: make(chan struct{}, 1)}
+	s.wg.Add(3)
+	go func() { defer s.wg.Done(); s.feed.runSummarizer(runCtx) }()
 	go func() { defer s.wg.Done(); s.listen(runCtx) }()
-	go func() { defer s.wg.Done(); s.hub.runNotifier(runCtx, cfg.NotifyDelay, s.notifyOthers) }()
+	go func() {
+		defer s.wg.Done()
+		s.hub.runNotifier(runCtx, cfg.NotifyDelay, s.origin, s.channel, cfg.Logger, s.notifyOthers)
+	}()
 	return s, nil
 }
 

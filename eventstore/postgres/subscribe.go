@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"math"
 	"sync"
 	"time"
 
@@ -15,12 +14,33 @@ import (
 // pollSub is a subscription to one game (game set) or to the feed (game
 // uuid.Nil). It reads a page when its buffer runs dry, and otherwise waits
 // for a wake-up or the poll interval.
+//
+// A game subscription is handed the events this process appends to its
+// game as they commit (push), and reads the log only when it may have
+// missed some: at the start, after a wake-up from elsewhere (another
+// process, an import, a lost LISTEN connection: signal), when what it was
+// handed does not continue its last seq, and every TailCheck.
 type pollSub struct {
 	store    *Store
 	game     uuid.UUID
 	afterSeq uint64
 	afterPos eventstore.Position
 	buf      []eventstore.Event
+
+	// Owned by Next: the log must be read before waiting (a game
+	// subscription; a feed always reads).
+	needRead bool
+
+	mu sync.Mutex
+	// Committed here after afterSeq, as pushed: in seq order but for
+	// concurrent appends (takePushed reads the log on a gap). Their Data
+	// is shared with the game's other subscriptions: never written.
+	pushed      []eventstore.Event
+	pushedBytes int  // of their Data
+	stale       bool // the log may hold events nobody pushed
+	// A feed's latest wake-up, or its opening, on feedReader.tick: it
+	// uses only pages of queries begun after it.
+	woke uint64
 
 	wake      chan struct{} // capacity 1: a pending wake-up
 	done      chan struct{}
@@ -31,15 +51,49 @@ type pollSub struct {
 
 const pageSize = 256
 
-// Subscribe implements eventstore.Store.
+// maxPushed and maxPushedBytes bound what a game subscription holds of
+// events pushed to it and not yet taken (events, and bytes of their Data);
+// past either they are dropped and it reads the log.
+const (
+	maxPushed      = pageSize
+	maxPushedBytes = 1 << 20
+)
+
+// Subscribe implements eventstore.Store. The subscription is registered
+// for pushes before its first read, which also proves the game exists: an
+// event committed meanwhile is in the read, pushed, or both (and then
+// delivered once).
 func (s *Store) Subscribe(ctx context.Context, game uuid.UUID, after uint64) (eventstore.Subscription, error) {
 	if err := s.check(game); err != nil {
 		return nil, fmt.Errorf("subscribe %s: %w", game, err)
 	}
-	if _, err := s.Head(ctx, game); err != nil {
-		return nil, fmt.Errorf("subscribe: %w", err)
+	sub := &pollSub{store: s, game: game, afterSeq: after}
+	es, err := s.startSub(ctx, sub)
+	if err != nil {
+		return nil, err
 	}
-	return s.startSub(ctx, &pollSub{store: s, game: game, afterSeq: after})
+	first, err := s.readFirst(ctx, game, after)
+	if err != nil {
+		sub.Close()
+		return nil, err // readProved's errors name the operation and game
+	}
+	if first != nil {
+		sub.buf, sub.needRead = first, len(first) == pageSize
+	}
+	return es, nil
+}
+
+// readFirst reads the first page after seq after (readProved), or returns
+// nil when what it read does not continue after (the first Next reports it).
+func (s *Store) readFirst(ctx context.Context, game uuid.UUID, after uint64) ([]eventstore.Event, error) {
+	events, err := s.readProved(ctx, "subscribe", game, after, pageSize)
+	if err != nil {
+		return nil, err
+	}
+	if len(events) > 0 && events[0].Seq != after+1 {
+		return nil, nil
+	}
+	return events, nil
 }
 
 // Feed implements eventstore.Store. Positions are (transaction id, seq):
@@ -48,13 +102,14 @@ func (s *Store) Feed(ctx context.Context, from eventstore.Position) (eventstore.
 	if s.isClosed() {
 		return nil, fmt.Errorf("feed: %w", eventstore.ErrClosed)
 	}
-	return s.startSub(ctx, &pollSub{store: s, afterPos: from})
+	return s.startSub(ctx, &pollSub{store: s, afterPos: from, woke: s.feed.tick.Add(1)})
 }
 
 func (s *Store) startSub(ctx context.Context, sub *pollSub) (eventstore.Subscription, error) {
 	sub.wake, sub.done = make(chan struct{}, 1), make(chan struct{})
+	sub.needRead = true
 	if !s.hub.add(sub) {
-		return nil, fmt.Errorf("subscribe: %w", eventstore.ErrClosed)
+		return nil, fmt.Errorf("postgres: subscribe: %w", eventstore.ErrClosed)
 	}
 	// The hook may fire (and Close read stop) before AfterFunc returns.
 	sub.stopMu.Lock()
@@ -63,11 +118,81 @@ func (s *Store) startSub(ctx context.Context, sub *pollSub) (eventstore.Subscrip
 	return sub, nil
 }
 
+// signal wakes the subscription to read the log: something it was not
+// handed may have been committed.
 func (sub *pollSub) signal() {
+	sub.mu.Lock()
+	sub.stale = true
+	if sub.game == uuid.Nil {
+		sub.woke = sub.store.feed.tick.Add(1)
+	}
+	sub.mu.Unlock()
+	sub.poke()
+}
+
+// wokeAt is the feed's latest wake-up (or its opening) on feedReader.tick.
+func (sub *pollSub) wokeAt() uint64 {
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	return sub.woke
+}
+
+// push hands a game subscription events just committed by this process
+// (nil: some it does not know, see hub.appended; or some it holds may be
+// gone, see hub.removed). events is shared: push keeps the slice's
+// elements, never writes them.
+func (sub *pollSub) push(events []eventstore.Event) {
+	size := 0
+	for i := range events {
+		size += len(events[i].Data)
+	}
+	sub.mu.Lock()
+	if events == nil || len(sub.pushed)+len(events) > maxPushed || sub.pushedBytes+size > maxPushedBytes {
+		sub.pushed, sub.pushedBytes, sub.stale = nil, 0, true
+	} else {
+		sub.pushed = append(sub.pushed, events...)
+		sub.pushedBytes += size
+	}
+	sub.mu.Unlock()
+	sub.poke()
+}
+
+func (sub *pollSub) poke() {
 	select {
 	case sub.wake <- struct{}{}:
 	default:
 	}
+}
+
+// takePushed moves what was pushed into buf if it continues afterSeq,
+// and otherwise (or on a signal) marks that the log must be read.
+func (sub *pollSub) takePushed() {
+	sub.mu.Lock()
+	pushed, stale := sub.pushed, sub.stale
+	sub.pushed, sub.pushedBytes, sub.stale = nil, 0, false
+	sub.mu.Unlock()
+	if stale {
+		sub.needRead = true
+	}
+	if sub.needRead {
+		return // the read finds them all
+	}
+	for len(pushed) > 0 && pushed[0].Seq <= sub.afterSeq {
+		pushed = pushed[1:]
+	}
+	if len(pushed) == 0 {
+		return
+	}
+	n := 0
+	for n < len(pushed) && pushed[n].Seq == sub.afterSeq+uint64(n)+1 {
+		n++
+	}
+	if n < len(pushed) {
+		// A gap: events appended elsewhere, or pushes dropped. Deliver
+		// what continues, then read the log from there.
+		sub.needRead = true
+	}
+	sub.buf = pushed[:n:n]
 }
 
 // Next implements eventstore.Subscription.
@@ -79,19 +204,27 @@ func (sub *pollSub) Next(ctx context.Context) (eventstore.Event, error) {
 			return eventstore.Event{}, eventstore.ErrClosed
 		default:
 		}
-		if err := sub.fill(ctx); err != nil {
-			select {
-			case <-sub.done:
-				return eventstore.Event{}, eventstore.ErrClosed
-			default:
-			}
-			if ctx.Err() != nil {
-				return eventstore.Event{}, ctx.Err()
-			}
-			return eventstore.Event{}, err
+		if sub.game != uuid.Nil {
+			sub.takePushed()
 		}
 		if len(sub.buf) > 0 {
 			break
+		}
+		if sub.needRead || sub.game == uuid.Nil {
+			if err := sub.fill(ctx); err != nil {
+				select {
+				case <-sub.done:
+					return eventstore.Event{}, eventstore.ErrClosed
+				default:
+				}
+				if ctx.Err() != nil {
+					return eventstore.Event{}, ctx.Err()
+				}
+				return eventstore.Event{}, err
+			}
+			if len(sub.buf) > 0 {
+				break
+			}
 		}
 		wait := sub.store.cfg.PollInterval
 		if sub.game != uuid.Nil {
@@ -109,7 +242,14 @@ func (sub *pollSub) Next(ctx context.Context) (eventstore.Event, error) {
 		case <-ctx.Done():
 			return eventstore.Event{}, ctx.Err()
 		case <-sub.wake:
+			if sub.game == uuid.Nil {
+				// Appends wake every feed: let them gather.
+				if err := sub.store.feed.pace(ctx, sub.done); err != nil {
+					return eventstore.Event{}, err
+				}
+			}
 		case <-timer.C:
+			sub.needRead = true
 		}
 	}
 	e := sub.buf[0]
@@ -125,64 +265,23 @@ func (sub *pollSub) Next(ctx context.Context) (eventstore.Event, error) {
 // fill reads the next page into buf.
 func (sub *pollSub) fill(ctx context.Context) error {
 	s := sub.store
-	var (
-		events []eventstore.Event
-		err    error
-	)
-	if sub.game != uuid.Nil {
-		events, err = s.readRange(ctx, sub.game, sub.afterSeq, pageSize)
-		if err == nil && len(events) > 0 && events[0].Seq != sub.afterSeq+1 {
-			err = fmt.Errorf("postgres: game %s continues at %d after %d", sub.game, events[0].Seq, sub.afterSeq)
+	if sub.game == uuid.Nil {
+		events, err := s.feed.read(ctx, sub)
+		if err != nil {
+			return err
 		}
-	} else {
-		events, err = sub.fillFeed(ctx)
+		sub.buf = events
+		return nil
+	}
+	events, err := s.readRange(ctx, sub.game, sub.afterSeq, pageSize)
+	if err == nil && len(events) > 0 && events[0].Seq != sub.afterSeq+1 {
+		err = fmt.Errorf("postgres: game %s continues at %d after %d", sub.game, events[0].Seq, sub.afterSeq)
 	}
 	if err != nil {
 		return err
 	}
-	sub.buf = events
+	sub.buf, sub.needRead = events, len(events) == pageSize
 	return nil
-}
-
-// feedWindow is how many transaction ids one feed query spans at first: the
-// BRIN index narrows a query to the pages of its range, and the window keeps
-// the rows it sorts bounded however far behind the reader is. An empty
-// window doubles the next one, so a sparse stretch of ids (other work on
-// the database, or a reader starting from 0 on an old database) costs a
-// few dozen cheap queries, not one per window.
-const feedWindow = 1024
-
-// fillFeed reads the next page of the feed: events after the cursor, below
-// the horizon where every transaction has finished. Empty windows of
-// transaction ids (other work on the database) move the cursor on.
-func (sub *pollSub) fillFeed(ctx context.Context) ([]eventstore.Event, error) {
-	s := sub.store
-	var horizon int64
-	if err := s.pool.QueryRow(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint`).Scan(&horizon); err != nil {
-		return nil, err
-	}
-	window := int64(feedWindow)
-	for {
-		lo := int64(sub.afterPos.Major)
-		if lo >= horizon {
-			return nil, nil
-		}
-		hi := min(horizon, lo+window)
-		rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM events
-			WHERE txid >= $1 AND txid < $3 AND (txid, seq) > ($1, $2)
-			ORDER BY txid, seq LIMIT $4`, lo, int64(sub.afterPos.Minor), hi, pageSize)
-		if err != nil {
-			return nil, err
-		}
-		events, err := scanEvents(rows)
-		if err != nil || len(events) > 0 || hi >= horizon {
-			return events, err
-		}
-		// Nothing in [lo, hi): every transaction there has finished, so
-		// nothing can appear in it later.
-		sub.afterPos = eventstore.Position{Major: uint64(hi - 1), Minor: math.MaxInt64}
-		window *= 2
-	}
 }
 
 // Close implements eventstore.Subscription.

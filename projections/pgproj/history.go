@@ -60,7 +60,7 @@ func (h *History) Apply(_ context.Context, tx *Tx, e eventstore.Event) error {
 			return nil
 		}
 		tx.Queue(`INSERT INTO history_games (game_id, rules, players, started_at, events) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (game_id) DO NOTHING`, e.GameID, c.Game, c.Players, e.RecordedAt, int64(e.Seq))
+			ON CONFLICT (game_id) DO NOTHING`, [16]byte(e.GameID), c.Game, c.Players, e.RecordedAt, int64(e.Seq))
 	case engine.TypeGameEnded:
 		var end engine.GameEnded
 		if json.Unmarshal(e.Data, &end) != nil {
@@ -77,13 +77,13 @@ func (h *History) Apply(_ context.Context, tx *Tx, e eventstore.Event) error {
 				RETURNING game_id, players, ended_at)
 			INSERT INTO history_players (player, ended_at, game_id)
 			SELECT DISTINCT p, ended.ended_at, ended.game_id FROM ended, unnest(ended.players) AS p`,
-			e.GameID, e.RecordedAt, end.Winners, end.Draw, string(end.Reason), int64(e.Seq))
+			[16]byte(e.GameID), e.RecordedAt, end.Winners, end.Draw, string(end.Reason), int64(e.Seq))
 	case engine.TypeSeedRevealed:
 		// The event after game_ended; a finished game's last seq is its
 		// event count. (Actions are not looked at: one statement per
 		// move would cost the rebuild a round of work per event.)
 		tx.Queue(`UPDATE history_games SET events = $2 WHERE game_id = $1 AND ended_at IS NOT NULL AND events < $2`,
-			e.GameID, int64(e.Seq))
+			[16]byte(e.GameID), int64(e.Seq))
 	}
 	return nil
 }
