@@ -23,30 +23,43 @@ import (
 )
 
 // conn is one WebSocket connection of one user.
+//
+// What an idle joined connection holds is kept small, for a node serves
+// tens of thousands: one goroutine (the reader, parked in a read, its
+// stack small because each client message is served on a goroutine of its
+// own), no writer goroutine (one runs only while something waits to be
+// sent: see sendQueue), one runtime timer for pings, no context, no
+// logger of its own, and gorilla's 256-byte read buffer.
+//
+// Locks: c.mu before the queue's (sendQueue.mu: pingDue); the queue
+// starts a writer only once it has unlocked. kill takes c.mu, so it is
+// never called under it. None of the connection's locks is held while
+// calling into the hub or presence, which call into the connection (Send,
+// offer, kill) under locks of their own.
 type conn struct {
 	s    *Server
 	ws   *websocket.Conn
 	sock *batchConn // ws's socket
 	user string
-	ctx  context.Context // ends when the connection does
-	stop context.CancelFunc
 
-	send *sendQueue // bounded: full means the client is too slow
-	done chan struct{}
+	send   sendQueue      // bounded: full means the client is too slow
+	done   chan struct{}  // closed by kill
+	closed sync.WaitGroup // done once the last writer has sent the close
 
 	closeOnce sync.Once
 	closeCode int
 	closeText string
 
-	mu       sync.Mutex // guards sessions, lastSeen and the read deadline
-	sessions map[uuid.UUID]*session
-	lastSeen time.Time // last client message, for the idle timeout
+	mu       sync.Mutex         // guards what follows, and the read deadline
+	sessions []*session         // the games it follows: a few, looked up in turn
+	lastSeen time.Time          // last client message, for the idle timeout
+	pinger   *time.Timer        // due pings, until the connection ends
+	cancel   context.CancelFunc // the command running, if any
 
-	limit limiter // the reader's
+	limit limiter // the reader's, and its served message's (offload)
 
 	id    string        // prefix of this connection's server message ids
 	sent  atomic.Uint64 // server messages so far
-	log   *slog.Logger  // the server's, with conn (id) and user
 	start time.Time     // when it was accepted
 }
 
@@ -65,20 +78,18 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader has answered
 	}
-	ctx, stop := context.WithCancel(s.ctx)
 	id := s.deps.NewID().String()
 	c := &conn{
-		s: s, ws: ws, sock: hj.conn, user: user, ctx: ctx, stop: stop,
-		send: newSendQueue(s.cfg.SendQueue), done: make(chan struct{}),
-		sessions: map[uuid.UUID]*session{}, lastSeen: s.now(), id: id,
-		limit: newLimiter(s.cfg, s.now()),
-		log:   s.log.With("conn", id, "user", user), start: time.Now(),
+		s: s, ws: ws, sock: hj.conn, user: user,
+		done: make(chan struct{}), lastSeen: s.now(), id: id,
+		limit: newLimiter(s.cfg, s.now()), start: time.Now(),
 	}
+	c.send.init(s.cfg.SendQueue, func() { go c.writeLoop() })
+	c.closed.Add(1)
 	noteOf(w).setConn(id)
 	s.mu.Lock()
 	if s.ctx.Err() != nil || s.closing {
 		s.mu.Unlock()
-		stop()
 		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, goingAway),
 			time.Now().Add(time.Second))
 		ws.Close()
@@ -88,7 +99,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.stats.connections.Add(1)
 	s.wg.Add(1)
 	s.mu.Unlock()
-	c.log.Debug("websocket connected")
+	c.logf(slog.LevelDebug, "websocket connected")
 	// The connection is hijacked: serve it on a goroutine of its own and
 	// return, so that the HTTP request, its buffers and the handler's stack
 	// are not kept for the connection's whole life.
@@ -100,28 +111,58 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 
 // run serves the connection until it ends, then stops everything it started.
 func (c *conn) run() {
-	var writer sync.WaitGroup
-	writer.Add(1)
-	go func() { defer writer.Done(); c.writeLoop() }()
-
-	active := c.s.activeGames(c.user)
-	c.push(protocol.Message{Type: protocol.TypeConnected, UserID: c.user, ActiveGames: &active})
+	c.mu.Lock()
+	c.pinger = time.AfterFunc(c.s.cfg.PingInterval, c.pingDue)
+	c.mu.Unlock()
+	c.offload(func() {
+		active := c.s.activeGames(c.user)
+		c.push(protocol.Message{Type: protocol.TypeConnected, UserID: c.user, ActiveGames: &active})
+	})
 	err := c.readLoop()
 
 	c.kill(websocket.CloseNormalClosure, "")
-	c.stop()
 	c.mu.Lock()
+	c.pinger.Stop()
 	sessions := c.sessions
-	c.sessions = map[uuid.UUID]*session{}
+	c.sessions = nil
 	c.mu.Unlock()
-	for game, ss := range sessions {
-		c.end(game, ss)
+	for _, ss := range sessions {
+		c.end(ss)
 	}
 	c.drain(err)
-	writer.Wait()
+	c.closed.Wait() // the writer has sent what it could, and the close
 	c.ws.Close()
-	c.log.Debug("websocket closed", "code", c.closeCode, "duration", time.Since(c.start))
+	c.logf(slog.LevelDebug, "websocket closed", "code", c.closeCode, "duration", time.Since(c.start))
 	c.s.forget(c)
+}
+
+// offload runs f on a goroutine of its own and waits for it. The reader
+// serves each client message so: what serving needs (a join's catch-up,
+// folding a game, encoding) grows that goroutine's stack, which goes with
+// it, while the reader's stays as small as reading needs for the
+// connection's whole life. (The runtime shrinks an idle goroutine's stack
+// only by halves, one per GC, and only while a quarter of it is used.)
+func (c *conn) offload(f func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	<-done
+}
+
+// pingDue is the ping timer's: the writer is to ping the client (and check
+// the idle timeout). It re-arms the timer until the connection ends.
+func (c *conn) pingDue() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	select {
+	case <-c.done:
+		return // run stops the timer
+	default:
+	}
+	c.send.ping()
+	c.pinger.Reset(c.s.cfg.PingInterval)
 }
 
 // forget removes an ended connection; the last one to go while the server
@@ -136,12 +177,56 @@ func (s *Server) forget(c *conn) {
 }
 
 // kill ends the connection with a close code; the writer sends the close
-// frame. Safe from any goroutine, any number of times.
+// frame, and the command running, if any, is cancelled. Safe from any
+// goroutine, any number of times, but not under c.mu.
 func (c *conn) kill(code int, text string) {
 	c.closeOnce.Do(func() {
 		c.closeCode, c.closeText = code, text
 		close(c.done)
+		c.mu.Lock()
+		if c.cancel != nil {
+			c.cancel()
+		}
+		c.mu.Unlock()
+		c.send.end()
 	})
+}
+
+// ending reports whether the connection has been killed.
+func (c *conn) ending() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// closing reports whether the connection or the whole server is ending: a
+// command that fails then fails because of it, which is no error to log
+// nor a reason to close with another code than the close's own.
+func (c *conn) closing() bool { return c.ending() || c.s.ctx.Err() != nil }
+
+// commandContext returns the context of one command: it ends after
+// commandTimeout, at Server.Close, or when the connection is killed.
+// The caller calls cancel once the command is done. Called by the
+// reader or the goroutine it serves a message on, which it waits for (one
+// command runs at a time).
+func (c *conn) commandContext() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(c.s.ctx, commandTimeout)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ending() {
+		cancel() // kill has been and gone, or is waiting for c.mu to cancel nothing
+		return ctx, cancel
+	}
+	c.cancel = cancel
+	return ctx, func() {
+		c.mu.Lock()
+		c.cancel = nil
+		c.mu.Unlock()
+		cancel()
+	}
 }
 
 // push queues a message for the client. If the queue stays full for
@@ -187,7 +272,7 @@ func (c *conn) encode(m protocol.Message) ([]byte, bool) {
 	m.Timestamp = c.s.now().UTC()
 	b, err := json.Marshal(m)
 	if err != nil {
-		c.log.Error("encode message", "type", m.Type, "game", m.GameID, "err", err)
+		c.logf(slog.LevelError, "encode message", "type", m.Type, "game", m.GameID, "err", err)
 		return nil, false
 	}
 	return b, true
@@ -209,33 +294,19 @@ func (c *conn) offer(m protocol.Message) {
 	}
 }
 
+// writeLoop is a writer: it runs while something waits to be sent (see
+// sendQueue), and the last one closes the connection.
 func (c *conn) writeLoop() {
-	ping := time.NewTicker(c.s.cfg.PingInterval)
-	defer ping.Stop()
 	for {
-		select {
-		case <-c.send.ready:
-			// Several messages waiting go out in one write.
-			batch := c.send.len() > 1
-			if batch {
-				c.sock.begin()
-			}
-			var err error
-			for b, ok := c.send.take(); ok && err == nil; b, ok = c.send.take() {
-				c.ws.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
-				err = c.ws.WriteMessage(websocket.TextMessage, b)
-			}
-			if batch {
-				if ferr := c.sock.end(); err == nil {
-					err = ferr
-				}
-			}
-			if err != nil {
+		switch c.send.next() {
+		case stepStop:
+			return
+		case stepWrite:
+			if err := c.writeQueued(); err != nil {
 				c.kill(websocket.CloseAbnormalClosure, "")
 				c.ws.Close() // unblock the reader
-				return
 			}
-		case <-ping.C:
+		case stepPing:
 			c.mu.Lock()
 			idle := c.s.now().Sub(c.lastSeen) > c.s.cfg.IdleTimeout
 			c.mu.Unlock()
@@ -244,23 +315,49 @@ func (c *conn) writeLoop() {
 				continue
 			}
 			c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.s.cfg.WriteTimeout))
-		case <-c.done:
-			if c.closeCode != protocol.CloseSlowConsumer && c.closeCode != websocket.CloseAbnormalClosure {
-				c.flush() // what was said before the close, such as the last error
-			}
-			if c.closeCode != websocket.CloseAbnormalClosure {
-				c.ws.WriteControl(websocket.CloseMessage,
-					websocket.FormatCloseMessage(c.closeCode, c.closeText), time.Now().Add(time.Second))
-			}
-			// The reader drains until the client answers the close; give
-			// the client closeGrace to do so. (The net.Conn's deadline:
-			// safe to set beside the reader, unlike the library's.)
-			c.mu.Lock()
-			c.ws.NetConn().SetReadDeadline(time.Now().Add(closeGrace))
-			c.mu.Unlock()
+		case stepEnd:
+			c.closeWrite()
+			c.closed.Done()
 			return
 		}
 	}
+}
+
+// writeQueued writes the messages waiting; several go out in one write.
+func (c *conn) writeQueued() error {
+	batch := c.send.len() > 1
+	if batch {
+		c.sock.begin()
+	}
+	var err error
+	for b, ok := c.send.take(); ok && err == nil; b, ok = c.send.take() {
+		c.ws.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
+		err = c.ws.WriteMessage(websocket.TextMessage, b)
+	}
+	if batch {
+		if ferr := c.sock.end(); err == nil {
+			err = ferr
+		}
+	}
+	return err
+}
+
+// closeWrite ends the connection's writing: the answers already queued
+// (none after a slow-consumer cut or a failed write), then the close frame.
+func (c *conn) closeWrite() {
+	if c.closeCode != protocol.CloseSlowConsumer && c.closeCode != websocket.CloseAbnormalClosure {
+		c.flush() // what was said before the close, such as the last error
+	}
+	if c.closeCode != websocket.CloseAbnormalClosure {
+		c.ws.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(c.closeCode, c.closeText), time.Now().Add(time.Second))
+	}
+	// The reader drains until the client answers the close; give the
+	// client closeGrace to do so. (The net.Conn's deadline: safe to set
+	// beside the reader, unlike the library's.)
+	c.mu.Lock()
+	c.ws.NetConn().SetReadDeadline(time.Now().Add(closeGrace))
+	c.mu.Unlock()
 }
 
 // flush writes the messages already queued, within one second.
@@ -282,7 +379,8 @@ var errTooBig = errors.New("message over the size limit")
 
 // readLoop serves the client's messages until the client goes or the
 // connection is killed. It returns the error that ended it, nil if the
-// connection was killed. Reader only, like everything it calls.
+// connection was killed. Only the reader reads; what it calls runs on it
+// or on the goroutine it serves a message on and waits for (offload).
 func (c *conn) readLoop() error {
 	c.extendRead()
 	c.ws.SetPongHandler(func(string) error { c.extendRead(); return nil })
@@ -310,20 +408,26 @@ func (c *conn) readLoop() error {
 			c.kill(websocket.CloseInvalidFramePayloadData, "text frame is not valid UTF-8")
 			return nil
 		}
-		if refused := c.allow(data); refused != nil {
-			if c.debugging() {
-				c.logMessage("", probeMessageID(data), uuid.Nil, refused, start)
-			}
-			continue
-		}
-		if typ != websocket.TextMessage {
-			id, e := probeMessageID(data), invalid("messages are JSON in text frames")
-			c.reply(id, e)
-			c.logMessage("", id, uuid.Nil, e, start)
-			continue
-		}
-		c.handle(data, start)
+		c.offload(func() { c.serveMessage(typ, data, start) })
 	}
+}
+
+// serveMessage serves one client message, read at start: off the
+// reader's stack (see offload), but in the reader's stead, which waits.
+func (c *conn) serveMessage(typ int, data []byte, start time.Time) {
+	if refused := c.allow(data); refused != nil {
+		if c.debugging() {
+			c.logMessage("", probeMessageID(data), uuid.Nil, refused, start)
+		}
+		return
+	}
+	if typ != websocket.TextMessage {
+		id, e := probeMessageID(data), invalid("messages are JSON in text frames")
+		c.reply(id, e)
+		c.logMessage("", id, uuid.Nil, e, start)
+		return
+	}
+	c.handle(data, start)
 }
 
 // next reads the next client message, at most MaxFrameBytes over all its
@@ -352,9 +456,7 @@ func (c *conn) next() (int, []byte, error) {
 func (c *conn) extendRead() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	select {
-	case <-c.done:
-	default:
+	if !c.ending() {
 		c.ws.NetConn().SetReadDeadline(time.Now().Add(c.s.cfg.PingInterval + c.s.cfg.PongTimeout))
 	}
 }

@@ -11,9 +11,17 @@
 // only once the viewer is live on the hub; a failure before that is its one
 // answer, an error; a failure after it cuts the connection.
 //
-// Each WebSocket connection has one reader (the handler goroutine, which
-// serves the client's messages in order) and one writer goroutine; both
-// stop when the connection ends, and Server.Close waits for them. A
+// Each WebSocket connection has one reader goroutine, which reads the
+// client's messages and serves each in turn on a short-lived goroutine of
+// its own (so the reader's stack stays small), and a writer goroutine only
+// while something waits to be sent: the first message queued, a ping due
+// (a runtime timer, not a goroutine) or the connection's end starts one,
+// and it exits once the queue is empty; at most one runs, so messages go
+// out in order. An idle joined connection thus holds one goroutine. All
+// stop when the connection ends, and Server.Close waits for the
+// connection's end (a writer that has just found nothing to send may
+// return a moment later). Killing a connection cancels the command it is
+// running: a client resends it under the same message_id on resume. A
 // connection's outgoing messages pass through a bounded send queue. The hub
 // never waits for it: a connection whose queue is full when an event is
 // fanned out is cut at once (close code 4001) rather than allowed to hold
@@ -22,9 +30,9 @@
 // SlowConsumerTimeout for room, then cut it the same way; presence updates
 // to a full queue are dropped.
 //
-// Closing: the writer sends the answers already queued (none after a
-// slow-consumer cut), then the close frame; the reader then reads on,
-// discarding, until the client's close frame, EOF or closeGrace, because
+// Closing: the writer (started for it if none runs) sends the answers
+// already queued (none after a slow-consumer cut), then the close frame;
+// the reader then reads on, discarding, until the client's close frame, EOF or closeGrace, because
 // closing a socket with unread data resets it and the client would lose
 // the close code and the last answers.
 //

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
+	"slices"
 	"strconv"
 	"time"
 
@@ -66,7 +68,7 @@ func isCommand(typ string) bool {
 // do does what a client message asks and answers it, but for an error,
 // which it returns.
 func (c *conn) do(req protocol.Request, game uuid.UUID) error {
-	ctx, cancel := context.WithTimeout(c.ctx, commandTimeout)
+	ctx, cancel := c.commandContext()
 	defer cancel()
 	var err error
 	switch req.Type {
@@ -105,8 +107,8 @@ func (c *conn) count(req protocol.Request, err error) {
 // unexpected one is logged in full.
 func (c *conn) answerError(req protocol.Request, game uuid.UUID, err error) {
 	e := classify(err)
-	if e.code == protocol.CodeInternalError && c.ctx.Err() == nil {
-		c.log.Error("websocket request failed", "type", req.Type, "message_id", req.MessageID, "game", game, "err", err)
+	if e.code == protocol.CodeInternalError && !c.closing() {
+		c.logf(slog.LevelError, "websocket request failed", "type", req.Type, "message_id", req.MessageID, "game", game, "err", err)
 	}
 	if req.Type == protocol.TypeAction || req.Type == protocol.TypeResign {
 		no := false
@@ -125,7 +127,7 @@ func (c *conn) answerError(req protocol.Request, game uuid.UUID, err error) {
 // it cuts the connection, and the client resumes.
 func (c *conn) join(ctx context.Context, req protocol.Request, game uuid.UUID, role string) error {
 	c.mu.Lock()
-	_, already := c.sessions[game]
+	already := c.sessionLocked(game) >= 0
 	c.mu.Unlock()
 	if already {
 		return errorf(protocol.CodeActionNotAllowed, 0, "this connection already follows that game; leave it first")
@@ -215,20 +217,20 @@ func (c *conn) join(ctx context.Context, req protocol.Request, game uuid.UUID, r
 		c.s.stats.joinFailures.Add(1) // answered joined, then cut
 		// A slow client has been cut and counted by Push; a closing one
 		// needs nothing.
-		if !errors.Is(err, hub.ErrSlow) && !errors.Is(err, errClosing) && c.ctx.Err() == nil {
-			c.log.Error("join: catching up failed", "game", game, "err", err)
+		if !errors.Is(err, hub.ErrSlow) && !errors.Is(err, errClosing) && !c.closing() {
+			c.logf(slog.LevelError, "join: catching up failed", "game", game, "err", err)
 			c.kill(1011, "catching up failed; reconnect and resume")
 		}
 		return nil
 	}
 	c.mu.Lock()
-	c.sessions[game] = &session{role: role, watch: w}
+	c.sessions = append(c.sessions, &session{game: game, role: role, watch: w})
 	c.mu.Unlock()
 	c.s.presence.joined(game, c, role)
 	if viewer.Role == engine.RolePlayer {
 		// A timed game may owe a returning player grace: play decides.
 		if err := c.s.deps.Play.Reconnected(ctx, game, c.user); err != nil {
-			c.log.Warn("join: reconnect grace failed", "game", game, "err", err)
+			c.logf(slog.LevelWarn, "join: reconnect grace failed", "game", game, "err", err)
 		}
 	}
 	return nil
@@ -257,23 +259,38 @@ func (c *conn) snapshot(g play.Snapshot, v engine.Viewer, role string) protocol.
 
 func (c *conn) leave(req protocol.Request, game uuid.UUID, role string) error {
 	c.mu.Lock()
-	ss, ok := c.sessions[game]
-	if ok && ss.role == role {
-		delete(c.sessions, game)
+	var ss *session
+	if i := c.sessionLocked(game); i >= 0 && c.sessions[i].role == role {
+		ss = c.sessions[i]
+		c.sessions = slices.Delete(c.sessions, i, i+1) // clears the tail: the watch goes
+		if len(c.sessions) == 0 {
+			c.sessions = nil
+		}
 	}
 	c.mu.Unlock()
-	if !ok || ss.role != role {
+	if ss == nil {
 		return errorf(protocol.CodeNotInGame, 0, "this connection does not follow that game as "+role)
 	}
-	c.end(game, ss)
+	c.end(ss)
 	c.push(protocol.Message{Type: protocol.TypeLeft, RequestMessageID: req.MessageID, GameID: req.GameID})
 	return nil
 }
 
 // end stops delivering a game to this connection.
-func (c *conn) end(game uuid.UUID, ss *session) {
+func (c *conn) end(ss *session) {
 	ss.watch.Close()
-	c.s.presence.left(game, c, ss.role)
+	c.s.presence.left(ss.game, c, ss.role)
+}
+
+// sessionLocked returns the index of game's session in c.sessions, or -1.
+// The caller holds c.mu.
+func (c *conn) sessionLocked(game uuid.UUID) int {
+	for i, ss := range c.sessions {
+		if ss.game == game {
+			return i
+		}
+	}
+	return -1
 }
 
 // act runs a command. Who may act (players only, spectators included in

@@ -161,11 +161,31 @@ func (c *conn) logMessage(typ, messageID string, game uuid.UUID, err error, star
 		attrs = append(attrs, slog.String("game", game.String()))
 	}
 	attrs = append(attrs, slog.String("outcome", outcome(err)), slog.Duration("duration", time.Since(start)))
-	c.log.LogAttrs(context.Background(), slog.LevelDebug, "websocket message", attrs...)
+	c.logAttrs(slog.LevelDebug, "websocket message", attrs...)
 }
 
 // debugging reports whether the connection's debug lines are logged.
-func (c *conn) debugging() bool { return c.log.Enabled(context.Background(), slog.LevelDebug) }
+func (c *conn) debugging() bool { return c.s.log.Enabled(context.Background(), slog.LevelDebug) }
+
+// logf logs a line about the connection: its id and user first, then args
+// (key-value pairs, as slog.Logger.Log takes them). A connection keeps no
+// logger of its own: slog.Logger.With allocates, and an idle connection
+// logs nothing.
+func (c *conn) logf(level slog.Level, msg string, args ...any) {
+	if !c.s.log.Enabled(context.Background(), level) {
+		return
+	}
+	c.s.log.Log(context.Background(), level, msg, append([]any{"conn", c.id, "user", c.user}, args...)...)
+}
+
+// logAttrs is logf with attributes.
+func (c *conn) logAttrs(level slog.Level, msg string, attrs ...slog.Attr) {
+	if !c.s.log.Enabled(context.Background(), level) {
+		return
+	}
+	c.s.log.LogAttrs(context.Background(), level, msg,
+		append([]slog.Attr{slog.String("conn", c.id), slog.String("user", c.user)}, attrs...)...)
+}
 
 // knownType is a client message's type if the protocol knows it, else "?":
 // a type the client made up is not logged.

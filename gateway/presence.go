@@ -55,10 +55,15 @@ type presence struct {
 }
 
 type localGame struct {
-	conns   map[*conn]string     // connection -> role
-	told    map[*conn]int        // connection -> the spectator count it was last told
+	conns   map[*conn]localConn  // the connections following the game here
 	players map[string]int       // player -> connections here
-	goneAt  map[string]time.Time // player -> when the last connection left
+	goneAt  map[string]time.Time // player -> when the last connection left; nil until one leaves
+}
+
+// localConn is one connection following a game on this node.
+type localConn struct {
+	role string
+	told int // the spectator count it was last told
 }
 
 type remoteReport struct {
@@ -84,10 +89,10 @@ func (p *presence) joined(game uuid.UUID, c *conn, role string) {
 	p.mu.Lock()
 	lg := p.local[game]
 	if lg == nil {
-		lg = &localGame{conns: map[*conn]string{}, told: map[*conn]int{}, players: map[string]int{}, goneAt: map[string]time.Time{}}
+		lg = &localGame{conns: map[*conn]localConn{}, players: map[string]int{}}
 		p.local[game] = lg
 	}
-	lg.conns[c] = role
+	lg.conns[c] = localConn{role: role}
 	if role == protocol.RolePlayer {
 		lg.players[c.user]++
 		delete(lg.goneAt, c.user)
@@ -102,7 +107,7 @@ func (p *presence) joined(game uuid.UUID, c *conn, role string) {
 		}
 	}
 	c.offer(spectatorCount(game, st.spectators))
-	lg.told[c] = st.spectators
+	lg.conns[c] = localConn{role: role, told: st.spectators}
 	p.mu.Unlock()
 	p.changed(game, c) // the newcomer has just been told
 }
@@ -111,10 +116,12 @@ func (p *presence) left(game uuid.UUID, c *conn, role string) {
 	p.mu.Lock()
 	if lg := p.local[game]; lg != nil {
 		delete(lg.conns, c)
-		delete(lg.told, c)
 		if role == protocol.RolePlayer {
 			if lg.players[c.user]--; lg.players[c.user] <= 0 {
 				delete(lg.players, c.user)
+				if lg.goneAt == nil {
+					lg.goneAt = map[string]time.Time{}
+				}
 				lg.goneAt[c.user] = p.now()
 			}
 		}
@@ -148,8 +155,8 @@ func (p *presence) state(game uuid.UUID) shownState {
 		for pl, at := range lg.goneAt {
 			st.connected[pl] = st.connected[pl] || now.Sub(at) < p.debounce
 		}
-		for _, role := range lg.conns {
-			if role == protocol.RoleSpectator {
+		for _, lc := range lg.conns {
+			if lc.role == protocol.RoleSpectator {
 				st.spectators++
 			}
 		}
@@ -169,8 +176,8 @@ func (p *presence) announce(game uuid.UUID, m protocol.Message, playersOnly bool
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if lg := p.local[game]; lg != nil {
-		for c, role := range lg.conns {
-			if !playersOnly || role == protocol.RolePlayer {
+		for c, lc := range lg.conns {
+			if !playersOnly || lc.role == protocol.RolePlayer {
 				c.offer(m)
 			}
 		}
@@ -196,11 +203,11 @@ func (p *presence) notifyExcept(game uuid.UUID, told *conn) {
 		}
 		return
 	}
-	for c, role := range lg.conns {
+	for c, lc := range lg.conns {
 		if c == told {
 			continue
 		}
-		if role == protocol.RolePlayer {
+		if lc.role == protocol.RolePlayer {
 			for _, pl := range sortedKeys(st.connected) {
 				if pl != c.user && (!seen || old.connected[pl] != st.connected[pl]) {
 					c.offer(opponentStatus(game, pl, st.connected[pl]))
@@ -236,10 +243,11 @@ func (p *presence) sendCounts() {
 		}
 		n := p.state(game).spectators
 		msg := spectatorCount(game, n)
-		for c := range lg.conns {
-			if told, ok := lg.told[c]; !ok || told != n {
+		for c, lc := range lg.conns {
+			if lc.told != n {
 				c.offer(msg)
-				lg.told[c] = n
+				lc.told = n
+				lg.conns[c] = lc
 			}
 		}
 	}
@@ -341,8 +349,8 @@ func (p *presence) publish(ctx context.Context, game uuid.UUID) {
 		for pl := range lg.goneAt { // still within their grace
 			r.Players = append(r.Players, pl)
 		}
-		for _, role := range lg.conns {
-			if role == protocol.RoleSpectator {
+		for _, lc := range lg.conns {
+			if lc.role == protocol.RoleSpectator {
 				r.Spectators++
 			}
 		}

@@ -171,11 +171,13 @@ func New(deps Deps, cfg Config) (*Server, error) {
 		cfg: cfg, deps: deps, log: deps.Logger, now: deps.Now, ctx: ctx, cancel: cancel,
 		conns: map[*conn]struct{}{}, noConns: make(chan struct{}), gate: newGate(),
 		upgrader: websocket.Upgrader{
-			// A small read buffer of gorilla's own (frames larger than it
-			// are read all the same), so the HTTP server's 4 KB one is let
-			// go after the hijack; writes borrow from a pool, so an idle
-			// connection holds no write buffer.
-			ReadBufferSize: 1024, WriteBufferPool: &sync.Pool{},
+			// A small read buffer of gorilla's own, so the HTTP server's
+			// 4 KB one is let go after the hijack: 256 bytes hold a client
+			// message of the usual size (a join, an action) in one read,
+			// and larger frames are read all the same, in more reads.
+			// Writes borrow from a pool, so an idle connection holds no
+			// write buffer.
+			ReadBufferSize: 256, WriteBufferPool: &sync.Pool{},
 			// Tokens, not cookies, authenticate: any origin may connect.
 			CheckOrigin: func(*http.Request) bool { return true },
 		},

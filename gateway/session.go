@@ -3,6 +3,8 @@ package gateway
 import (
 	"errors"
 
+	"github.com/google/uuid"
+
 	"github.com/playlog/playlog/hub"
 	"github.com/playlog/playlog/protocol"
 )
@@ -10,6 +12,7 @@ import (
 // session is one game this connection follows: its watch on the node's
 // hub, which delivers the game's events rendered for this viewer.
 type session struct {
+	game  uuid.UUID
 	role  string
 	watch *hub.Watch
 }
