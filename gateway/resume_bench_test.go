@@ -26,7 +26,10 @@ import (
 // (liar's dice with six players bidding up slowly: over 2000 events), so
 // that a cost growing with the game's length would show.
 //
-//	go test -run '^$' -bench Resume -benchtime 200x ./gateway
+//	go test -run '^$' -bench Resume -benchtime 15x ./gateway
+//
+// (Each cold iteration keeps a node and its store open until the end: more
+// iterations run a local PostgreSQL out of connections.)
 func BenchmarkResume(b *testing.B) {
 	for _, backend := range testenv.Stores(b) {
 		store := backend.Open(b)
