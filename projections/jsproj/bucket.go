@@ -232,7 +232,8 @@ func (b *Bucket) Commit(ctx context.Context, from, to eventstore.Position, apply
 
 var errWrongRevision = errors.New("jsproj: checkpoint revision moved")
 
-// batchAck is the server's answer to an atomic batch's commit.
+// batchAck is the server's answer to an atomic batch's commit, or to the
+// lone checkpoint's publish (no count).
 type batchAck struct {
 	Seq   uint64 `json:"seq"`
 	Count int    `json:"count"`
@@ -247,23 +248,30 @@ type batchAck struct {
 // revision rev) as one atomic batch, and returns the checkpoint's new
 // revision. The batch's messages before the commit are sent without a
 // reply subject, in order on one connection; the commit is a request.
+//
+// A commit that writes no key (a batch of events the model ignores) is the
+// checkpoint alone: one conditional publish, atomic by itself. It is no
+// batch, because nats-server stages every atomic batch of an R1 file
+// stream in a file store of its own, made and removed for the batch.
 func (b *Bucket) publishBatch(ctx context.Context, tx *Tx, cp []byte, rev uint64) (uint64, error) {
-	id := nuid.Next()
 	n := len(tx.order) + 1
-	for i, k := range tx.order {
-		m := nats.NewMsg(b.prefix + tx.key(k))
-		m.Data = tx.writes[k]
-		m.Header.Set("Nats-Batch-Id", id)
-		m.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i+1))
-		if err := b.nc.PublishMsg(m); err != nil {
-			return 0, fmt.Errorf("jsproj: %s: publish: %w", b.cfg.Bucket, err)
-		}
-	}
 	m := nats.NewMsg(b.prefix + checkpointKey)
 	m.Data = cp
-	m.Header.Set("Nats-Batch-Id", id)
-	m.Header.Set("Nats-Batch-Sequence", strconv.Itoa(n))
-	m.Header.Set("Nats-Batch-Commit", "1")
+	if n > 1 {
+		id := nuid.Next()
+		for i, k := range tx.order {
+			w := nats.NewMsg(b.prefix + tx.key(k))
+			w.Data = tx.writes[k]
+			w.Header.Set("Nats-Batch-Id", id)
+			w.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i+1))
+			if err := b.nc.PublishMsg(w); err != nil {
+				return 0, fmt.Errorf("jsproj: %s: publish: %w", b.cfg.Bucket, err)
+			}
+		}
+		m.Header.Set("Nats-Batch-Id", id)
+		m.Header.Set("Nats-Batch-Sequence", strconv.Itoa(n))
+		m.Header.Set("Nats-Batch-Commit", "1")
+	}
 	m.Header.Set(natsjs.ExpectedLastSubjSeqHeader, strconv.FormatUint(rev, 10))
 	rctx, cancel := context.WithTimeout(ctx, b.cfg.RequestTimeout)
 	defer cancel()
@@ -276,11 +284,12 @@ func (b *Bucket) publishBatch(ctx context.Context, tx *Tx, cp []byte, rev uint64
 		return 0, fmt.Errorf("jsproj: %s: commit: reply %q: %w", b.cfg.Bucket, reply.Data, err)
 	}
 	switch {
-	case ack.Error != nil && ack.Error.ErrCode == int(natsjs.JSErrCodeStreamWrongLastSequence):
+	case ack.Error != nil && (ack.Error.ErrCode == int(natsjs.JSErrCodeStreamWrongLastSequence) ||
+		ack.Error.ErrCode == int(natsjs.JSErrCodeStreamWrongLastSequenceConstant)):
 		return 0, fmt.Errorf("%w: %s", errWrongRevision, ack.Error.Description)
 	case ack.Error != nil:
 		return 0, fmt.Errorf("jsproj: %s: commit: %s (%d)", b.cfg.Bucket, ack.Error.Description, ack.Error.ErrCode)
-	case ack.Count != n:
+	case n > 1 && ack.Count != n:
 		return 0, fmt.Errorf("jsproj: %s: commit stored %d of %d keys", b.cfg.Bucket, ack.Count, n)
 	}
 	return ack.Seq, nil
