@@ -50,7 +50,7 @@ func FeedEnd(ctx context.Context, store eventstore.Store) (eventstore.Position, 
 // HistoryCommitInterval is the history runner's CommitInterval unless its
 // options set one: a commit is a transaction or an atomic batch, and a
 // user's history may lag the end of a game by this much more.
-const HistoryCommitInterval = 20 * time.Millisecond
+const HistoryCommitInterval = 100 * time.Millisecond
 
 func historyOptions(opts projections.RunnerOptions) projections.RunnerOptions {
 	if opts.CommitInterval == 0 {
