@@ -52,15 +52,7 @@ func TestLocalSubscriberReadsNothing(t *testing.T) {
 	// Once LISTEN is in place the listener wakes every subscription to
 	// read (what came before it): let that pass first.
 	time.Sleep(300 * time.Millisecond)
-	game := uuid.New()
-	if _, err := s.Append(ctx, game, 0, pending(0), pending(0)); err != nil {
-		t.Fatal(err)
-	}
-	sub, err := s.Subscribe(ctx, game, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sub.Close()
+	game, sub := subscribedGame(t, s, pending(0), pending(0))
 	if e := next(t, sub, 5*time.Second); e.Seq != 2 {
 		t.Fatalf("first event %d, want 2 (read when subscribing)", e.Seq)
 	}
@@ -83,11 +75,7 @@ func TestLocalSubscriberReadsNothing(t *testing.T) {
 	if !reflect.DeepEqual(got, stored) {
 		t.Fatalf("handed\n%+v\nthe log holds\n%+v", got, stored)
 	}
-	wait, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
-	defer cancel()
-	if e, err := sub.Next(wait); err == nil {
-		t.Fatalf("delivered %d after the last", e.Seq)
-	}
+	nothingWithin(t, sub, 100*time.Millisecond, "after the last")
 }
 
 // TestLocalSubscriberFillsGap: events appended by another process come
@@ -99,15 +87,7 @@ func TestLocalSubscriberFillsGap(t *testing.T) {
 	schema := pgtest.NewSchema("gap")
 	s := openStore(t, postgres.Config{Schema: schema, TailCheck: time.Minute})
 	other := openStore(t, postgres.Config{Schema: schema, NotifyDelay: time.Second})
-	game := uuid.New()
-	if _, err := s.Append(ctx, game, 0, pending(0)); err != nil {
-		t.Fatal(err)
-	}
-	sub, err := s.Subscribe(ctx, game, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sub.Close()
+	game, sub := subscribedGame(t, s, pending(0))
 	if _, err := s.Append(ctx, game, 1, pending(1)); err != nil {
 		t.Fatal(err)
 	}
@@ -133,11 +113,7 @@ func TestLocalSubscriberFillsGap(t *testing.T) {
 	}
 	// The other process's notification, when it comes, delivers nothing
 	// more.
-	wait, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
-	defer cancel()
-	if e, err := sub.Next(wait); err == nil {
-		t.Fatalf("delivered %d again", e.Seq)
-	}
+	nothingWithin(t, sub, 1500*time.Millisecond, "again")
 }
 
 // TestLocalSubscriberOverflow: a subscriber that does not take what it is
@@ -145,15 +121,7 @@ func TestLocalSubscriberFillsGap(t *testing.T) {
 func TestLocalSubscriberOverflow(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t, postgres.Config{Schema: pgtest.NewSchema("over"), TailCheck: time.Minute})
-	game := uuid.New()
-	if _, err := s.Append(ctx, game, 0, pending(0)); err != nil {
-		t.Fatal(err)
-	}
-	sub, err := s.Subscribe(ctx, game, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sub.Close()
+	game, sub := subscribedGame(t, s, pending(0))
 	const n = 600 // over the bound, and over a page
 	for i := 1; i <= n; i += 50 {
 		batch := make([]eventstore.Pending, 50)
@@ -278,5 +246,32 @@ func TestSummarizeFeedIndex(t *testing.T) {
 	if err := s.Pool().QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stats
 		WHERE schemaname = current_schema() AND tablename = 'events' AND attname = 'txid')`).Scan(&stats); err != nil || !stats {
 		t.Fatalf("statistics on txid: %v, %v", stats, err)
+	}
+}
+
+// subscribedGame appends first to a new game on s and subscribes to it
+// after seq 1; the subscription closes with the test.
+func subscribedGame(t *testing.T, s *postgres.Store, first ...eventstore.Pending) (uuid.UUID, eventstore.Subscription) {
+	t.Helper()
+	game := uuid.New()
+	if _, err := s.Append(context.Background(), game, 0, first...); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := s.Subscribe(context.Background(), game, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sub.Close() })
+	return game, sub
+}
+
+// nothingWithin fails t if sub delivers an event within d; what says what
+// such an event would be.
+func nothingWithin(t *testing.T, sub eventstore.Subscription, d time.Duration, what string) {
+	t.Helper()
+	wait, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	if e, err := sub.Next(wait); err == nil {
+		t.Fatalf("delivered %s: seq %d", what, e.Seq)
 	}
 }
