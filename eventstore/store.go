@@ -61,6 +61,23 @@ type Subscription interface {
 	Close() error
 }
 
+// A Poller is a Subscription that tells its reader when to read, so that
+// the reader holds no goroutine while nothing happens: a node's hub holds
+// thousands of quiet games. Subscribe's subscriptions may implement it;
+// use Next or Poll on one subscription, not both.
+type Poller interface {
+	Subscription
+	// Poll is Next without the wait for new events: ok is false when Next
+	// would wait. It may still read the store (a refill, the tail), and
+	// its errors are Next's.
+	Poll(ctx context.Context) (e Event, ok bool, err error)
+	// OnReady sets f, called after anything that may give Poll something
+	// new to return: a delivery, a reason to read the tail, the end. Set
+	// it once, before the first Poll. f is called from the subscription's
+	// own goroutines, holding none of its locks; it must not block.
+	OnReady(f func())
+}
+
 // Unwrap returns the store s wraps (a store that adds to another, such as
 // package archive's, has an Unwrap method), down to the backend's own, for
 // code that needs the backend (its connection, its pool).

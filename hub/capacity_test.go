@@ -26,9 +26,10 @@ func (nopSink) Push([]byte) error { return nil }
 func (nopSink) Drop(error)        {}
 
 // BenchmarkFeedMemory: what a watched game costs a node beyond its viewers:
-// its feed (goroutine, fan-out state, rendering cache) and its store
-// subscription (on JetStream a core NATS subscription, in the client and
-// in the embedded server, no consumer; on PostgreSQL a reader), for
+// its feed (fan-out state, rendering cache; a goroutine only while it
+// reads) and its store subscription (on JetStream a core NATS
+// subscription, in the client and in the embedded server, no consumer; on
+// PostgreSQL a reader), for
 // -capacity.games games with one viewer each, on each store. Heap and
 // goroutine stacks are measured before the first watch and once every
 // game is watched; "left" is what stays once every viewer has gone and the

@@ -34,7 +34,14 @@
 //     reads only up to where the feed has released. A feed opened by any
 //     viewer of such a game starts where its spectators stand.
 //
+// A feed whose subscription is an eventstore.Poller (both stores' are)
+// reads it on a goroutine that runs only while there is something to read:
+// the subscription's OnReady starts one, and it ends when Poll has nothing
+// more. A quiet watched game thus holds no goroutine. Other subscriptions
+// are read by a goroutine waiting in Next for the feed's life.
+//
 // Lock order: Hub.mu before feed.mu; neither is held while calling the
-// store. The delay timer's callback takes feed.mu alone. Sink methods are called with feed.mu held and must not block or
+// store. poller.mu is a leaf. The delay timer's callback takes feed.mu
+// alone. Sink methods are called with feed.mu held and must not block or
 // call back into the hub.
 package hub

@@ -134,51 +134,145 @@ func (f *feed) removeLocked(v *viewer) {
 	}
 }
 
-// run fans the subscription's events out until ctx ends or it fails.
+// run fans the subscription's events out until ctx ends or it fails,
+// waiting in Next on a goroutine of its own.
 func (f *feed) run(ctx context.Context, sub eventstore.Subscription) {
 	defer sub.Close()
 	defer f.stopTimer()
-	var (
-		failing time.Time     // when the run of failed Nexts began
-		wait    time.Duration // before the next try
-	)
+	var r retry
 	for {
 		e, err := sub.Next(ctx)
-		switch {
-		case err == nil:
-			failing, wait = time.Time{}, 0
+		if err == nil {
+			r = retry{}
 			f.fanOut(e)
 			continue
-		case ctx.Err() != nil:
-			return // stopped: no viewers left, or the hub closed
-		case errors.Is(err, eventstore.ErrClosed):
-			f.fail(fmt.Errorf("game %s: %w", f.game, err))
-			return
-		case !errors.Is(err, eventstore.ErrUnavailable):
-			f.fail(err) // not a store outage: waiting would not mend it
-			return
 		}
-		// The store did not answer (a NATS server lost, a stream electing a
-		// leader, PostgreSQL restarting): Next reads on where it stopped,
-		// so the viewers wait instead of being cut, for a while.
-		now := time.Now()
-		if failing.IsZero() {
-			failing = now
-			f.h.cfg.Logger.Warn("hub: reading the game failed; retrying", "game", f.game, "err", err, "for", f.h.cfg.RetryFor)
-		}
-		if now.Sub(failing) >= f.h.cfg.RetryFor {
-			f.fail(err)
+		if !f.retry(ctx, err, &r) {
 			return
-		}
-		wait = min(max(2*wait, 50*time.Millisecond), time.Second)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
 		}
 	}
+}
+
+// retry is the state of a run of failed reads.
+type retry struct {
+	failing time.Time     // when the run of failed reads began
+	wait    time.Duration // before the next try
+}
+
+// retry handles a failed read: it reports whether to read again, after
+// waiting its turn, or to stop (ctx done, or the feed failed).
+func (f *feed) retry(ctx context.Context, err error, r *retry) bool {
+	switch {
+	case ctx.Err() != nil:
+		return false // stopped: no viewers left, or the hub closed
+	case errors.Is(err, eventstore.ErrClosed):
+		f.fail(fmt.Errorf("game %s: %w", f.game, err))
+		return false
+	case !errors.Is(err, eventstore.ErrUnavailable):
+		f.fail(err) // not a store outage: waiting would not mend it
+		return false
+	}
+	// The store did not answer (a NATS server lost, a stream electing a
+	// leader, PostgreSQL restarting): reads go on where they stopped, so
+	// the viewers wait instead of being cut, for a while.
+	now := time.Now()
+	if r.failing.IsZero() {
+		r.failing = now
+		f.h.cfg.Logger.Warn("hub: reading the game failed; retrying", "game", f.game, "err", err, "for", f.h.cfg.RetryFor)
+	}
+	if now.Sub(r.failing) >= f.h.cfg.RetryFor {
+		f.fail(err)
+		return false
+	}
+	r.wait = min(max(2*r.wait, 50*time.Millisecond), time.Second)
+	t := time.NewTimer(r.wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// A poller reads a subscription that says when to read
+// (eventstore.Poller): a goroutine runs only while there is something to
+// read, so a quiet game holds none. kick starts one unless one runs, in
+// which case it tells it to look again before it ends; the last one, once
+// the subscription has ended, closes the feed down and tells the hub.
+type poller struct {
+	f    *feed
+	ctx  context.Context
+	sub  eventstore.Poller
+	done func() // the hub's count of running feeds
+
+	mu      sync.Mutex // never held while taking another lock
+	running bool       // a pump goroutine runs
+	again   bool       // kicked while it ran: read once more before ending
+	ended   bool       // the feed has stopped: start nothing more
+}
+
+func (f *feed) poll(ctx context.Context, sub eventstore.Poller, done func()) {
+	p := &poller{f: f, ctx: ctx, sub: sub, done: done}
+	sub.OnReady(p.kick)
+	p.kick()
+}
+
+// kick is the subscription's OnReady: it never blocks.
+func (p *poller) kick() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case p.ended:
+	case p.running:
+		p.again = true
+	default:
+		p.running = true
+		go p.pump()
+	}
+}
+
+// pump reads what the subscription has, then ends.
+func (p *poller) pump() {
+	var r retry
+	for {
+		p.mu.Lock()
+		p.again = false
+		p.mu.Unlock()
+		for {
+			e, ok, err := p.sub.Poll(p.ctx)
+			if err != nil {
+				if p.f.retry(p.ctx, err, &r) {
+					continue
+				}
+				p.end()
+				return
+			}
+			if !ok {
+				break
+			}
+			r = retry{}
+			p.f.fanOut(e)
+		}
+		p.mu.Lock()
+		if !p.again {
+			p.running = false
+			p.mu.Unlock()
+			return
+		}
+		p.mu.Unlock()
+	}
+}
+
+// end stops the feed for good: its subscription and timer, then the hub's
+// count.
+func (p *poller) end() {
+	p.mu.Lock()
+	p.ended, p.running = true, false
+	p.mu.Unlock()
+	p.sub.Close()
+	p.f.stopTimer()
+	p.done()
 }
 
 // ErrSpectatorsBehind is what a delayed game's spectators are dropped or

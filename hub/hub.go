@@ -111,7 +111,7 @@ type Hub struct {
 	cfg    Config
 	ctx    context.Context // ends at Close
 	cancel context.CancelFunc
-	wg     sync.WaitGroup // feed goroutines
+	wg     sync.WaitGroup // feeds not yet stopped
 
 	mu     sync.Mutex
 	closed bool
@@ -261,11 +261,17 @@ func (h *Hub) acquire(ctx context.Context, g Game) (*feed, error) {
 		close(f.ready)
 		return nil, f.err
 	}
+	// The feed counts in h.wg until it has stopped: a Poller's feed runs
+	// goroutines only while it reads.
 	h.wg.Add(1)
-	go func() {
-		defer h.wg.Done()
-		f.run(fctx, sub)
-	}()
+	if p, ok := sub.(eventstore.Poller); ok {
+		f.poll(fctx, p, h.wg.Done)
+	} else {
+		go func() {
+			defer h.wg.Done()
+			f.run(fctx, sub)
+		}()
+	}
 	close(f.ready)
 	return f, nil
 }

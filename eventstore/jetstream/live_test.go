@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/playlog/playlog/eventstore"
+	"github.com/playlog/playlog/eventstore/storetest"
 )
 
 func openLive(t *testing.T, cfg Config) *Store {
@@ -87,9 +88,18 @@ func TestSubscribeCostsNoConsumer(t *testing.T) {
 	}
 }
 
+// bothReaders runs f with a subscription read through Next, and through
+// Poll as the hub reads it.
+func bothReaders(t *testing.T, f func(t *testing.T, read func(eventstore.Subscription) eventstore.Subscription)) {
+	t.Run("next", func(t *testing.T) { f(t, func(s eventstore.Subscription) eventstore.Subscription { return s }) })
+	t.Run("poll", func(t *testing.T) { f(t, storetest.Polled) })
+}
+
 // Lost republished messages are refilled from the stream: every third one
 // is dropped, and the subscriber still gets every event in order, soon.
-func TestSubscribeRefillsLostMessages(t *testing.T) {
+func TestSubscribeRefillsLostMessages(t *testing.T) { bothReaders(t, testRefillsLostMessages) }
+
+func testRefillsLostMessages(t *testing.T, read func(eventstore.Subscription) eventstore.Subscription) {
 	s := openLive(t, Config{TailCheck: 200 * time.Millisecond})
 	var n atomic.Int64
 	s.live.lose = func(*nats.Msg) bool { return n.Add(1)%3 == 0 }
@@ -100,6 +110,7 @@ func TestSubscribeRefillsLostMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sub.Close()
+	sub = read(sub)
 	done := make(chan struct{})
 	go func() { defer close(done); appendN(t, s, game, 1, 60) }()
 	expect(t, sub, 1, 61, 10*time.Second)
@@ -111,7 +122,9 @@ func TestSubscribeRefillsLostMessages(t *testing.T) {
 
 // The last message lost, with nothing after it to reveal the gap: the
 // periodic look at the tail finds it.
-func TestSubscribeFindsLostLastMessage(t *testing.T) {
+func TestSubscribeFindsLostLastMessage(t *testing.T) { bothReaders(t, testFindsLostLastMessage) }
+
+func testFindsLostLastMessage(t *testing.T, read func(eventstore.Subscription) eventstore.Subscription) {
 	s := openLive(t, Config{TailCheck: 100 * time.Millisecond})
 	var lose atomic.Bool
 	s.live.lose = func(*nats.Msg) bool { return lose.Load() }
@@ -122,6 +135,7 @@ func TestSubscribeFindsLostLastMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sub.Close()
+	sub = read(sub)
 	expect(t, sub, 0, 2, 5*time.Second)
 	lose.Store(true)
 	appendN(t, s, game, 2, 1)
@@ -130,7 +144,9 @@ func TestSubscribeFindsLostLastMessage(t *testing.T) {
 
 // A reader that falls far behind overflows its live queue; the overflow is
 // read from the stream instead, in order.
-func TestSubscribeSlowReaderOverflow(t *testing.T) {
+func TestSubscribeSlowReaderOverflow(t *testing.T) { bothReaders(t, testSlowReaderOverflow) }
+
+func testSlowReaderOverflow(t *testing.T, read func(eventstore.Subscription) eventstore.Subscription) {
 	s := openLive(t, Config{})
 	game := uuid.New()
 	appendN(t, s, game, 0, 1)
@@ -139,6 +155,7 @@ func TestSubscribeSlowReaderOverflow(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sub.Close()
+	sub = read(sub)
 	appendN(t, s, game, 1, maxLiveQueue+100)
 	expect(t, sub, 0, maxLiveQueue+101, 10*time.Second)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -29,6 +30,11 @@ import (
 // gets), and the buffered message is looked at again. The tail is re-read
 // on NATS reconnect, when the connection reports a slow consumer, and every
 // Config.TailCheck regardless.
+//
+// The reader waits in Next, or (eventstore.Poller) calls Poll when told to
+// by its OnReady function, and then holds no goroutine while it waits: the
+// router's delivery, a reread asked for, a timer set by Poll and Close all
+// call it.
 type liveSub struct {
 	store *Store
 	game  uuid.UUID
@@ -46,9 +52,11 @@ type liveSub struct {
 	reread  bool        // the tail must be read from the stream
 	closed  bool
 	stopCtx func() bool // unregisters the context hook
+	tick    *time.Timer // a Poll reader's next look at the tail, or retry of a refill
 
-	wake chan struct{} // capacity 1
-	done chan struct{}
+	ready atomic.Pointer[func()] // a Poll reader's OnReady
+	wake  chan struct{}          // capacity 1: a Next reader's
+	done  chan struct{}
 }
 
 // maxLiveQueue bounds the live messages one subscription buffers for a
@@ -142,7 +150,13 @@ func (sub *liveSub) recheck() {
 	sub.signal()
 }
 
+// signal tells the reader there may be something to do. The caller holds
+// none of sub's locks.
 func (sub *liveSub) signal() {
+	if f := sub.ready.Load(); f != nil {
+		(*f)()
+		return
+	}
 	select {
 	case sub.wake <- struct{}{}:
 	default:
@@ -178,41 +192,14 @@ func (sub *liveSub) Next(ctx context.Context) (eventstore.Event, error) {
 			timer.Stop()
 		}
 	}()
-	for len(sub.buf) == 0 {
-		m, reread, closed := sub.pending()
-		switch {
-		case closed:
-			return eventstore.Event{}, eventstore.ErrClosed
-		case reread:
-			if err := sub.readTail(ctx); err != nil {
-				if sub.isClosed() {
-					return eventstore.Event{}, eventstore.ErrClosed
-				}
-				sub.recheck() // a retried Next reads again
-				if ctx.Err() != nil {
-					return eventstore.Event{}, ctx.Err()
-				}
-				return eventstore.Event{}, err
-			}
-			if held := sub.takeHeld(); held != nil {
-				m = held
-			} else {
-				continue
-			}
-		}
-		if m != nil {
-			if err := sub.live(m); err != nil {
-				return eventstore.Event{}, err
-			}
-			continue
+	for {
+		ok, err := sub.fill(ctx)
+		if err != nil || ok {
+			return sub.pop(err)
 		}
 		// Nothing to do: wait for a live message, the retry of a refill,
 		// or the periodic look at the tail.
-		wait := sub.store.cfg.TailCheck
-		if sub.hasHeld() {
-			wait = sub.backoff
-		}
-		if timer == nil {
+		if wait := sub.idleWait(); timer == nil {
 			timer = time.NewTimer(wait)
 		} else {
 			timer.Reset(wait)
@@ -227,9 +214,89 @@ func (sub *liveSub) Next(ctx context.Context) (eventstore.Event, error) {
 			sub.recheck()
 		}
 	}
+}
+
+// Poll implements eventstore.Poller: Next without the wait. When there is
+// nothing to return it sets a timer, in place of Next's wait, for the retry
+// of a refill or the periodic look at the tail.
+func (sub *liveSub) Poll(ctx context.Context) (eventstore.Event, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return eventstore.Event{}, false, err
+	}
+	ok, err := sub.fill(ctx)
+	if err != nil || ok {
+		e, err := sub.pop(err)
+		return e, err == nil, err
+	}
+	wait := sub.idleWait()
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	if sub.closed {
+		return eventstore.Event{}, false, eventstore.ErrClosed
+	}
+	if sub.tick == nil {
+		sub.tick = time.AfterFunc(wait, sub.recheck)
+	} else {
+		sub.tick.Reset(wait)
+	}
+	return eventstore.Event{}, false, nil
+}
+
+// OnReady implements eventstore.Poller.
+func (sub *liveSub) OnReady(f func()) { sub.ready.Store(&f) }
+
+// fill works through the live messages and rereads until an event is
+// buffered (true) or there is nothing to do but wait (false).
+func (sub *liveSub) fill(ctx context.Context) (bool, error) {
+	for len(sub.buf) == 0 {
+		m, reread, closed := sub.pending()
+		switch {
+		case closed:
+			return false, eventstore.ErrClosed
+		case reread:
+			if err := sub.readTail(ctx); err != nil {
+				if sub.isClosed() {
+					return false, eventstore.ErrClosed
+				}
+				sub.recheck() // a retried Next reads again
+				if ctx.Err() != nil {
+					return false, ctx.Err()
+				}
+				return false, err
+			}
+			if held := sub.takeHeld(); held != nil {
+				m = held
+			} else {
+				continue
+			}
+		}
+		if m == nil {
+			return false, nil
+		}
+		if err := sub.live(m); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// pop returns the next buffered event, or err.
+func (sub *liveSub) pop(err error) (eventstore.Event, error) {
+	if err != nil {
+		return eventstore.Event{}, err
+	}
 	e := sub.buf[0]
 	sub.buf = sub.buf[1:]
 	return e, nil
+}
+
+// idleWait is how long the reader may wait for a live message: until the
+// retry of a refill, or the periodic look at the tail.
+func (sub *liveSub) idleWait() time.Duration {
+	if sub.hasHeld() {
+		return sub.backoff
+	}
+	return sub.store.cfg.TailCheck
 }
 
 func (sub *liveSub) takeHeld() *nats.Msg {
@@ -334,10 +401,16 @@ func (sub *liveSub) Close() error {
 	sub.closed = true
 	sub.queue, sub.held = nil, nil
 	stop := sub.stopCtx
+	if sub.tick != nil {
+		sub.tick.Stop()
+	}
 	sub.mu.Unlock()
 	close(sub.done)
 	if stop != nil {
 		stop()
+	}
+	if f := sub.ready.Load(); f != nil {
+		(*f)() // a Poll reader learns of the end
 	}
 	sub.store.live.remove(sub)
 	sub.store.mu.Lock()

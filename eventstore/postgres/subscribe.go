@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -20,6 +21,10 @@ import (
 // missed some: at the start, after a wake-up from elsewhere (another
 // process, an import, a lost LISTEN connection: signal), when what it was
 // handed does not continue its last seq, and every TailCheck.
+//
+// The reader waits in Next, or (eventstore.Poller) calls Poll when told to
+// by its OnReady function and holds no goroutine meanwhile: pushes,
+// signals, the timer Poll sets and Close all call it.
 type pollSub struct {
 	store    *Store
 	game     uuid.UUID
@@ -42,7 +47,9 @@ type pollSub struct {
 	// uses only pages of queries begun after it.
 	woke uint64
 
-	wake      chan struct{} // capacity 1: a pending wake-up
+	tick      *time.Timer            // a Poll reader's next read of the log regardless; guarded by mu
+	ready     atomic.Pointer[func()] // a Poll reader's OnReady
+	wake      chan struct{}          // capacity 1: a Next reader's pending wake-up
 	done      chan struct{}
 	closeOnce sync.Once
 	stopMu    sync.Mutex
@@ -158,6 +165,10 @@ func (sub *pollSub) push(events []eventstore.Event) {
 }
 
 func (sub *pollSub) poke() {
+	if f := sub.ready.Load(); f != nil {
+		(*f)()
+		return
+	}
 	select {
 	case sub.wake <- struct{}{}:
 	default:
@@ -198,39 +209,15 @@ func (sub *pollSub) takePushed() {
 // Next implements eventstore.Subscription.
 func (sub *pollSub) Next(ctx context.Context) (eventstore.Event, error) {
 	var timer *time.Timer
-	for len(sub.buf) == 0 {
-		select {
-		case <-sub.done:
-			return eventstore.Event{}, eventstore.ErrClosed
-		default:
+	for {
+		ok, err := sub.step(ctx)
+		if err != nil {
+			return eventstore.Event{}, err
 		}
-		if sub.game != uuid.Nil {
-			sub.takePushed()
+		if ok {
+			return sub.pop(), nil
 		}
-		if len(sub.buf) > 0 {
-			break
-		}
-		if sub.needRead || sub.game == uuid.Nil {
-			if err := sub.fill(ctx); err != nil {
-				select {
-				case <-sub.done:
-					return eventstore.Event{}, eventstore.ErrClosed
-				default:
-				}
-				if ctx.Err() != nil {
-					return eventstore.Event{}, ctx.Err()
-				}
-				return eventstore.Event{}, err
-			}
-			if len(sub.buf) > 0 {
-				break
-			}
-		}
-		wait := sub.store.cfg.PollInterval
-		if sub.game != uuid.Nil {
-			wait = sub.store.cfg.TailCheck
-		}
-		if timer == nil {
+		if wait := sub.idleWait(); timer == nil {
 			timer = time.NewTimer(wait)
 			defer timer.Stop()
 		} else {
@@ -252,6 +239,84 @@ func (sub *pollSub) Next(ctx context.Context) (eventstore.Event, error) {
 			sub.needRead = true
 		}
 	}
+}
+
+// Poll implements eventstore.Poller: Next without the wait. When there is
+// nothing to return it sets a timer, in place of Next's wait, for the
+// periodic read of the log.
+func (sub *pollSub) Poll(ctx context.Context) (eventstore.Event, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return eventstore.Event{}, false, err
+	}
+	ok, err := sub.step(ctx)
+	if err != nil || ok {
+		if ok {
+			return sub.pop(), true, nil
+		}
+		return eventstore.Event{}, false, err
+	}
+	wait := sub.idleWait()
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	select {
+	case <-sub.done: // closed meanwhile: Close has stopped the timer already
+		return eventstore.Event{}, false, eventstore.ErrClosed
+	default:
+	}
+	if sub.tick == nil {
+		sub.tick = time.AfterFunc(wait, sub.signal)
+	} else {
+		sub.tick.Reset(wait)
+	}
+	return eventstore.Event{}, false, nil
+}
+
+// OnReady implements eventstore.Poller.
+func (sub *pollSub) OnReady(f func()) { sub.ready.Store(&f) }
+
+// step looks once, without waiting: true when buf has an event.
+func (sub *pollSub) step(ctx context.Context) (bool, error) {
+	if len(sub.buf) > 0 {
+		return true, nil
+	}
+	select {
+	case <-sub.done:
+		return false, eventstore.ErrClosed
+	default:
+	}
+	if sub.game != uuid.Nil {
+		sub.takePushed()
+	}
+	if len(sub.buf) > 0 {
+		return true, nil
+	}
+	if sub.needRead || sub.game == uuid.Nil {
+		if err := sub.fill(ctx); err != nil {
+			select {
+			case <-sub.done:
+				return false, eventstore.ErrClosed
+			default:
+			}
+			if ctx.Err() != nil {
+				return false, ctx.Err()
+			}
+			return false, err
+		}
+	}
+	return len(sub.buf) > 0, nil
+}
+
+// idleWait is how long the subscription waits before it reads the log
+// regardless.
+func (sub *pollSub) idleWait() time.Duration {
+	if sub.game != uuid.Nil {
+		return sub.store.cfg.TailCheck
+	}
+	return sub.store.cfg.PollInterval
+}
+
+// pop takes the next event from buf.
+func (sub *pollSub) pop() eventstore.Event {
 	e := sub.buf[0]
 	sub.buf = sub.buf[1:]
 	if sub.game == uuid.Nil {
@@ -259,7 +324,7 @@ func (sub *pollSub) Next(ctx context.Context) (eventstore.Event, error) {
 	} else {
 		sub.afterSeq = e.Seq
 	}
-	return e, nil
+	return e
 }
 
 // fill reads the next page into buf.
@@ -288,6 +353,12 @@ func (sub *pollSub) fill(ctx context.Context) error {
 func (sub *pollSub) Close() error {
 	sub.closeOnce.Do(func() {
 		close(sub.done)
+		sub.mu.Lock()
+		if sub.tick != nil {
+			sub.tick.Stop()
+		}
+		sub.mu.Unlock()
+		sub.poke() // a Poll reader learns of the end
 		sub.store.hub.remove(sub)
 		sub.stopMu.Lock()
 		stop := sub.stop

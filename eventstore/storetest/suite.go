@@ -56,6 +56,10 @@ func Run(t *testing.T, newBackend func(t *testing.T) Backend) {
 		{"SurvivesCloseAndReopen", testSurvivesReopen},
 		{"SubscribeWhileWriting", testSubscribeWhileWriting},
 		{"SubscriptionEndsOnCancelAndClose", testSubscriptionEnds},
+		// The same, read through Poll where the backend's subscriptions
+		// are eventstore.Pollers (and through Next where not).
+		{"PolledSubscribeWhileWriting", func(t *testing.T, b Backend) { testSubscribeWhileWriting(t, polledBackend{b}) }},
+		{"PolledSubscriptionEnds", func(t *testing.T, b Backend) { testSubscriptionEnds(t, polledBackend{b}) }},
 		{"FeedDeliversEveryEventOnce", testFeed},
 		{"FeedResumesFromPosition", testFeedResume},
 		{"BadInputChangesNothing", testBadInput},
