@@ -90,6 +90,14 @@ func (s *Store) remember(game uuid.UUID, g *gameIndex) {
 // stream it reads on until it holds the game's last message as the leader
 // knows it (caughtUp). The caller holds g.mu.
 func (s *Store) refresh(ctx context.Context, game uuid.UUID, g *gameIndex) error {
+	return s.refreshWith(ctx, game, g, nil)
+}
+
+// refreshWith is refresh, handing also each message it indexes (after
+// indexing it), so that a read need not get it again. A message of seq 1
+// after others means the game was stored anew: also must forget what it
+// was handed before.
+func (s *Store) refreshWith(ctx context.Context, game uuid.UUID, g *gameIndex, also func(r msgRef, m *nats.Msg) error) error {
 	read := func() error {
 		return s.directGet(ctx, game, g.lastSS+1, 0, func(m *nats.Msg, ss uint64) error {
 			r, err := headerRef(m.Header.Get(hdrIndex), ss)
@@ -105,6 +113,9 @@ func (s *Store) refresh(ctx context.Context, game uuid.UUID, g *gameIndex) error
 				return fmt.Errorf("%w at stream seq %d: seq %d follows %d", errFormat, ss, r.first, g.head)
 			}
 			g.add(r)
+			if also != nil {
+				return also(r, m)
+			}
 			return nil
 		})
 	}

@@ -252,3 +252,73 @@ func TestColdReadsFindTheirPlace(t *testing.T) {
 		t.Fatalf("cold read of an unknown game: %v", err)
 	}
 }
+
+// A read that brings this process's index of a game up to date keeps the
+// events it asked for as the index's refresh gets them, instead of getting
+// them again: whether they are all there (a game new to the process, read
+// from its start; the tail after what was indexed) or not (a read that
+// starts inside what was indexed), and whatever the limit, it returns
+// exactly what the writer's own read returns.
+func TestReadsWhileIndexingAgree(t *testing.T) {
+	ctx := context.Background()
+	s := openLive(t, Config{Listen: "127.0.0.1:0"})
+	game := uuid.New()
+	var head uint64
+	appendSome := func(events int) {
+		t.Helper()
+		for end := head + uint64(events); head < end; {
+			n := min(1+int(head%4), int(end-head)) // messages of one to four events
+			batch := make([]eventstore.Pending, n)
+			for j := range batch {
+				batch[j] = eventstore.Pending{Type: "t", SchemaVersion: 1, Actor: "a", Data: json.RawMessage(`{"n":` + strconv.Itoa(int(head)+j) + `}`)}
+			}
+			if _, err := s.Append(ctx, game, head, batch...); err != nil {
+				t.Fatal(err)
+			}
+			head += uint64(n)
+		}
+	}
+	same := func(what string, got []eventstore.Event, after uint64, limit int) {
+		t.Helper()
+		want, err := s.Read(ctx, game, after, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s after %d, limit %d: %d events, want %d", what, after, limit, len(got), len(want))
+		}
+		for i := range got {
+			if got[i].Seq != want[i].Seq || got[i].Hash != want[i].Hash || string(got[i].Data) != string(want[i].Data) {
+				t.Fatalf("%s after %d: event %d is seq %d, want %d", what, after, i, got[i].Seq, want[i].Seq)
+			}
+		}
+	}
+	read := func(peer *Store, what string, after uint64, limit int) {
+		t.Helper()
+		got, err := peer.Read(ctx, game, after, limit)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		same(what, got, after, limit)
+	}
+	appendSome(2500)
+	for _, limit := range []int{0, 100, eventstore.MaxReadLimit} {
+		peer, err := Open(ctx, Config{URL: s.ClientURL()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		read(peer, "a cold read from the start", 0, limit)
+		if peer.games.Len() != 1 {
+			t.Fatal("a whole read from the start did not index the game")
+		}
+		for after := uint64(0); after < head; after += 997 {
+			read(peer, "a read of what is indexed", after, limit)
+		}
+		indexed := head
+		appendSome(37)
+		read(peer, "a read of the tail after the index", indexed, limit)
+		appendSome(11)
+		read(peer, "a read from inside the index", indexed-5, limit)
+		peer.Close()
+	}
+}

@@ -44,7 +44,34 @@ func (s *Store) readIndexed(ctx context.Context, game uuid.UUID, g *gameIndex, a
 	if anew {
 		g.reset()
 	}
-	if err := s.refresh(ctx, game, g); err != nil {
+	// The refresh gets every message stored since the index was last
+	// brought up to date (for a game new to this process, all of them).
+	// When the events asked for start after what the index held, they are
+	// among those: they are kept as the refresh goes, and not got a second
+	// time.
+	var got []eventstore.Event
+	keep := func(r msgRef, m *nats.Msg) error {
+		if r.first == 1 {
+			got = got[:0] // the game's start (or its start anew)
+		}
+		if r.last <= after || len(got) >= limit {
+			return nil
+		}
+		events, err := decodeMessage(game, r.streamSeq, m.Data)
+		if err != nil {
+			return err
+		}
+		for _, e := range events {
+			if e.Seq > after && len(got) < limit {
+				got = append(got, e)
+			}
+		}
+		return nil
+	}
+	if g.head > after {
+		keep = nil // the index has the first of them already: get them below
+	}
+	if err := s.refreshWith(ctx, game, g, keep); err != nil {
 		g.mu.Unlock()
 		return nil, s.errStore("read", game, err)
 	}
@@ -55,6 +82,10 @@ func (s *Store) readIndexed(ctx context.Context, game uuid.UUID, g *gameIndex, a
 	if after >= g.head {
 		g.mu.Unlock()
 		return []eventstore.Event{}, nil
+	}
+	if n := len(got); n > 0 && got[0].Seq == after+1 && got[n-1].Seq == min(g.head, after+uint64(limit)) {
+		g.mu.Unlock()
+		return got, nil
 	}
 	// The messages holding seqs after+1 .. after+limit.
 	first := g.locate(after + 1)
