@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -52,11 +51,10 @@ type liveSub struct {
 	reread  bool        // the tail must be read from the stream
 	closed  bool
 	stopCtx func() bool // unregisters the context hook
-	tick    *time.Timer // a Poll reader's next look at the tail, or retry of a refill
 
-	ready atomic.Pointer[func()] // a Poll reader's OnReady
-	wake  chan struct{}          // capacity 1: a Next reader's
-	done  chan struct{}
+	poll eventstore.PollWake // a Poll reader's
+	wake chan struct{}       // capacity 1: a Next reader's
+	done chan struct{}
 }
 
 // maxLiveQueue bounds the live messages one subscription buffers for a
@@ -153,8 +151,7 @@ func (sub *liveSub) recheck() {
 // signal tells the reader there may be something to do. The caller holds
 // none of sub's locks.
 func (sub *liveSub) signal() {
-	if f := sub.ready.Load(); f != nil {
-		(*f)()
+	if sub.poll.Ready() {
 		return
 	}
 	select {
@@ -194,8 +191,11 @@ func (sub *liveSub) Next(ctx context.Context) (eventstore.Event, error) {
 	}()
 	for {
 		ok, err := sub.fill(ctx)
-		if err != nil || ok {
-			return sub.pop(err)
+		if err != nil {
+			return eventstore.Event{}, err
+		}
+		if ok {
+			return sub.pop(), nil
 		}
 		// Nothing to do: wait for a live message, the retry of a refill,
 		// or the periodic look at the tail.
@@ -224,26 +224,19 @@ func (sub *liveSub) Poll(ctx context.Context) (eventstore.Event, bool, error) {
 		return eventstore.Event{}, false, err
 	}
 	ok, err := sub.fill(ctx)
-	if err != nil || ok {
-		e, err := sub.pop(err)
-		return e, err == nil, err
-	}
-	wait := sub.idleWait()
-	sub.mu.Lock()
-	defer sub.mu.Unlock()
-	if sub.closed {
+	switch {
+	case err != nil:
+		return eventstore.Event{}, false, err
+	case ok:
+		return sub.pop(), true, nil
+	case !sub.poll.After(sub.idleWait(), sub.recheck):
 		return eventstore.Event{}, false, eventstore.ErrClosed
-	}
-	if sub.tick == nil {
-		sub.tick = time.AfterFunc(wait, sub.recheck)
-	} else {
-		sub.tick.Reset(wait)
 	}
 	return eventstore.Event{}, false, nil
 }
 
 // OnReady implements eventstore.Poller.
-func (sub *liveSub) OnReady(f func()) { sub.ready.Store(&f) }
+func (sub *liveSub) OnReady(f func()) { sub.poll.OnReady(f) }
 
 // fill works through the live messages and rereads until an event is
 // buffered (true) or there is nothing to do but wait (false).
@@ -280,14 +273,11 @@ func (sub *liveSub) fill(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
-// pop returns the next buffered event, or err.
-func (sub *liveSub) pop(err error) (eventstore.Event, error) {
-	if err != nil {
-		return eventstore.Event{}, err
-	}
+// pop takes the next buffered event.
+func (sub *liveSub) pop() eventstore.Event {
 	e := sub.buf[0]
 	sub.buf = sub.buf[1:]
-	return e, nil
+	return e
 }
 
 // idleWait is how long the reader may wait for a live message: until the
@@ -401,17 +391,12 @@ func (sub *liveSub) Close() error {
 	sub.closed = true
 	sub.queue, sub.held = nil, nil
 	stop := sub.stopCtx
-	if sub.tick != nil {
-		sub.tick.Stop()
-	}
 	sub.mu.Unlock()
 	close(sub.done)
 	if stop != nil {
 		stop()
 	}
-	if f := sub.ready.Load(); f != nil {
-		(*f)() // a Poll reader learns of the end
-	}
+	sub.poll.Stop() // a Poll reader learns of the end
 	sub.store.live.remove(sub)
 	sub.store.mu.Lock()
 	delete(sub.store.subs, sub)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -47,9 +46,8 @@ type pollSub struct {
 	// uses only pages of queries begun after it.
 	woke uint64
 
-	tick      *time.Timer            // a Poll reader's next read of the log regardless; guarded by mu
-	ready     atomic.Pointer[func()] // a Poll reader's OnReady
-	wake      chan struct{}          // capacity 1: a Next reader's pending wake-up
+	poll      eventstore.PollWake // a Poll reader's
+	wake      chan struct{}       // capacity 1: a Next reader's pending wake-up
 	done      chan struct{}
 	closeOnce sync.Once
 	stopMu    sync.Mutex
@@ -165,8 +163,7 @@ func (sub *pollSub) push(events []eventstore.Event) {
 }
 
 func (sub *pollSub) poke() {
-	if f := sub.ready.Load(); f != nil {
-		(*f)()
+	if sub.poll.Ready() {
 		return
 	}
 	select {
@@ -249,30 +246,19 @@ func (sub *pollSub) Poll(ctx context.Context) (eventstore.Event, bool, error) {
 		return eventstore.Event{}, false, err
 	}
 	ok, err := sub.step(ctx)
-	if err != nil || ok {
-		if ok {
-			return sub.pop(), true, nil
-		}
+	switch {
+	case err != nil:
 		return eventstore.Event{}, false, err
-	}
-	wait := sub.idleWait()
-	sub.mu.Lock()
-	defer sub.mu.Unlock()
-	select {
-	case <-sub.done: // closed meanwhile: Close has stopped the timer already
+	case ok:
+		return sub.pop(), true, nil
+	case !sub.poll.After(sub.idleWait(), sub.signal):
 		return eventstore.Event{}, false, eventstore.ErrClosed
-	default:
-	}
-	if sub.tick == nil {
-		sub.tick = time.AfterFunc(wait, sub.signal)
-	} else {
-		sub.tick.Reset(wait)
 	}
 	return eventstore.Event{}, false, nil
 }
 
 // OnReady implements eventstore.Poller.
-func (sub *pollSub) OnReady(f func()) { sub.ready.Store(&f) }
+func (sub *pollSub) OnReady(f func()) { sub.poll.OnReady(f) }
 
 // step looks once, without waiting: true when buf has an event.
 func (sub *pollSub) step(ctx context.Context) (bool, error) {
@@ -353,12 +339,7 @@ func (sub *pollSub) fill(ctx context.Context) error {
 func (sub *pollSub) Close() error {
 	sub.closeOnce.Do(func() {
 		close(sub.done)
-		sub.mu.Lock()
-		if sub.tick != nil {
-			sub.tick.Stop()
-		}
-		sub.mu.Unlock()
-		sub.poke() // a Poll reader learns of the end
+		sub.poll.Stop() // a Poll reader learns of the end
 		sub.store.hub.remove(sub)
 		sub.stopMu.Lock()
 		stop := sub.stop
