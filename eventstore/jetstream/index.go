@@ -96,7 +96,10 @@ func (s *Store) refresh(ctx context.Context, game uuid.UUID, g *gameIndex) error
 // refreshWith is refresh, handing also each message it indexes (after
 // indexing it), so that a read need not get it again. A message of seq 1
 // after others means the game was stored anew: also must forget what it
-// was handed before.
+// was handed before. also returns errFull to stop the refresh there, when
+// it holds all a read asked for: the index then ends at that message,
+// which it may (a lagging index is refreshed again before it is trusted),
+// and the next refresh goes on from it.
 func (s *Store) refreshWith(ctx context.Context, game uuid.UUID, g *gameIndex, also func(r msgRef, m *nats.Msg) error) error {
 	read := func() error {
 		return s.directGet(ctx, game, g.lastSS+1, 0, func(m *nats.Msg, ss uint64) error {
@@ -122,6 +125,11 @@ func (s *Store) refreshWith(ctx context.Context, game uuid.UUID, g *gameIndex, a
 	err := read()
 	if err == nil {
 		err = s.caughtUp(ctx, game, func() uint64 { return g.lastSS }, read)
+	}
+	if err == errFull {
+		// The read has a full page: what follows it is not asked for, so
+		// a replica behind the leader misses nothing it must return.
+		err = nil
 	}
 	if err == nil {
 		s.remember(game, g)

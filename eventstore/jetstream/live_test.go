@@ -321,4 +321,28 @@ func TestReadsWhileIndexingAgree(t *testing.T) {
 		read(peer, "a read from inside the index", indexed-5, limit)
 		peer.Close()
 	}
+
+	// A game new to the process, read from its start in pages (play's
+	// catch-up of a fresh join): each page stops the refresh where it ends
+	// and the next goes on from there, so every message is got once.
+	peer, err := Open(ctx, Config{URL: s.ClientURL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	before := peer.Conn().Stats().InMsgs
+	for after := uint64(0); after < head; {
+		got, err := peer.Read(ctx, game, after, eventstore.MaxReadLimit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		same("a page of a game read from its start", got, after, eventstore.MaxReadLimit)
+		after = got[len(got)-1].Seq
+	}
+	g, _ := peer.games.Get(game)
+	messages, replies := uint64(len(g.msgs)), peer.Conn().Stats().InMsgs-before
+	// Beside the messages: a batch's end marker, and a few lookups.
+	if replies > messages+messages/10 {
+		t.Errorf("reading the game's %d messages in pages took %d replies: messages got more than once", messages, replies)
+	}
 }

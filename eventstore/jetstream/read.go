@@ -46,15 +46,19 @@ func (s *Store) readIndexed(ctx context.Context, game uuid.UUID, g *gameIndex, a
 	}
 	// The refresh gets every message stored since the index was last
 	// brought up to date (for a game new to this process, all of them).
-	// When the events asked for start after what the index held, they are
-	// among those: they are kept as the refresh goes, and not got a second
-	// time.
+	// The events asked for among them are kept as the refresh goes, not
+	// got a second time, and the refresh stops once it holds the last of
+	// them: a long game read from its start in pages gets each message
+	// once. Only the events the index held before (up to known) are got
+	// below.
+	known := g.head
+	want := after + uint64(limit) // the last seq asked for
 	var got []eventstore.Event
 	keep := func(r msgRef, m *nats.Msg) error {
 		if r.first == 1 {
-			got = got[:0] // the game's start (or its start anew)
+			got, known = got[:0], 0 // the game's start (or its start anew)
 		}
-		if r.last <= after || len(got) >= limit {
+		if r.last <= after {
 			return nil
 		}
 		events, err := decodeMessage(game, r.streamSeq, m.Data)
@@ -62,14 +66,17 @@ func (s *Store) readIndexed(ctx context.Context, game uuid.UUID, g *gameIndex, a
 			return err
 		}
 		for _, e := range events {
-			if e.Seq > after && len(got) < limit {
+			if e.Seq > after && e.Seq <= want {
 				got = append(got, e)
 			}
 		}
+		if r.last >= want {
+			return errFull
+		}
 		return nil
 	}
-	if g.head > after {
-		keep = nil // the index has the first of them already: get them below
+	if known >= want {
+		keep = nil // the index holds them all: get them below
 	}
 	if err := s.refreshWith(ctx, game, g, keep); err != nil {
 		g.mu.Unlock()
@@ -83,15 +90,19 @@ func (s *Store) readIndexed(ctx context.Context, game uuid.UUID, g *gameIndex, a
 		g.mu.Unlock()
 		return []eventstore.Event{}, nil
 	}
-	if n := len(got); n > 0 && got[0].Seq == after+1 && got[n-1].Seq == min(g.head, after+uint64(limit)) {
-		g.mu.Unlock()
+	if known <= after {
+		g.mu.Unlock() // all of them came with the refresh
+		if len(got) == 0 || got[0].Seq != after+1 {
+			return nil, fmt.Errorf("jetstream: read %s after %d: %w: log does not continue at %d", game, after, errFormat, after+1)
+		}
 		return got, nil
 	}
-	// The messages holding seqs after+1 .. after+limit.
+	// The messages holding seqs after+1 .. known (or want), which the
+	// index held before the refresh; got follows them.
 	first := g.locate(after + 1)
-	last := g.locate(after + uint64(limit))
+	last := g.locate(min(known, want))
 	if last == len(g.msgs) {
-		last--
+		last-- // the game was stored anew, shorter
 	}
 	seqs := make([]uint64, 0, last-first+1)
 	for _, m := range g.msgs[first : last+1] {
@@ -99,9 +110,21 @@ func (s *Store) readIndexed(ctx context.Context, game uuid.UUID, g *gameIndex, a
 	}
 	g.mu.Unlock()
 
-	return s.decodeMessages(game, after, limit, 0, func(fn func(*nats.Msg, uint64) error) error {
+	out, err := s.decodeMessages(game, after, limit, 0, func(fn func(*nats.Msg, uint64) error) error {
 		return s.directGetSeqs(ctx, game, seqs, fn)
 	})
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range got {
+		if len(out) == limit {
+			break
+		}
+		if e.Seq == out[len(out)-1].Seq+1 {
+			out = append(out, e)
+		}
+	}
+	return out, nil
 }
 
 // readMessages reads up to count messages of game from stream sequence
