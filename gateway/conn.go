@@ -136,18 +136,19 @@ func (c *conn) run() {
 	c.s.forget(c)
 }
 
-// offload runs f on a goroutine of its own and waits for it. The reader
-// serves each client message so: what serving needs (a join's catch-up,
-// folding a game, encoding) grows that goroutine's stack, which goes with
-// it, while the reader's stays as small as reading needs for the
-// connection's whole life. (The runtime shrinks an idle goroutine's stack
-// only by halves, one per GC, and only while a quarter of it is used.)
+// offload runs f on one of the server's workers and waits for it. The
+// reader serves each client message so: what serving needs (a join's
+// catch-up, folding a game, encoding) grows the worker's stack, which
+// serves the next message of any connection, while the reader's stays as
+// small as reading needs for the connection's whole life. (The runtime
+// shrinks an idle goroutine's stack only by halves, one per GC, and only
+// while a quarter of it is used.)
 func (c *conn) offload(f func()) {
 	done := make(chan struct{})
-	go func() {
+	c.s.workers.run(func() {
 		defer close(done)
 		f()
-	}()
+	})
 	<-done
 }
 

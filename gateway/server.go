@@ -61,6 +61,7 @@ type Server struct {
 	mux      *http.ServeMux
 	handler  http.Handler // mux, each request logged
 	gate     *gate        // commands, until Drain
+	workers  *workers     // serve client messages
 
 	ctx    context.Context // ends at Close
 	cancel context.CancelFunc
@@ -182,6 +183,7 @@ func New(deps Deps, cfg Config) (*Server, error) {
 			CheckOrigin: func(*http.Request) bool { return true },
 		},
 	}
+	s.workers = newWorkers(ctx, &s.wg, workerIdle)
 	s.presence = newPresence(deps.Now, cfg.PresenceDebounce, deps.Logger, deps.Bus, deps.NewID().String())
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.presence.run(ctx) }()
