@@ -25,7 +25,7 @@ type GameSummary struct {
 // still on": the answer to "list my active games". It is safe for
 // concurrent use.
 type Directory struct {
-	store eventstore.Store
+	feed Feeder
 
 	mu     sync.RWMutex
 	games  map[uuid.UUID]*GameSummary
@@ -34,10 +34,11 @@ type Directory struct {
 	seen   chan struct{} // closed and replaced whenever pos advances
 }
 
-// NewDirectory returns an empty directory over store; Run fills it.
-func NewDirectory(store eventstore.Store) *Directory {
+// NewDirectory returns an empty directory over feed (the store, or a
+// Shared over it); Run fills it.
+func NewDirectory(feed Feeder) *Directory {
 	return &Directory{
-		store: store, games: map[uuid.UUID]*GameSummary{},
+		feed: feed, games: map[uuid.UUID]*GameSummary{},
 		byUser: map[string]map[uuid.UUID]struct{}{}, seen: make(chan struct{}),
 	}
 }
@@ -50,7 +51,7 @@ func NewDirectory(store eventstore.Store) *Directory {
 // a new Directory starts from the start of the log. It returns early only
 // when the store is closed (eventstore.ErrClosed). Call it once.
 func (d *Directory) Run(ctx context.Context) error {
-	return RunInMemory(ctx, d.store, &d.mu, &d.pos, d.applyLocked, func() {
+	return RunInMemory(ctx, d.feed, &d.mu, &d.pos, d.applyLocked, func() {
 		close(d.seen)
 		d.seen = make(chan struct{})
 	}, RunnerOptions{Name: "directory"})

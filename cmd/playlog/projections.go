@@ -111,7 +111,7 @@ func rebuildHistory(ctx context.Context, store eventstore.Store, batch int, prog
 			}
 		},
 	}
-	if err := m.Run(runCtx, opts); err != nil {
+	if err := m.Run(runCtx, store, opts); err != nil {
 		return res, err
 	}
 	if ctx.Err() != nil {

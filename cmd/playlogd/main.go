@@ -218,8 +218,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	dir := projections.NewDirectory(store)
-	history, err := openHistory(ctx, store, logger)
+	// The directory, the history and the timers follow one store feed.
+	feed := projections.NewShared(store)
+	dir := projections.NewDirectory(feed)
+	history, err := openHistory(ctx, store, feed, logger)
 	if err != nil {
 		return err
 	}
@@ -236,7 +238,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	// Every node runs the timer service: the log takes each timeout once.
-	tm, err := timers.New(timers.Config{Store: store, Logger: logger,
+	tm, err := timers.New(timers.Config{Store: feed, Logger: logger,
 		Fire: func(ctx context.Context, game uuid.UUID, action json.RawMessage, id string) error {
 			_, err := svc.System(ctx, game, action, id)
 			return err

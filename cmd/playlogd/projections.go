@@ -18,14 +18,15 @@ type history struct {
 }
 
 // openHistory opens the history model beside the log: tables in the
-// PostgreSQL schema, or a key-value bucket on the NATS server.
-func openHistory(ctx context.Context, store eventstore.Store, logger *slog.Logger) (*history, error) {
+// PostgreSQL schema, or a key-value bucket on the NATS server. It follows
+// feed, the store's or a Shared over it.
+func openHistory(ctx context.Context, store eventstore.Store, feed projections.Feeder, logger *slog.Logger) (*history, error) {
 	m, err := open.History(ctx, store)
 	if err != nil {
 		return nil, err
 	}
 	opts := projections.RunnerOptions{Logger: logger}
-	return &history{HistoryReader: m, run: func(ctx context.Context) error { return m.Run(ctx, opts) }}, nil
+	return &history{HistoryReader: m, run: func(ctx context.Context) error { return m.Run(ctx, feed, opts) }}, nil
 }
 
 // startProjections runs each projection until stop is called; stop waits

@@ -23,8 +23,9 @@ type HistoryModel struct {
 	projections.HistoryReader
 	// Reset empties the model and its checkpoint.
 	Reset func(context.Context) error
-	// Run keeps the model up to date with the log until ctx ends.
-	Run func(context.Context, projections.RunnerOptions) error
+	// Run keeps the model up to date with the log's feed until ctx ends:
+	// feed is the store's, or a projections.Shared over it.
+	Run func(context.Context, projections.Feeder, projections.RunnerOptions) error
 	// End is where the log's feed ends now, and how far that is in Unit.
 	End func(context.Context) (end eventstore.Position, total int64, err error)
 	// Unit is what Done counts; Done is how far a runner that has folded
@@ -66,8 +67,8 @@ func History(ctx context.Context, store eventstore.Store) (HistoryModel, error) 
 		h := pgproj.NewHistory(s.Pool())
 		return HistoryModel{
 			HistoryReader: h, Reset: h.Reset,
-			Run: func(ctx context.Context, opts projections.RunnerOptions) error {
-				r, err := h.Runner(s, historyOptions(opts))
+			Run: func(ctx context.Context, feed projections.Feeder, opts projections.RunnerOptions) error {
+				r, err := h.Runner(feed, historyOptions(opts))
 				if err != nil {
 					return err
 				}
@@ -84,8 +85,8 @@ func History(ctx context.Context, store eventstore.Store) (HistoryModel, error) 
 		}
 		return HistoryModel{
 			HistoryReader: h, Reset: h.Reset,
-			Run: func(ctx context.Context, opts projections.RunnerOptions) error {
-				r, err := h.Runner(s, historyOptions(opts))
+			Run: func(ctx context.Context, feed projections.Feeder, opts projections.RunnerOptions) error {
+				r, err := h.Runner(feed, historyOptions(opts))
 				if err != nil {
 					return err
 				}

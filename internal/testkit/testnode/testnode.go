@@ -109,7 +109,8 @@ func StartWith(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg gatewa
 	if n.Hub, err = hub.New(hub.Config{Store: store, Linger: 100 * time.Millisecond, Logger: opts.Logger}); err != nil {
 		t.Fatal(err)
 	}
-	n.Directory = projections.NewDirectory(store)
+	feed := projections.NewShared(store) // as playlogd: one feed for the directory, the history and the timers
+	n.Directory = projections.NewDirectory(feed)
 	ctx, cancel := context.WithCancel(context.Background())
 	history, err := open.History(ctx, store)
 	if err != nil {
@@ -122,7 +123,7 @@ func StartWith(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg gatewa
 		defer close(done)
 		var wg sync.WaitGroup
 		wg.Add(1)
-		go func() { defer wg.Done(); history.Run(ctx, projections.RunnerOptions{Logger: opts.Logger}) }()
+		go func() { defer wg.Done(); history.Run(ctx, feed, projections.RunnerOptions{Logger: opts.Logger}) }()
 		n.Directory.Run(ctx)
 		wg.Wait()
 	}()
@@ -133,7 +134,7 @@ func StartWith(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg gatewa
 		<-done
 		t.Fatal(err)
 	}
-	if n.Timers, err = timers.New(timers.Config{Store: store, Now: opts.Now, RetryAfter: 50 * time.Millisecond, Logger: opts.Logger,
+	if n.Timers, err = timers.New(timers.Config{Store: feed, Now: opts.Now, RetryAfter: 50 * time.Millisecond, Logger: opts.Logger,
 		Fire: func(ctx context.Context, game uuid.UUID, action json.RawMessage, id string) error {
 			_, err := n.Play.System(ctx, game, action, id)
 			return err
