@@ -9,7 +9,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -192,7 +194,7 @@ func WaitCheckpoint(t testing.TB, ctx context.Context, m Model, end eventstore.P
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("checkpoint %s (%v) has not reached %s after 2 minutes", cp, err, end)
+			t.Fatalf("checkpoint %s (%v) has not reached %s after 2 minutes; where the runners are:\n%s", cp, err, end, runnerStacks())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -274,4 +276,18 @@ func Same(a, b projections.HistoryGame) bool {
 	return a.ID == b.ID && a.Rules == b.Rules && slices.Equal(a.Players, b.Players) &&
 		a.StartedAt.Equal(b.StartedAt) && a.Ended == b.Ended && a.EndedAt.Equal(b.EndedAt) &&
 		slices.Equal(a.Winners, b.Winners) && a.Draw == b.Draw && a.Reason == b.Reason && a.Events == b.Events
+}
+
+// runnerStacks is the stacks of the goroutines running runners and feeds,
+// to tell where a runner that stopped making progress waits.
+func runnerStacks() string {
+	buf := make([]byte, 16<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	var out []string
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "playlog/projections.") || strings.Contains(g, "jetstream.(*orderedConsumer)") || strings.Contains(g, "(*feedSub)") {
+			out = append(out, g)
+		}
+	}
+	return strings.Join(out, "\n\n")
 }
