@@ -271,7 +271,7 @@ func (c *conn) encode(m protocol.Message) ([]byte, bool) {
 	// Unique without a random draw per message: the connection's id and a count.
 	m.MessageID = c.id + "-" + strconv.FormatUint(c.sent.Add(1), 10)
 	m.Timestamp = c.s.now().UTC()
-	b, err := json.Marshal(m)
+	b, err := protocol.Marshal(m)
 	if err != nil {
 		c.logf(slog.LevelError, "encode message", "type", m.Type, "game", m.GameID, "err", err)
 		return nil, false

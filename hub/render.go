@@ -64,7 +64,7 @@ type encoder struct {
 func (en encoder) encode(m protocol.Message, kind string) ([]byte, error) {
 	m.MessageID = MessageID(en.game, *m.EventID, kind)
 	m.Timestamp = en.now().UTC()
-	return json.Marshal(m)
+	return protocol.Marshal(m)
 }
 
 // MessageID is the server message id of what the hub sends about event seq
