@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sync"
 )
 
 // adapter runs a Rules[S, A] for the engine.
@@ -12,6 +13,10 @@ type adapter[S, A any] struct {
 	secrets  Secrets[S]
 	timeouts TimeoutPolicy[S, A]
 	elim     Elimination[S]
+
+	shapeOnce sync.Once // computes shapeOf, shapeErr (snapshot.go)
+	shapeOf   string
+	shapeErr  error
 }
 
 func (a *adapter[S, A]) state(s State) S {

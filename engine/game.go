@@ -27,6 +27,8 @@ type kind interface {
 	inPlay(s State, player string) bool
 	render(p Payload, v Viewer) (Visibility, Payload)
 	view(s State, v Viewer) State
+	shape() (string, error)
+	decodeState(data []byte) (any, error)
 }
 
 // Define wraps rules as a Game. It detects the optional Secrets, Upcaster,

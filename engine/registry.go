@@ -58,3 +58,21 @@ func (r *Registry) GameOf(first Event) (*Game, error) {
 	}
 	return r.Lookup(gc.Game)
 }
+
+// RestoreState restores a snapshot (Game.EncodeState) with the game it
+// names. Errors: those of Game.RestoreState, ErrUnknownGame, and
+// ErrCorruptLog for data that names no game.
+func (r *Registry) RestoreState(data []byte) (*Game, State, error) {
+	var head struct {
+		Game string `json:"game"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, State{}, fmt.Errorf("%w: snapshot: %v", ErrCorruptLog, err)
+	}
+	g, err := r.Lookup(head.Game)
+	if err != nil {
+		return nil, State{}, err
+	}
+	s, err := g.RestoreState(data)
+	return g, s, err
+}
