@@ -46,6 +46,7 @@ type Store interface {
 	Close() error
 
 	Sealed
+	Snapshots
 	Importer
 }
 

@@ -38,10 +38,21 @@ func (s *Store) probe(ctx context.Context, game uuid.UUID, from uint64) (msgRef,
 }
 
 func (s *Store) directOne(ctx context.Context, game uuid.UUID, req map[string]any) (msgRef, bool, error) {
+	m, ss, found, err := s.directMsg(ctx, game.String(), req)
+	if err != nil || !found {
+		return msgRef{}, false, err
+	}
+	ref, err := headerRef(m.Header.Get(hdrIndex), ss)
+	return ref, err == nil, err
+}
+
+// directMsg is the one message a direct get request asks for, and its
+// stream sequence; found is false if there is none. what names it in errors.
+func (s *Store) directMsg(ctx context.Context, what string, req map[string]any) (*nats.Msg, uint64, bool, error) {
 	body, _ := json.Marshal(req)
 	var (
-		ref   msgRef
-		found bool
+		msg *nats.Msg
+		ss  uint64
 	)
 	_, _, err := s.replies.batch(ctx, s.cfg.RequestTimeout, "$JS.API.DIRECT.GET."+s.cfg.Stream, body, 1, func(m *nats.Msg) (bool, error) {
 		switch m.Header.Get("Status") {
@@ -49,19 +60,16 @@ func (s *Store) directOne(ctx context.Context, game uuid.UUID, req map[string]an
 			return false, errEnd
 		case "":
 		default:
-			return false, fmt.Errorf("direct get %s: status %s %s", game, m.Header.Get("Status"), m.Header.Get("Description"))
+			return false, fmt.Errorf("direct get %s: status %s %s", what, m.Header.Get("Status"), m.Header.Get("Description"))
 		}
-		ss, err := strconv.ParseUint(m.Header.Get(nats.JSSequence), 10, 64)
-		if err != nil {
+		var err error
+		if ss, err = strconv.ParseUint(m.Header.Get(nats.JSSequence), 10, 64); err != nil {
 			return false, fmt.Errorf("%w: direct get reply without a sequence", errFormat)
 		}
-		if ref, err = headerRef(m.Header.Get(hdrIndex), ss); err != nil {
-			return false, err
-		}
-		found = true
+		msg = m
 		return false, errEnd
 	})
-	return ref, found, err
+	return msg, ss, err == nil && msg != nil, err
 }
 
 // locateCold returns the stream sequence of the game's message holding

@@ -3,12 +3,14 @@ package jetstream
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	natsjs "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/playlog/playlog/eventstore"
 )
@@ -55,6 +57,15 @@ func TestStreamFromBeforeSeals(t *testing.T) {
 	}
 	if got, err := s.Seals(ctx, game); err != nil || len(got) != 1 {
 		t.Fatalf("seals: %+v, %v", got, err)
+	}
+	// Snapshots too, kept without purging the older ones.
+	for _, data := range []string{`{"n":1}`, `{"n":2}`} {
+		if err := s.PutSnapshot(ctx, eventstore.Snapshot{GameID: game, Seq: 1, Hash: last.Hash, Data: []byte(data)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if snap, ok, err := s.Snapshot(ctx, game); err != nil || !ok || string(snap.Data) != `{"n":1}` {
+		t.Fatalf("snapshot on a deny_purge stream: %+v, %v, %v", snap, ok, err)
 	}
 	if err := s.Remove(ctx, game, 1, last.Hash); !errors.Is(err, errors.ErrUnsupported) {
 		t.Fatalf("remove from a deny_purge stream: %v", err)
@@ -112,5 +123,41 @@ func TestSealsOnTheirSubject(t *testing.T) {
 	}
 	if rp := info.Config.RePublish; rp == nil || rp.Source != "x.games.*" {
 		t.Fatalf("republish %+v", rp)
+	}
+}
+
+// TestOnlyTheLatestSnapshotStays: a put purges the game's older
+// snapshots, and nothing else.
+func TestOnlyTheLatestSnapshotStays(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, Config{Dir: t.TempDir()})
+	t.Cleanup(func() { s.Close() })
+	game, other := uuid.New(), uuid.New()
+	var last eventstore.Event
+	for i, g := range []uuid.UUID{other, game, game, game} {
+		head, _ := s.Head(ctx, g)
+		res, err := s.Append(ctx, g, head, pending(fmt.Sprintf("m%d", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = res.Events[0]
+		if err := s.PutSnapshot(ctx, eventstore.Snapshot{GameID: g, Seq: last.Seq, Hash: last.Hash, Data: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for g, want := range map[uuid.UUID]uint64{game: 1, other: 1} {
+		info, err := s.stream.Info(ctx, natsjs.WithSubjectFilter(s.snapSubject(g)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := info.State.Subjects[s.snapSubject(g)]; got != want {
+			t.Fatalf("%d snapshots of %s kept, want %d", got, g, want)
+		}
+	}
+	if snap, ok, err := s.Snapshot(ctx, game); err != nil || !ok || snap.Seq != last.Seq {
+		t.Fatalf("latest snapshot: %+v, %v, %v", snap, ok, err)
+	}
+	if n, _ := s.Head(ctx, game); n != 3 {
+		t.Fatalf("the game's events: head %d, want 3", n)
 	}
 }

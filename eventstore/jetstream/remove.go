@@ -13,8 +13,8 @@ import (
 	"github.com/playlog/playlog/eventstore"
 )
 
-// Remove implements eventstore.Importer: it purges the game's seal subject,
-// then its subject, up to the last message whose head it checked. Both the
+// Remove implements eventstore.Importer: it purges the game's subject, up
+// to the last message whose head it checked, then its seals and snapshots. Both the
 // check and the purges go to the stream's leader (no direct get, which a
 // lagging replica may answer).
 //
@@ -66,6 +66,11 @@ func (s *Store) Remove(ctx context.Context, game uuid.UUID, head uint64, headHas
 	}
 	if err := s.stream.Purge(ctx, natsjs.WithPurgeSubject(s.sealSubject(game))); err != nil {
 		return s.errStore("remove", game, fmt.Errorf("purge seals: %w", err))
+	}
+	// A snapshot left behind by a crash here is harmless: a reader checks
+	// its hash against the log, and a game imported again has the same.
+	if err := s.stream.Purge(ctx, natsjs.WithPurgeSubject(s.snapSubject(game))); err != nil {
+		return s.errStore("remove", game, fmt.Errorf("purge snapshots: %w", err))
 	}
 	if cached {
 		g.reset()

@@ -121,11 +121,12 @@ func (s *Store) createOrUpdateStream(ctx context.Context) (natsjs.Stream, error)
 func streamConfig(cfg Config) natsjs.StreamConfig {
 	return natsjs.StreamConfig{
 		Name:        cfg.Stream,
-		Description: "playlog game event log: one subject per game, one message per append; the games' seals",
+		Description: "playlog game event log: one subject per game, one message per append; the games' seals and state snapshots",
 		// Games on "<prefix>.<game>", their seals on "<prefix>.seal.<game>"
-		// (seals.go): "<prefix>.*" (the feed, the republish) is one token
-		// and never matches a seal.
-		Subjects:   []string{cfg.SubjectPrefix + ".*", cfg.SubjectPrefix + ".seal.*"},
+		// (seals.go), their snapshots on "<prefix>.snap.<game>"
+		// (snapshots.go): "<prefix>.*" (the feed, the republish) is one
+		// token and never matches a seal or a snapshot.
+		Subjects:   []string{cfg.SubjectPrefix + ".*", cfg.SubjectPrefix + ".seal.*", cfg.SubjectPrefix + ".snap.*"},
 		Storage:    natsjs.FileStorage,
 		Replicas:   max(cfg.Replicas, 1),
 		Duplicates: cfg.DuplicateWindow,
@@ -133,8 +134,9 @@ func streamConfig(cfg Config) natsjs.StreamConfig {
 		Discard:    natsjs.DiscardNew,
 		// No single message can be deleted, ever. Purging is allowed,
 		// because archiving must take a whole game out of the hot log:
-		// Remove purges the game's two subjects, after checking the head
-		// it was told (remove.go), and nothing else in playlog purges.
+		// Remove purges the game's subjects, after checking the head it
+		// was told (remove.go); otherwise only older snapshots are purged
+		// (snapshots.go).
 		// Until archiving, DenyPurge was true too; JetStream cannot lift it
 		// from an existing stream (createOrUpdateStream).
 		DenyDelete: true,

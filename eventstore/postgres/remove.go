@@ -19,7 +19,7 @@ SELECT count(*), coalesce(max(seq), 0), (SELECT hash FROM d ORDER BY seq DESC LI
 // Remove implements eventstore.Importer: one transaction, in which the
 // append-only triggers let the game's rows go (playlog.removing, migration
 // 003). It deletes the events, checks that they were the game's whole log
-// up to head with headHash, deletes the seals, and checks that no event
+// up to head with headHash, deletes the seals and the snapshot, and checks that no event
 // was committed meanwhile; any doubt rolls it all back.
 //
 // This process's appends to the game wait for Remove. Another process's
@@ -55,6 +55,7 @@ func (s *Store) Remove(ctx context.Context, game uuid.UUID, head uint64, headHas
 	b.Queue(`SELECT set_config('playlog.removing', 'on', true)`)
 	b.Queue(removeEventsSQL, game)
 	b.Queue(`DELETE FROM seals WHERE game_id = $1`, game)
+	b.Queue(`DELETE FROM snapshots WHERE game_id = $1`, game)
 	b.Queue(`SELECT EXISTS (SELECT 1 FROM events WHERE game_id = $1)`, game)
 	br := tx.SendBatch(ctx, &b)
 	var (
@@ -66,8 +67,10 @@ func (s *Store) Remove(ctx context.Context, game uuid.UUID, head uint64, headHas
 	if err == nil {
 		err = br.QueryRow().Scan(&count, &last, &hash)
 	}
-	if err == nil {
-		_, err = br.Exec()
+	for range 2 { // the seals, the snapshot
+		if err == nil {
+			_, err = br.Exec()
+		}
 	}
 	if err == nil {
 		err = br.QueryRow().Scan(&left)

@@ -552,6 +552,7 @@ func testRemove(t *testing.T, b Backend) {
 		logs[game] = readAll(t, s, game)
 		last := logs[game][2]
 		putSeal(t, s, testSeal(game, 3, last.Hash, eventstore.SealFinal, "k1", 1))
+		putSnapshot(t, s, eventstore.Snapshot{GameID: game, Seq: 3, Hash: last.Hash, Data: []byte(`{}`)})
 		// The peer holds the game in memory, as a process serving it would.
 		sameEnvelopes(t, readAll(t, p, game), logs[game])
 		if res, err := p.Append(ctxT(t), game, 0, ev("moved", "m1", `{}`)); err != nil || !res.Duplicate {
@@ -610,6 +611,9 @@ func testRemove(t *testing.T, b Backend) {
 		wantNotFound(t, "subscribe", err)
 		wantNotFound(t, "put seal", st.PutSeal(ctx, testSeal(gone, 3, h, eventstore.SealFinal, "k1", 1)))
 		wantNotFound(t, "remove again", st.Remove(ctx, gone, 3, h))
+		if _, ok := snapshot(t, st, gone); ok {
+			t.Fatal("a removed game's snapshot is left")
+		}
 	}
 	_, err = s.Append(ctx, gone, 3, ev("moved", "m2", `{}`))
 	wantNotFound(t, "append", err)
@@ -638,6 +642,9 @@ func testRemove(t *testing.T, b Backend) {
 	sameEnvelopes(t, readAll(t, s, kept), logs[kept])
 	if got := seals(t, s, kept); len(got) != 1 {
 		t.Fatalf("seals of a game kept: %+v", got)
+	}
+	if _, ok := snapshot(t, s, kept); !ok {
+		t.Fatal("the snapshot of a game kept went")
 	}
 	mustAppend(t, s, kept, 3, ev("moved", "m2", `{}`))
 	collect(t, subOnly(feed, kept), 3, 4)
