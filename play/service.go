@@ -44,6 +44,10 @@ type Config struct {
 	// Sealer is told of every append, to sign the game's seals
 	// (seal.Sealer). Default: none, nothing is sealed.
 	Sealer Sealer
+	// SnapshotEvery is how many events apart the state snapshots of a
+	// game are stored (docs/snapshots.md). Default 100; negative: none
+	// stored and none read.
+	SnapshotEvery int
 }
 
 // Sealer is told of the events of every append play makes, as stored, and
@@ -77,6 +81,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Sealer == nil {
 		c.Sealer = noSealer{}
+	}
+	if c.SnapshotEvery == 0 {
+		c.SnapshotEvery = 100
 	}
 }
 
@@ -142,7 +149,11 @@ type entry struct {
 	rules *engine.Game
 	state engine.State
 	ids   map[string][2]uint64 // stored message id -> first, last seq
-	seed  []byte               // the game's secret seed, derived once
+	// idsAfter: ids holds the message ids of the events after this seq
+	// only (an entry restored from a snapshot; 0: of every event).
+	idsAfter uint64
+	head     eventstore.Hash // the hash of event state.Seq()
+	seed     []byte          // the game's secret seed, derived once
 }
 
 // entry returns the game's entry, locked and loaded, and whether it was
@@ -158,9 +169,13 @@ func (s *Service) entry(ctx context.Context, id uuid.UUID) (*entry, bool, error)
 	}
 	e := &entry{id: id, ids: map[string][2]uint64{}, seed: s.Seed(id)}
 	e.mu.Lock()
+	restored := s.restore(ctx, e)
 	if _, err := s.catchUp(ctx, e); err != nil {
 		e.mu.Unlock()
 		return nil, false, err
+	}
+	if !restored && s.cfg.SnapshotEvery > 0 && e.state.Seq() >= uint64(s.cfg.SnapshotEvery) {
+		s.putSnapshot(ctx, e) // a game from before snapshots, or imported
 	}
 	cached, added := s.games.Add(id, e)
 	if added {
@@ -382,6 +397,16 @@ func (s *Service) execute(ctx context.Context, id uuid.UUID, actor string, actio
 			if moved {
 				continue
 			}
+			// Restored from a snapshot, e knows the newer message ids
+			// only: this may be a retry of an older command.
+			if storeID != "" && e.idsAfter > 0 {
+				if err := s.learnIDs(ctx, e); err != nil {
+					return Result{}, err
+				}
+				if _, ok := e.ids[storeID]; ok {
+					continue
+				}
+			}
 			return Result{}, err
 		}
 		start := time.Now()
@@ -393,9 +418,12 @@ func (s *Service) execute(ctx context.Context, id uuid.UUID, actor string, actio
 			if aerr != nil {
 				return Result{}, fmt.Errorf("apply own events to %s: %w", id, aerr)
 			}
-			e.state = next
+			e.state, e.head = next, res.Events[len(res.Events)-1].Hash
 			if storeID != "" {
 				e.ids[storeID] = [2]uint64{res.Events[0].Seq, res.Last()}
+			}
+			if every := uint64(s.cfg.SnapshotEvery); s.cfg.SnapshotEvery > 0 && (res.Events[0].Seq-1)/every != res.Last()/every {
+				s.putSnapshot(ctx, e)
 			}
 			s.cfg.Sealer.Appended(ctx, res.Events, next.Ended())
 			return Result{Events: res.Events, Game: Snapshot{ID: id, Rules: e.rules, State: e.state}}, nil
@@ -487,29 +515,128 @@ func (s *Service) catchUp(ctx context.Context, e *entry) (bool, error) {
 		if len(events) == 0 {
 			return moved, nil
 		}
-		if e.rules == nil {
-			if e.rules, err = s.cfg.Registry.GameOf(replay.EngineEvent(events[0])); err != nil {
-				return false, fmt.Errorf("load %s: %w", e.id, err)
-			}
+		if err := s.fold(e, events); err != nil {
+			return moved, err
 		}
-		batch := make([]engine.Event, len(events))
-		for i, ev := range events {
-			batch[i] = replay.EngineEvent(ev)
-			if ev.MessageID != "" {
-				r := e.ids[ev.MessageID]
-				if r[0] == 0 {
-					r[0] = ev.Seq
-				}
-				r[1] = ev.Seq
-				e.ids[ev.MessageID] = r
-			}
-		}
-		next, err := e.rules.Apply(e.state, batch...)
-		if err != nil {
-			return moved, fmt.Errorf("fold %s: %w", e.id, err)
-		}
-		e.state, moved = next, true
+		moved = true
 	}
+}
+
+// fold folds events, the next after e's state, into e.
+func (s *Service) fold(e *entry, events []eventstore.Event) error {
+	var err error
+	if e.rules == nil {
+		if e.rules, err = s.cfg.Registry.GameOf(replay.EngineEvent(events[0])); err != nil {
+			return fmt.Errorf("load %s: %w", e.id, err)
+		}
+	}
+	batch := make([]engine.Event, len(events))
+	for i, ev := range events {
+		batch[i] = replay.EngineEvent(ev)
+		addID(e.ids, ev)
+	}
+	next, err := e.rules.Apply(e.state, batch...)
+	if err != nil {
+		return fmt.Errorf("fold %s: %w", e.id, err)
+	}
+	e.state, e.head = next, events[len(events)-1].Hash
+	return nil
+}
+
+func addID(ids map[string][2]uint64, ev eventstore.Event) {
+	if ev.MessageID == "" {
+		return
+	}
+	r := ids[ev.MessageID]
+	if r[0] == 0 {
+		r[0] = ev.Seq
+	}
+	r[1] = ev.Seq
+	ids[ev.MessageID] = r
+}
+
+// restore loads e, new and empty, from the game's state snapshot, and
+// reports whether it did: the snapshot's state, checked against the log
+// by the hash of its event, and the events after it. Any doubt (no
+// snapshot, a stale one, one of another log) leaves e empty, to be folded
+// from the start. The caller holds e.mu.
+func (s *Service) restore(ctx context.Context, e *entry) bool {
+	if s.cfg.SnapshotEvery < 0 {
+		return false
+	}
+	snap, ok, err := s.cfg.Store.Snapshot(ctx, e.id)
+	if err != nil {
+		s.cfg.Logger.Warn("play: reading a snapshot failed; folding the log", "game", e.id, "err", err)
+	}
+	if !ok {
+		return false
+	}
+	events, err := s.cfg.Store.Read(ctx, e.id, snap.Seq-1, 0)
+	if errors.Is(err, eventstore.ErrGameNotFound) {
+		return false // a removed game's snapshot, left behind
+	}
+	if err == nil {
+		err = eventstore.SnapshotOf(snap, events)
+	}
+	var rules *engine.Game
+	var st engine.State
+	if err == nil {
+		rules, st, err = s.cfg.Registry.RestoreState(snap.Data)
+	}
+	if err == nil && st.Seq() != snap.Seq {
+		err = fmt.Errorf("the snapshot's state is at seq %d", st.Seq())
+	}
+	if err != nil {
+		s.cfg.Logger.Warn("play: snapshot not used; folding the log", "game", e.id, "seq", snap.Seq, "err", err)
+		return false
+	}
+	e.rules, e.state, e.head, e.idsAfter = rules, st, snap.Hash, snap.Seq
+	if len(events) > 1 {
+		if err := s.fold(e, events[1:]); err != nil {
+			s.cfg.Logger.Warn("play: the events after a snapshot do not fold; folding the log", "game", e.id, "seq", snap.Seq, "err", err)
+			*e = entry{id: e.id, ids: map[string][2]uint64{}, seed: e.seed}
+			return false
+		}
+	}
+	return true
+}
+
+// putSnapshot stores e's state as the game's snapshot. A failure costs
+// only time: it is logged, and the next snapshot tries again.
+func (s *Service) putSnapshot(ctx context.Context, e *entry) {
+	data, err := e.rules.EncodeState(e.state)
+	if err != nil {
+		s.cfg.Logger.Debug("play: no snapshot", "game", e.id, "err", err)
+		return
+	}
+	snap := eventstore.Snapshot{GameID: e.id, Seq: e.state.Seq(), Hash: e.head, Data: data}
+	if err := s.cfg.Store.PutSnapshot(ctx, snap); err != nil {
+		s.cfg.Logger.Warn("play: storing a snapshot failed", "game", e.id, "seq", snap.Seq, "err", err)
+	}
+}
+
+// learnIDs reads the message ids of the events up to e.idsAfter, which an
+// entry restored from a snapshot does not know. The caller holds e.mu.
+func (s *Service) learnIDs(ctx context.Context, e *entry) error {
+	older := map[string][2]uint64{}
+	for after := uint64(0); after < e.idsAfter; {
+		events, err := s.cfg.Store.Read(ctx, e.id, after, int(min(e.idsAfter-after, eventstore.MaxReadLimit)))
+		if err != nil {
+			return fmt.Errorf("load %s: %w", e.id, err)
+		}
+		if len(events) == 0 {
+			return fmt.Errorf("load %s: the log ends at seq %d, before its snapshot's seq %d", e.id, after, e.idsAfter)
+		}
+		for _, ev := range events {
+			addID(older, ev)
+		}
+		after = events[len(events)-1].Seq
+	}
+	for id, r := range e.ids { // commands after the snapshot
+		older[id] = r
+	}
+	e.ids, e.idsAfter = older, 0
+	return nil
 }
 
 func pending(events []engine.Event, actor, messageID string) []eventstore.Pending {
