@@ -73,6 +73,7 @@ type config struct {
 	seedSecretFile string
 	sealKeyFile    string
 	sealEvery      uint64
+	snapshotEvery  int
 	sealInterval   time.Duration
 	archiveAfter   time.Duration
 	archiveEvery   time.Duration
@@ -101,6 +102,7 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.seedSecretFile, "seed-secret-file", "", "file holding the secret (at least 32 bytes) every game's random seed derives from")
 	fs.StringVar(&c.sealKeyFile, "seal-key-file", "", "PEM Ed25519 private key (PKCS #8) that signs games' seals (default: a development key generated in the data directory, dev-seal-key, its public key beside it)")
 	fs.Uint64Var(&c.sealEvery, "seal-every", 100, "sign a checkpoint of a running game every this many events")
+	fs.IntVar(&c.snapshotEvery, "snapshot-every", 100, "store a state snapshot of a game every this many events, from which a node new to the game loads it (0: none stored or read)")
 	fs.DurationVar(&c.sealInterval, "seal-interval", time.Minute, "sign a checkpoint of a running game whose newest events have waited this long unsealed")
 	fs.DurationVar(&c.archiveAfter, "archive-after", 30*24*time.Hour, "move games that ended longer ago than this out of the hot log into the archive beside it (0: never)")
 	fs.DurationVar(&c.archiveEvery, "archive-every", 6*time.Hour, "how often to look for games to archive")
@@ -139,6 +141,8 @@ func (c config) validate() error {
 		return errors.New("-drain-timeout must be positive")
 	case c.sealEvery == 0:
 		return errors.New("-seal-every must be at least 1")
+	case c.snapshotEvery < 0:
+		return errors.New("-snapshot-every must be 0 (none) or more")
 	case c.sealInterval <= 0:
 		return errors.New("-seal-interval must be positive")
 	case c.archiveAfter < 0:
@@ -210,7 +214,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	stopSealer := startProjections(logger, map[string]func(context.Context) error{
 		"sealer": func(ctx context.Context) error { sealer.Run(ctx); return nil }})
 	defer stopSealer() // after the gateway and timers stop: the last seals are flushed
-	svc, err := play.New(play.Config{Store: store, Registry: games.Standard(), SeedSecret: secrets.seed, Logger: logger, Observer: mx, Sealer: sealer})
+	snapshotEvery := c.snapshotEvery
+	if snapshotEvery == 0 {
+		snapshotEvery = -1 // play's "none"
+	}
+	svc, err := play.New(play.Config{Store: store, Registry: games.Standard(), SeedSecret: secrets.seed, Logger: logger, Observer: mx, Sealer: sealer,
+		SnapshotEvery: snapshotEvery})
 	if err != nil {
 		return err
 	}
