@@ -41,7 +41,7 @@ func baseClaims() jwt.RegisteredClaims {
 
 func at(d time.Duration) *jwt.NumericDate { return jwt.NewNumericDate(testNow.Add(d)) }
 
-func newTestVerifier(t *testing.T, cfg Config) *Verifier {
+func newTestVerifier(t testing.TB, cfg Config) *Verifier {
 	t.Helper()
 	if cfg.Now == nil {
 		cfg.Now = fixedClock
@@ -53,7 +53,7 @@ func newTestVerifier(t *testing.T, cfg Config) *Verifier {
 	return v
 }
 
-func mintWith(t *testing.T, key crypto.PrivateKey, alg string, c jwt.RegisteredClaims) string {
+func mintWith(t testing.TB, key crypto.PrivateKey, alg string, c jwt.RegisteredClaims) string {
 	t.Helper()
 	s, err := MintWith(key, alg, c)
 	if err != nil {
@@ -64,7 +64,7 @@ func mintWith(t *testing.T, key crypto.PrivateKey, alg string, c jwt.RegisteredC
 
 // writePEM writes the PKIX PEM encoding of pub to a temporary file and
 // returns its path and contents.
-func writePEM(t *testing.T, pub crypto.PublicKey) (string, []byte) {
+func writePEM(t testing.TB, pub crypto.PublicKey) (string, []byte) {
 	t.Helper()
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
@@ -73,7 +73,7 @@ func writePEM(t *testing.T, pub crypto.PublicKey) (string, []byte) {
 	return writeFile(t, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
 }
 
-func writeFile(t *testing.T, data []byte) (string, []byte) {
+func writeFile(t testing.TB, data []byte) (string, []byte) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "key.pem")
 	if err := os.WriteFile(path, data, 0o600); err != nil {

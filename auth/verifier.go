@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/playlog/playlog/internal/lru"
 )
 
 // MaxUserIDLen is the longest subject accepted as a user id, in bytes.
@@ -16,12 +19,32 @@ import (
 const MaxUserIDLen = 60
 
 // Verifier checks tokens against one key. It is safe for concurrent use.
+//
+// It remembers the tokens it accepted lately (their exact bytes, so their
+// signatures too) with their time claims: a client presents one token for
+// a REST call and again for each WebSocket it opens, and a signature check
+// costs up to 100 µs (Ed25519). A remembered token is accepted again only
+// while its exp, nbf and iat still allow it now, by the same leeway; any
+// doubt is a full check, which also says why a token fails.
 type Verifier struct {
-	key    any    // []byte, *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey
-	alg    string // the only algorithm accepted, implied by key
-	cfg    Config
-	parser *jwt.Parser
+	key      any    // []byte, *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey
+	alg      string // the only algorithm accepted, implied by key
+	cfg      Config
+	parser   *jwt.Parser
+	accepted *lru.Cache[string, acceptedToken]
 }
+
+// acceptedToken is what Verify found in a token it accepted.
+type acceptedToken struct {
+	sub           string
+	exp, nbf, iat time.Time // nbf, iat: zero when absent
+}
+
+// Remembering accepted tokens: how many, and the longest remembered.
+const (
+	acceptedTokens   = 4096
+	acceptedTokenLen = 1024
+)
 
 // NewVerifier validates cfg, loads its key (reading PublicKeyFile once) and
 // returns a Verifier. Errors wrap ErrInvalidConfig.
@@ -30,7 +53,7 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	v := &Verifier{cfg: cfg}
+	v := &Verifier{cfg: cfg, accepted: lru.New[string, acceptedToken](acceptedTokens)}
 	if cfg.PublicKeyFile != "" {
 		key, alg, err := loadPublicKey(cfg.PublicKeyFile)
 		if err != nil {
@@ -66,6 +89,9 @@ func (v *Verifier) Algorithm() string { return v.alg }
 // Every error wraps ErrUnauthenticated and says why, without echoing the
 // token.
 func (v *Verifier) Verify(token string) (userID string, err error) {
+	if a, ok := v.accepted.Get(token); ok && v.stillValid(a) {
+		return a.sub, nil
+	}
 	var claims jwt.RegisteredClaims
 	t, err := v.parser.ParseWithClaims(token, &claims, v.keyFunc)
 	if err != nil {
@@ -74,7 +100,25 @@ func (v *Verifier) Verify(token string) (userID string, err error) {
 	if err := checkUserID(claims.Subject); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 	}
+	if len(token) <= acceptedTokenLen {
+		a := acceptedToken{sub: claims.Subject, exp: claims.ExpiresAt.Time}
+		if claims.NotBefore != nil {
+			a.nbf = claims.NotBefore.Time
+		}
+		if claims.IssuedAt != nil {
+			a.iat = claims.IssuedAt.Time
+		}
+		v.accepted.Add(token, a)
+	}
 	return claims.Subject, nil
+}
+
+// stillValid applies the parser's time checks to a token accepted before:
+// now before exp plus the leeway, and not before nbf or iat less it.
+func (v *Verifier) stillValid(a acceptedToken) bool {
+	now := v.cfg.Now()
+	later := now.Add(v.cfg.Leeway)
+	return now.Before(a.exp.Add(v.cfg.Leeway)) && !later.Before(a.nbf) && !later.Before(a.iat)
 }
 
 // keyFunc hands out the key only for the expected signing method type and

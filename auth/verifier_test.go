@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/playlog/playlog/internal/lru"
 )
 
 func TestVerifyHS256(t *testing.T) {
@@ -196,27 +198,27 @@ func TestVerifyLeewayIsConfigurable(t *testing.T) {
 // asymmetric is one public-key algorithm under test.
 type asymmetric struct {
 	alg    string
-	gen    func(t *testing.T) (priv any, pub any)
+	gen    func(t testing.TB) (priv any, pub any)
 	family string
 }
 
 func asymmetricAlgs() []asymmetric {
 	return []asymmetric{
-		{RS256, func(t *testing.T) (any, any) {
+		{RS256, func(t testing.TB) (any, any) {
 			k, err := rsa.GenerateKey(rand.Reader, 2048)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return k, &k.PublicKey
 		}, "rsa"},
-		{ES256, func(t *testing.T) (any, any) {
+		{ES256, func(t testing.TB) (any, any) {
 			k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return k, &k.PublicKey
 		}, "ecdsa"},
-		{EdDSA, func(t *testing.T) (any, any) {
+		{EdDSA, func(t testing.TB) (any, any) {
 			pub, priv, err := ed25519.GenerateKey(rand.Reader)
 			if err != nil {
 				t.Fatal(err)
@@ -296,5 +298,77 @@ func TestKeyFuncChecksMethodType(t *testing.T) {
 	}
 	if key, err := v.keyFunc(&jwt.Token{Method: jwt.SigningMethodRS256}); key == nil || err != nil {
 		t.Errorf("RS256: keyFunc = %v, %v; want the key", key, err)
+	}
+}
+
+// TestAcceptedTokensStillExpire: a token accepted before is accepted again
+// only while its time claims allow it now, as a full check would, and a
+// token is remembered only once accepted.
+func TestAcceptedTokensStillExpire(t *testing.T) {
+	now := testNow
+	v := newTestVerifier(t, Config{Secret: testSecret(), Now: func() time.Time { return now }})
+	c := baseClaims()
+	c.NotBefore = at(25 * time.Second) // accepted at testNow, by the leeway
+	tok := mintWith(t, testSecret(), HS256, c)
+	for _, step := range []struct {
+		at   time.Duration
+		want error
+	}{
+		{0, nil},
+		{time.Hour + 29*time.Second, nil},
+		{time.Hour + 31*time.Second, errExpired},
+		{-10 * time.Second, errNotYetValid}, // the clock stepped back
+		{time.Minute, nil},
+	} {
+		now = testNow.Add(step.at)
+		sub, err := v.Verify(tok)
+		if !errors.Is(err, step.want) || step.want == nil && (err != nil || sub != "alice") {
+			t.Fatalf("at %v: %q, %v; want %v", step.at, sub, err, step.want)
+		}
+	}
+	if n := v.accepted.Len(); n != 1 {
+		t.Fatalf("%d tokens remembered, want 1", n)
+	}
+	bad := mintWith(t, []byte("another secret, also 32 bytes long"), HS256, baseClaims())
+	if _, err := v.Verify(bad); !errors.Is(err, errBadSignature) {
+		t.Fatalf("a token signed with another key: %v", err)
+	}
+	long := baseClaims()
+	long.ID = strings.Repeat("j", acceptedTokenLen)
+	if _, err := v.Verify(mintWith(t, testSecret(), HS256, long)); err != nil {
+		t.Fatal(err)
+	}
+	if n := v.accepted.Len(); n != 1 {
+		t.Fatalf("%d tokens remembered after a refused and a long one, want 1", n)
+	}
+}
+
+// BenchmarkVerify: a token's first check beside checks of a token
+// accepted before, per algorithm.
+func BenchmarkVerify(b *testing.B) {
+	for _, a := range append([]asymmetric{{alg: HS256}}, asymmetricAlgs()...) {
+		v := newTestVerifier(b, Config{Secret: testSecret()})
+		tok := mintWith(b, testSecret(), HS256, baseClaims())
+		if a.alg != HS256 {
+			priv, pub := a.gen(b)
+			path, _ := writePEM(b, pub)
+			v = newTestVerifier(b, Config{PublicKeyFile: path})
+			tok = mintWith(b, priv, a.alg, baseClaims())
+		}
+		b.Run(a.alg+"/first", func(b *testing.B) {
+			for b.Loop() {
+				v.accepted = lru.New[string, acceptedToken](acceptedTokens)
+				if _, err := v.Verify(tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(a.alg+"/again", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := v.Verify(tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
