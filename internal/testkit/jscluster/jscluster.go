@@ -237,8 +237,11 @@ func (c *Cluster) start(i int) {
 		c.t.Fatalf("jscluster: server %d: %v", i+1, err)
 	}
 	go s.Start()
-	if !s.ReadyForConnections(20 * time.Second) {
-		c.t.Fatalf("jscluster: server %d not ready", i+1)
+	// It returns once the server is ready, so the bound costs nothing
+	// when all is well; 20 s was too short twice, in a full race run on 2
+	// loaded cores (a clustered JetStream server starts slowly there).
+	if !s.ReadyForConnections(90 * time.Second) {
+		c.t.Fatalf("jscluster: server %d not ready within 90 s", i+1)
 	}
 	c.servers[i] = s
 }
