@@ -594,7 +594,8 @@ func (s *Service) restore(ctx context.Context, e *entry) bool {
 	if len(events) > 1 {
 		if err := s.fold(e, events[1:]); err != nil {
 			s.cfg.Logger.Warn("play: the events after a snapshot do not fold; folding the log", "game", e.id, "seq", snap.Seq, "err", err)
-			*e = entry{id: e.id, ids: map[string][2]uint64{}, seed: e.seed}
+			// Back to empty, field by field: the caller holds e.mu.
+			e.rules, e.state, e.head, e.idsAfter, e.ids = nil, engine.State{}, eventstore.Hash{}, 0, map[string][2]uint64{}
 			return false
 		}
 	}

@@ -217,3 +217,56 @@ func TestSnapshotsThatDoNotFitAreIgnored(t *testing.T) {
 		}
 	})
 }
+
+// TestSnapshotOfAnotherStateIsDropped: a snapshot at the right seq and
+// hash whose state is another game's (one that had ended there) cannot
+// fold the events after it; the load drops it and folds the log.
+func TestSnapshotOfAnotherStateIsDropped(t *testing.T) {
+	testenv.ForEachStore(t, func(t *testing.T, b testenv.Backend) {
+		ctx := context.Background()
+		store := b.Open(t)
+		svc := serviceEvery(t, store, -1)
+		playCells := func(cells ...int) play.Snapshot {
+			g, err := svc.Create(ctx, "tictactoe", []string{"alice", "bob"}, nil, "alice")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, c := range cells {
+				res, err := svc.Execute(ctx, g.ID, g.Rules.Turn(g.State)[0], place(c), fmt.Sprintf("m%d", i))
+				if err != nil {
+					t.Fatal(err)
+				}
+				g = res.Game
+			}
+			return g
+		}
+		won := playCells(0, 3, 1, 4, 2)
+		drawn := playCells(0, 1, 2, 4, 3, 5, 7, 6, 8)
+		if !won.State.Ended() || !drawn.State.Ended() || drawn.Head() <= won.Head() {
+			t.Fatalf("games of %d and %d events", won.Head(), drawn.Head())
+		}
+		data, err := won.Rules.EncodeState(won.State)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events, err := store.Read(ctx, drawn.ID, won.Head()-1, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := store.PutSnapshot(ctx, eventstore.Snapshot{GameID: drawn.ID, Seq: won.Head(), Hash: events[0].Hash, Data: data}); err != nil {
+			t.Fatal(err)
+		}
+		fresh := serviceEvery(t, store, 100)
+		got, err := fresh.Load(ctx, drawn.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(stateJSON(t, got), stateJSON(t, drawn)) {
+			t.Fatalf("loaded %s, want %s", stateJSON(t, got), stateJSON(t, drawn))
+		}
+		// The entry stays usable: its lock was not disturbed.
+		if _, err := fresh.Execute(ctx, drawn.ID, "alice", place(0), "m0"); err != nil {
+			t.Fatalf("retry on the loaded entry: %v", err)
+		}
+	})
+}

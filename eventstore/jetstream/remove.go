@@ -14,9 +14,9 @@ import (
 )
 
 // Remove implements eventstore.Importer: it purges the game's subject, up
-// to the last message whose head it checked, then its seals and snapshots. Both the
-// check and the purges go to the stream's leader (no direct get, which a
-// lagging replica may answer).
+// to the last message whose head it checked, then its seals and snapshots.
+// Both the check and the purges go to the stream's leader (no direct get,
+// which a lagging replica may answer).
 //
 // JetStream cannot make the check and the purge one step. This process's
 // appends to the game wait for Remove (the game's index lock); another

@@ -19,8 +19,8 @@ SELECT count(*), coalesce(max(seq), 0), (SELECT hash FROM d ORDER BY seq DESC LI
 // Remove implements eventstore.Importer: one transaction, in which the
 // append-only triggers let the game's rows go (playlog.removing, migration
 // 003). It deletes the events, checks that they were the game's whole log
-// up to head with headHash, deletes the seals and the snapshot, and checks that no event
-// was committed meanwhile; any doubt rolls it all back.
+// up to head with headHash, deletes the seals and the snapshot, and checks
+// that no event was committed meanwhile; any doubt rolls it all back.
 //
 // This process's appends to the game wait for Remove. Another process's
 // append whose statement began before Remove committed, and commits after

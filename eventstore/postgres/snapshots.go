@@ -13,8 +13,8 @@ import (
 
 // putSnapshotSQL stores a snapshot if the game's event at its seq has its
 // hash and no later snapshot is stored: one statement. It reports whether
-// the game has events, the hash of its event at seq (NULL: past the head),
-// and how many rows it wrote.
+// the game has events and the hash of its event at seq (NULL: past the
+// head).
 const putSnapshotSQL = `
 WITH ev AS (SELECT (SELECT hash FROM events WHERE game_id = $1 AND seq = $2) AS hash,
                    EXISTS (SELECT 1 FROM events WHERE game_id = $1) AS found),
@@ -22,9 +22,8 @@ ins AS (
     INSERT INTO snapshots (game_id, seq, hash, data)
     SELECT $1, $2, $3, $4 FROM ev WHERE ev.hash = $3
     ON CONFLICT (game_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, data = excluded.data, stored_at = now()
-        WHERE snapshots.seq < excluded.seq
-    RETURNING 1)
-SELECT (SELECT found FROM ev), (SELECT hash FROM ev), (SELECT count(*) FROM ins)`
+        WHERE snapshots.seq < excluded.seq)
+SELECT found, hash FROM ev`
 
 // PutSnapshot implements eventstore.Snapshots.
 func (s *Store) PutSnapshot(ctx context.Context, snap eventstore.Snapshot) error {
@@ -37,9 +36,8 @@ func (s *Store) PutSnapshot(ctx context.Context, snap eventstore.Snapshot) error
 	var (
 		found bool
 		hash  []byte
-		n     int64
 	)
-	err := s.pool.QueryRow(ctx, putSnapshotSQL, [16]byte(snap.GameID), int64(snap.Seq), snap.Hash[:], snap.Data).Scan(&found, &hash, &n)
+	err := s.pool.QueryRow(ctx, putSnapshotSQL, [16]byte(snap.GameID), int64(snap.Seq), snap.Hash[:], snap.Data).Scan(&found, &hash)
 	if err != nil {
 		return s.wrap("put snapshot", snap.GameID, err)
 	}
