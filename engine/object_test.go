@@ -1,7 +1,10 @@
 package engine
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"slices"
 	"testing"
 )
 
@@ -68,4 +71,55 @@ func FuzzParseObject(f *testing.F) {
 			t.Fatalf("error %v does not wrap ErrInvalidAction", err)
 		}
 	})
+}
+
+// FuzzScanObject checks the fast scan against json.Decoder's parse: on
+// every input the scan accepts, the same keys in the same order with the
+// same values.
+func FuzzScanObject(f *testing.F) {
+	for _, s := range []string{
+		`{"type":"t","n":3}`, ` {"a" : [1, {"b":[2,"]"]}] , "c":"\u00e9\"}"}`, `{}`, `{"type":"t","type":"u"}`,
+		`{"\u0074ype":"t"}`, `{"é":1,"e":true,"f":null,"g":-1.5e3}`, `[1]`, `{"a":1}x`, "{\"a\":\"\xff\"}",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fast := scanObject(data)
+		slow, err := parseObject(data)
+		if fast == nil {
+			if err == nil && !hasDuplicate(slow) && json.Valid(data) {
+				t.Fatalf("scan refused %q, which the decoder parses", data)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("scan accepted %q, which the decoder refuses: %v", data, err)
+		}
+		if !slices.Equal(fast.keys, slow.keys) || len(fast.values) != len(slow.values) {
+			t.Fatalf("%q: keys %q, want %q", data, fast.keys, slow.keys)
+		}
+		for i := range fast.values {
+			if !bytes.Equal(fast.values[i], slow.values[i]) {
+				t.Fatalf("%q: %s is %s, want %s", data, fast.keys[i], fast.values[i], slow.values[i])
+			}
+		}
+	})
+}
+
+func hasDuplicate(o *Object) bool {
+	for i, k := range o.keys {
+		if slices.Contains(o.keys[:i], k) {
+			return true
+		}
+	}
+	return false
+}
+
+func BenchmarkParseAction(b *testing.B) {
+	data := []byte(`{"type":"place","cell":4}`)
+	for b.Loop() {
+		if _, _, err := ParseAction(data); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
