@@ -514,15 +514,17 @@ func (c *conn) reply(requestID string, e *apiError) {
 // a missing or malformed message_id, and fields the type does not use are
 // invalid_message; an unknown type is unknown_message_type.
 func parse(data []byte) (protocol.Request, *apiError) {
-	var req protocol.Request
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		req.MessageID = probeMessageID(data)
-		return req, invalid("malformed message: " + err.Error())
-	}
-	if dec.More() {
-		return req, invalid("malformed message: data after the object")
+	req, ok := protocol.ScanRequest(data)
+	if !ok {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil {
+			req.MessageID = probeMessageID(data)
+			return req, invalid("malformed message: " + err.Error())
+		}
+		if dec.More() {
+			return req, invalid("malformed message: data after the object")
+		}
 	}
 	if err := checkMessageID(req.MessageID, true); err != nil {
 		id := req.MessageID
