@@ -134,7 +134,9 @@ func (c *conn) join(ctx context.Context, req protocol.Request, game uuid.UUID, r
 	}
 	// A resume needs only what never changes (rules, players) and the head:
 	// no fold of the game's log. A fresh join needs the state for its
-	// snapshot.
+	// snapshot: the one this node holds, with no store read (whatever
+	// another node appended since comes next, by the hub's catch-up), but
+	// for a delayed spectator, whose view is counted back from the head.
 	var (
 		g      play.Snapshot // a fresh join's state, for its snapshot
 		viewer engine.Viewer
@@ -144,8 +146,14 @@ func (c *conn) join(ctx context.Context, req protocol.Request, game uuid.UUID, r
 	spectate := role == protocol.RoleSpectator
 	if req.LastEventID == nil {
 		var err error
-		if g, err = c.s.deps.Play.Load(ctx, game); err != nil {
+		if g, err = c.s.deps.Play.Known(ctx, game); err != nil {
 			return err
+		}
+		if spectate && !g.State.Settings().SpectatorDelay.IsZero() {
+			// How far behind a spectator is shown is counted from the head.
+			if g, err = c.s.deps.Play.Load(ctx, game); err != nil {
+				return err
+			}
 		}
 		if viewer, err = g.Viewer(c.user, spectate); err != nil {
 			return err

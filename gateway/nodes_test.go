@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
+	"net/http"
 	"strconv"
 	"sync"
 	"testing"
@@ -133,4 +134,55 @@ func waitFor(t *testing.T, v *viewer, match func(protocol.Message) bool) protoco
 			return m
 		}
 	}
+}
+
+// A fresh join on a node whose copy of the game is behind (another node
+// moved the game since) is answered from that copy, and the hub's catch-up
+// sends every later event: the snapshot is the log's state at its seq, and
+// the events after it follow with no gap and no duplicate.
+func TestFreshJoinOnANodeBehind(t *testing.T) {
+	testenv.ForEachStore(t, func(t *testing.T, b testenv.Backend) {
+		na, nb := twoNodes(t, b, gateway.Config{})
+		ctx := ctxT(t)
+		game := na.create(t, "tictactoe", "alice", "bob")
+		move := func(n *node, user string, i, cell int) uint64 {
+			var res struct {
+				Head uint64 `json:"head"`
+			}
+			if st := n.rest(t, user, "POST", "/v1/games/"+game.String()+"/actions", map[string]any{
+				"message_id": "m" + strconv.Itoa(i), "action": map[string]any{"type": "place", "cell": cell}}, &res); st != http.StatusOK {
+				t.Fatalf("move %d: %d", i, st)
+			}
+			return res.Head
+		}
+		move(na, "alice", 0, 0)
+		behind := move(nb, "bob", 1, 4) // node B holds the game at this head...
+		head := move(na, "alice", 2, 8) // ...and is behind now
+		v := newViewer(t, nb.dial(t, "bob"), game, "tictactoe")
+		joined, err := v.c.Request(ctx, protocol.Request{Type: protocol.TypeJoinGame, GameID: game.String()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		snap, err := v.c.Next(ctx)
+		if err != nil || snap.Type != protocol.TypeGameState {
+			t.Fatalf("after joining: %+v %v", snap, err)
+		}
+		at := *snap.EventID
+		if at < behind || at > head || *joined.Head != at {
+			t.Fatalf("joined at head %d, snapshot at %d; the log went from %d to %d", *joined.Head, at, behind, head)
+		}
+		events, err := na.store.Read(ctx, game, 0, int(at))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.state, err = v.rules.Fold(replay.EngineEvents(events)); err != nil {
+			t.Fatal(err)
+		}
+		if folded, _ := json.Marshal(v.rules.View(v.state, engine.AsPlayer("bob"))); string(folded) != string(snap.State) {
+			t.Fatalf("snapshot at %d\n%s\nthe log's state there\n%s", at, snap.State, folded)
+		}
+		t.Logf("snapshot at %d, the log at %d", at, head)
+		v.until(ctx, head) // each event must follow the last (take)
+		quiet(t, v, 100*time.Millisecond)
+	})
 }

@@ -276,6 +276,20 @@ func (s *Service) Load(ctx context.Context, id uuid.UUID) (Snapshot, error) {
 	return Snapshot{ID: id, Rules: e.rules, State: e.state}, nil
 }
 
+// Known returns the game as this process knows it: without a store read
+// when the process holds the game (a game new to it is loaded as by Load).
+// Another process's latest events may then be missing from it. A join's
+// snapshot can be that state, since the hub's catch-up sends the viewer
+// every event after it. Errors: ErrGameNotFound, store errors.
+func (s *Service) Known(ctx context.Context, id uuid.UUID) (Snapshot, error) {
+	e, _, err := s.entry(ctx, id)
+	if err != nil {
+		return Snapshot{}, err
+	}
+	defer e.mu.Unlock()
+	return Snapshot{ID: id, Rules: e.rules, State: e.state}, nil
+}
+
 // Header is what never changes about a game: its rules, and its state
 // right after creation (players, config, seed commitment).
 type Header struct {
