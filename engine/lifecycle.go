@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/playlog/playlog/internal/jsonscan"
 )
 
 // System is the actor of commands no player sends: timeouts and abandonment.
@@ -100,8 +102,10 @@ func decodeLifecycle(typ string, data []byte) (Payload, error) {
 		}
 		p = v
 	case TypeAction:
-		var v ActionTaken
-		err = json.Unmarshal(data, &v)
+		v, ok := scanActionTaken(data)
+		if !ok {
+			err = json.Unmarshal(data, &v)
+		}
 		if err == nil && (v.Actor == "" || len(v.Action) == 0) {
 			err = fmt.Errorf("incomplete %s", typ)
 		}
@@ -141,4 +145,33 @@ func decodeLifecycle(typ string, data []byte) (Payload, error) {
 		return nil, fmt.Errorf("%w: %s: %v", ErrCorruptLog, typ, err)
 	}
 	return p, nil
+}
+
+// scanActionTaken decodes an action record, the one event of every move,
+// in one scan when it is as the engine writes it: "actor" a plain string
+// and "action" an object, each once, and nothing else (a timed game's "at"
+// and anything unusual go to json.Unmarshal). It then decodes as
+// json.Unmarshal does (FuzzScanActionTaken), Action a slice of data.
+func scanActionTaken(data []byte) (ActionTaken, bool) {
+	var v ActionTaken
+	var actor, action bool
+	ok := jsonscan.Members(data, func(k []byte, plain bool, val []byte) bool {
+		var ok bool
+		switch string(k) {
+		case "actor":
+			if actor {
+				return false
+			}
+			actor = true
+			v.Actor, ok = jsonscan.PlainString(val)
+		case "action":
+			if action {
+				return false
+			}
+			action, ok = true, val[0] == '{'
+			v.Action = json.RawMessage(val)
+		}
+		return ok && plain
+	})
+	return v, ok
 }

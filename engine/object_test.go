@@ -123,3 +123,25 @@ func BenchmarkParseAction(b *testing.B) {
 		}
 	}
 }
+
+// FuzzScanActionTaken checks the action record's fast decode against
+// json.Unmarshal: whatever the scan takes, json decodes the same way.
+func FuzzScanActionTaken(f *testing.F) {
+	for _, s := range []string{`{"actor":"alice","action":{"type":"place","cell":4}}`, `{"action":{},"actor":"b"}`,
+		`{"actor":"a","action":{"type":"x"},"at":"2026-01-01T00:00:00Z"}`, `{"Actor":"a","action":{}}`, `{"actor":"a","actor":"b","action":{}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, ok := scanActionTaken(data)
+		if !ok {
+			return
+		}
+		var want ActionTaken
+		if err := json.Unmarshal(data, &want); err != nil {
+			t.Fatalf("scan took %q, which json refuses: %v", data, err)
+		}
+		if got.Actor != want.Actor || !bytes.Equal(got.Action, want.Action) || got.At != nil || want.At != nil {
+			t.Fatalf("%q: scan %+v, json %+v", data, got, want)
+		}
+	})
+}
