@@ -346,8 +346,9 @@ type Tx struct {
 
 func (t *Tx) key(k string) string { return genPrefix(t.gen) + k }
 
-// Get returns key's value: the commit's own write, a record this Bucket
-// wrote, or the bucket's.
+// Get returns key's value within a commit: the commit's own write, a
+// record this Bucket's commits wrote (valid while no other writer has
+// committed, which Commit checks), or the bucket's.
 func (t *Tx) Get(ctx context.Context, key string) ([]byte, bool, error) {
 	if v, ok := t.writes[key]; ok {
 		return v, true, nil
@@ -358,9 +359,16 @@ func (t *Tx) Get(ctx context.Context, key string) ([]byte, bool, error) {
 	if ok {
 		return v, true, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, t.b.cfg.RequestTimeout)
+	return t.b.get(ctx, t.key(key))
+}
+
+// get reads key from the bucket itself. Reads outside a commit use it, not
+// the cache: the cache holds only while no other writer has committed,
+// which a commit checks and a read does not.
+func (b *Bucket) get(ctx context.Context, key string) ([]byte, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.RequestTimeout)
 	defer cancel()
-	e, err := t.b.kv.Get(ctx, t.key(key))
+	e, err := b.kv.Get(ctx, key)
 	if errors.Is(err, natsjs.ErrKeyNotFound) {
 		return nil, false, nil
 	}

@@ -2,8 +2,11 @@ package jsproj_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
+
+	"github.com/google/uuid"
 
 	"github.com/playlog/playlog/eventstore"
 	"github.com/playlog/playlog/eventstore/jetstream"
@@ -71,5 +74,43 @@ func TestCommitsWithAndWithoutWrites(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestGameReadsAfterAnotherWriter: a History's reads do not answer from
+// the records its own commits cached once another writer (a runner on
+// another node) has committed over them.
+func TestGameReadsAfterAnotherWriter(t *testing.T) {
+	ctx := context.Background()
+	s, err := jetstream.Open(ctx, jetstream.Config{Dir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var hs [2]*jsproj.History
+	for i := range hs {
+		if hs[i], err = jsproj.OpenHistory(ctx, s.Conn(), jsproj.Config{Bucket: "two_writers"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	game := uuid.New()
+	put := func(events uint64) func(context.Context, *jsproj.Tx) error {
+		return func(_ context.Context, tx *jsproj.Tx) error {
+			v, _ := json.Marshal(projections.HistoryGame{ID: game, Rules: "tictactoe", Players: []string{"a", "b"}, Events: events})
+			tx.Put("game."+game.String(), v, false)
+			return nil
+		}
+	}
+	pos := func(n uint64) eventstore.Position { return eventstore.Position{Major: n, Minor: 1} }
+	if err := hs[0].Checkpoints().Commit(ctx, eventstore.Position{}, pos(1), put(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := hs[1].Checkpoints().Commit(ctx, pos(1), pos(2), put(7)); err != nil {
+		t.Fatal(err)
+	}
+	for i, h := range hs {
+		if g, ok, err := h.Game(ctx, game); err != nil || !ok || g.Events != 7 {
+			t.Errorf("history %d: %+v %v %v; want the second commit's record (7 events)", i, g, ok, err)
+		}
 	}
 }

@@ -176,8 +176,7 @@ func (h *History) Game(ctx context.Context, id uuid.UUID) (projections.HistoryGa
 	if err != nil {
 		return projections.HistoryGame{}, false, err
 	}
-	tx := &Tx{b: h.b, gen: gen}
-	v, ok, err := tx.Get(ctx, gameKey(id))
+	v, ok, err := h.b.get(ctx, genPrefix(gen)+gameKey(id))
 	if err != nil || !ok {
 		return projections.HistoryGame{}, false, err
 	}
