@@ -41,6 +41,14 @@ type Tx struct {
 // Queue adds a statement to the commit.
 func (t *Tx) Queue(sql string, args ...any) { t.batch.Queue(sql, args...) }
 
+// last is the statement queued last, nil if none.
+func (t *Tx) last() *pgx.QueuedQuery {
+	if n := len(t.batch.QueuedQueries); n > 0 {
+		return t.batch.QueuedQueries[n-1]
+	}
+	return nil
+}
+
 // Tx is the transaction itself, for reads; queued statements have not run
 // yet.
 func (t *Tx) Tx() pgx.Tx { return t.tx }

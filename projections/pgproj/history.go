@@ -69,24 +69,31 @@ func (h *History) Apply(_ context.Context, tx *Tx, e eventstore.Event) error {
 		if end.Winners == nil {
 			end.Winners = []string{}
 		}
-		// The players' rows are written by the statement that ends the
-		// game, and only if it does.
-		tx.Queue(`WITH ended AS (
-				UPDATE history_games SET ended_at = $2, winners = $3, draw = $4, reason = $5, events = $6
-				WHERE game_id = $1 AND ended_at IS NULL AND events < $6
-				RETURNING game_id, players, ended_at)
-			INSERT INTO history_players (player, ended_at, game_id)
-			SELECT DISTINCT p, ended.ended_at, ended.game_id FROM ended, unnest(ended.players) AS p`,
-			[16]byte(e.GameID), e.RecordedAt, end.Winners, end.Draw, string(end.Reason), int64(e.Seq))
+		tx.Queue(endSQL, [16]byte(e.GameID), e.RecordedAt, end.Winners, end.Draw, string(end.Reason), int64(e.Seq))
 	case engine.TypeSeedRevealed:
 		// The event after game_ended; a finished game's last seq is its
 		// event count. (Actions are not looked at: one statement per
-		// move would cost the rebuild a round of work per event.)
+		// move would cost the rebuild a round of work per event.) The two
+		// come in one append, so usually in one commit: then the end's
+		// statement writes the count.
+		if q := tx.last(); q != nil && q.SQL == endSQL && q.Arguments[0] == [16]byte(e.GameID) && q.Arguments[5] == int64(e.Seq-1) {
+			q.Arguments[5] = int64(e.Seq)
+			return nil
+		}
 		tx.Queue(`UPDATE history_games SET events = $2 WHERE game_id = $1 AND ended_at IS NOT NULL AND events < $2`,
 			[16]byte(e.GameID), int64(e.Seq))
 	}
 	return nil
 }
+
+// endSQL records a game's end ($6 its event count then) and writes its
+// players' rows, only if it is the statement that ends the game.
+const endSQL = `WITH ended AS (
+		UPDATE history_games SET ended_at = $2, winners = $3, draw = $4, reason = $5, events = $6
+		WHERE game_id = $1 AND ended_at IS NULL AND events < $6
+		RETURNING game_id, players, ended_at)
+	INSERT INTO history_players (player, ended_at, game_id)
+	SELECT DISTINCT p, ended.ended_at, ended.game_id FROM ended, unnest(ended.players) AS p`
 
 const historyColumns = `g.game_id, g.rules, g.players, g.started_at, g.ended_at, g.winners, g.draw, g.reason, g.events`
 
