@@ -155,7 +155,7 @@ func decodeLifecycle(typ string, data []byte) (Payload, error) {
 func scanActionTaken(data []byte) (ActionTaken, bool) {
 	var v ActionTaken
 	var actor, action bool
-	ok := jsonscan.Members(data, func(k []byte, plain bool, val []byte) bool {
+	ok := jsonscan.Members(data, func(k []byte, _ bool, val []byte) bool {
 		var ok bool
 		switch string(k) {
 		case "actor":
@@ -171,7 +171,7 @@ func scanActionTaken(data []byte) (ActionTaken, bool) {
 			action, ok = true, val[0] == '{'
 			v.Action = json.RawMessage(val)
 		}
-		return ok && plain
+		return ok // false for any other key
 	})
 	return v, ok
 }

@@ -263,17 +263,7 @@ func (s *Service) Create(ctx context.Context, rules string, players []string, co
 // Load returns the game as the log has it now. Errors: ErrGameNotFound,
 // store errors.
 func (s *Service) Load(ctx context.Context, id uuid.UUID) (Snapshot, error) {
-	e, fresh, err := s.entry(ctx, id)
-	if err != nil {
-		return Snapshot{}, err
-	}
-	defer e.mu.Unlock()
-	if !fresh {
-		if _, err := s.catchUp(ctx, e); err != nil {
-			return Snapshot{}, err
-		}
-	}
-	return Snapshot{ID: id, Rules: e.rules, State: e.state}, nil
+	return s.load(ctx, id, true)
 }
 
 // Known returns the game as this process knows it: without a store read
@@ -282,11 +272,22 @@ func (s *Service) Load(ctx context.Context, id uuid.UUID) (Snapshot, error) {
 // snapshot can be that state, since the hub's catch-up sends the viewer
 // every event after it. Errors: ErrGameNotFound, store errors.
 func (s *Service) Known(ctx context.Context, id uuid.UUID) (Snapshot, error) {
-	e, _, err := s.entry(ctx, id)
+	return s.load(ctx, id, false)
+}
+
+// load returns the game as this process holds it, caught up with the log
+// first if current (a game just loaded is).
+func (s *Service) load(ctx context.Context, id uuid.UUID, current bool) (Snapshot, error) {
+	e, fresh, err := s.entry(ctx, id)
 	if err != nil {
 		return Snapshot{}, err
 	}
 	defer e.mu.Unlock()
+	if current && !fresh {
+		if _, err := s.catchUp(ctx, e); err != nil {
+			return Snapshot{}, err
+		}
+	}
 	return Snapshot{ID: id, Rules: e.rules, State: e.state}, nil
 }
 
@@ -604,15 +605,16 @@ func (s *Service) restore(ctx context.Context, e *entry) bool {
 		s.cfg.Logger.Warn("play: snapshot not used; folding the log", "game", e.id, "seq", snap.Seq, "err", err)
 		return false
 	}
-	e.rules, e.state, e.head, e.idsAfter = rules, st, snap.Hash, snap.Seq
+	// The events after the snapshot fold into a scratch entry, so that e
+	// stays empty unless they do.
+	r := &entry{id: e.id, rules: rules, state: st, head: snap.Hash, ids: map[string][2]uint64{}}
 	if len(events) > 1 {
-		if err := s.fold(e, events[1:]); err != nil {
+		if err := s.fold(r, events[1:]); err != nil {
 			s.cfg.Logger.Warn("play: the events after a snapshot do not fold; folding the log", "game", e.id, "seq", snap.Seq, "err", err)
-			// Back to empty, field by field: the caller holds e.mu.
-			e.rules, e.state, e.head, e.idsAfter, e.ids = nil, engine.State{}, eventstore.Hash{}, 0, map[string][2]uint64{}
 			return false
 		}
 	}
+	e.rules, e.state, e.head, e.ids, e.idsAfter = r.rules, r.state, r.head, r.ids, snap.Seq
 	return true
 }
 

@@ -126,12 +126,17 @@ func (s *Store) publish(ctx context.Context, game uuid.UUID, lastSS uint64, msgI
 	m.Data = payload
 	// Direct map writes: the keys are already canonical.
 	m.Header[hdrIndex] = []string{indexHeader(events, msgID)}
-	m.Header[natsjs.ExpectedLastSubjSeqHeader] = []string{strconv.FormatUint(lastSS, 10)}
-	// The smaller of the caller's deadline and RequestTimeout: without it
-	// a publish whose ack is lost (the server it went to dying between the
-	// two) would wait for the caller's whole deadline. Whether
-	// it was stored is then unknown: a retry under the same message id
-	// finds out.
+	return s.publishAfter(ctx, m, lastSS)
+}
+
+// publishAfter publishes m only if the last message on its subject is at
+// stream sequence lastSS (0: none), waiting for the ack at most the smaller
+// of the caller's deadline and RequestTimeout: without that, a publish
+// whose ack is lost (the server it went to dying between the two) would
+// wait for the caller's whole deadline. Whether it was stored is then
+// unknown: a retry finds out (an append's by its message id).
+func (s *Store) publishAfter(ctx context.Context, m *nats.Msg, lastSS uint64) (*natsjs.PubAck, error) {
+	m.Header[natsjs.ExpectedLastSubjSeqHeader] = []string{strconv.FormatUint(lastSS, 10)} // the key is canonical
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
 	defer cancel()
 	return s.js.PublishMsg(ctx, m)

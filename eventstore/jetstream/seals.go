@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -53,11 +52,7 @@ func (s *Store) PutSeal(ctx context.Context, seal eventstore.Seal) error {
 		}
 		m := nats.NewMsg(s.sealSubject(game))
 		m.Data = payload
-		m.Header[natsjs.ExpectedLastSubjSeqHeader] = []string{strconv.FormatUint(lastSS, 10)}
-		pctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
-		_, err = s.js.PublishMsg(pctx, m)
-		cancel()
-		if err == nil {
+		if _, err = s.publishAfter(ctx, m, lastSS); err == nil {
 			return nil
 		}
 		if !isWrongLastSequence(err) || attempt >= 4 {

@@ -58,10 +58,7 @@ func (s *Store) PutSnapshot(ctx context.Context, snap eventstore.Snapshot) error
 		m.Data = snap.Data
 		m.Header.Set(hdrSnapSeq, strconv.FormatUint(snap.Seq, 10))
 		m.Header.Set(hdrSnapHash, snap.Hash.String())
-		m.Header.Set(natsjs.ExpectedLastSubjSeqHeader, strconv.FormatUint(lastSS, 10))
-		pctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
-		ack, err := s.js.PublishMsg(pctx, m)
-		cancel()
+		ack, err := s.publishAfter(ctx, m, lastSS)
 		switch {
 		case err == nil && lastSS > 0 && !s.denyPurge:
 			// Only the latest is read: the older ones go.
