@@ -38,11 +38,17 @@ func (s *Store) Feed(ctx context.Context, from eventstore.Position) (eventstore.
 		return nil, fmt.Errorf("feed: %w", eventstore.ErrClosed)
 	}
 	sub := &feedSub{store: s, afterPos: from}
-	cons, err := s.stream.OrderedConsumer(ctx, natsjs.OrderedConsumerConfig{
+	// The consumer's creation waits at most RequestTimeout: a request lost
+	// to a server restart is never answered, and nats.go bounds only a
+	// context without a deadline (a caller's long one held a projection
+	// runner for minutes). The runner retries a failed Feed.
+	cctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
+	cons, err := s.stream.OrderedConsumer(cctx, natsjs.OrderedConsumerConfig{
 		FilterSubjects: []string{s.cfg.SubjectPrefix + ".*"},
 		DeliverPolicy:  natsjs.DeliverByStartSequencePolicy,
 		OptStartSeq:    max(from.Major, 1),
 	})
+	cancel()
 	if err != nil {
 		return nil, s.errStore("feed", uuid.Nil, err)
 	}
