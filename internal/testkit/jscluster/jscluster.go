@@ -13,8 +13,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -275,11 +278,28 @@ func metaLeaderKnown(servers []*server.Server) bool {
 	return false
 }
 
+// freePort returns a port free now, below the kernel's ephemeral range.
+// The cluster binds its ports later, and binds a killed server's again when
+// it restarts: a port from the ephemeral range (what port 0 gives) can be
+// taken meanwhile as the local port of any outgoing connection on the
+// machine, and a server that cannot bind its port is never ready (it
+// failed that way twice in full race runs on 2 busy cores).
 func freePort(t testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	low := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil && n > 11000 {
+				low = n
+			}
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	for range 1000 {
+		port := 10000 + rand.IntN(low-10000)
+		if l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
+			l.Close()
+			return port
+		}
+	}
+	t.Fatalf("jscluster: no free port between 10000 and %d", low)
+	return 0
 }
