@@ -17,6 +17,7 @@ import (
 	"github.com/playlog/playlog/engine/enginetest"
 	"github.com/playlog/playlog/engine/games"
 	"github.com/playlog/playlog/eventstore"
+	"github.com/playlog/playlog/internal/testkit"
 	"github.com/playlog/playlog/internal/testkit/testenv"
 	"github.com/playlog/playlog/replay"
 )
@@ -85,6 +86,16 @@ func appendPlayed(s eventstore.Store, id uuid.UUID, p enginetest.Played, into *s
 	return nil
 }
 
+// jsonOf is mustJSON for a check off the test's goroutine: what does
+// not marshal is a bug that stops the run.
+func jsonOf(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
 func mustJSON(t testing.TB, v any) []byte {
 	t.Helper()
 	b, err := json.Marshal(v)
@@ -124,8 +135,16 @@ func TestReplayAgreesWithTheFold(t *testing.T) {
 				}
 				start := time.Now()
 				events := 0
-				for i, g := range played {
-					checkGame(t, r, rules, g, i%20 == 0)
+				// Four games at a time: a check waits on the store more than it computes.
+				if err := testkit.Each(len(played), 4, func(i int) error {
+					if err := checkGame(r, rules, played[i], i%20 == 0); err != nil {
+						return fmt.Errorf("game %d (%s): %w", i, played[i].id, err)
+					}
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				for _, g := range played {
 					events += len(g.played.Events)
 				}
 				t.Logf("%d games, %d events, checked in %v", len(played), events, time.Since(start))
@@ -143,25 +162,24 @@ func gamesRegistry(t testing.TB) *engine.Registry {
 // each cheap, and the fold itself is the engine's), then for every viewer
 // each event against the live rendering and three steps' views against
 // the fold and the live client.
-func checkGame(t *testing.T, r *replay.Replayer, rules *engine.Game, g stored, every bool) {
-	t.Helper()
+func checkGame(r *replay.Replayer, rules *engine.Game, g stored, every bool) error {
 	ctx := context.Background()
 	evs := g.played.Events
 	folds := make([]engine.State, len(evs)+1)
 	for n := 1; n <= len(evs); n++ {
 		var err error
 		if folds[n], err = rules.Apply(folds[n-1], evs[n-1]); err != nil {
-			t.Fatal(err)
+			return err
 		}
 		if !every && n != len(evs) && n%7 != 3 {
 			continue
 		}
 		st, err := r.StateAt(ctx, g.id, uint64(n))
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
-		if got, want := mustJSON(t, st), mustJSON(t, folds[n]); !bytes.Equal(got, want) {
-			t.Fatalf("step %d: replay state\n%s\nfold\n%s", n, got, want)
+		if got, want := jsonOf(st), jsonOf(folds[n]); !bytes.Equal(got, want) {
+			return fmt.Errorf("step %d: replay state\n%s\nfold\n%s", n, got, want)
 		}
 	}
 	ended := g.played.State.Outcome().Ended
@@ -169,7 +187,7 @@ func checkGame(t *testing.T, r *replay.Replayer, rules *engine.Game, g stored, e
 	for _, user := range viewers {
 		v, err := r.Access(ctx, g.id, user)
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
 		want := engine.AsSpectator()
 		switch {
@@ -179,45 +197,46 @@ func checkGame(t *testing.T, r *replay.Replayer, rules *engine.Game, g stored, e
 			want = engine.AsPlayer(user)
 		}
 		if v.Viewer != want || v.Head != uint64(len(evs)) || v.Ended != ended {
-			t.Fatalf("%s: access %+v, want viewer %v head %d ended %v", user, v, want, len(evs), ended)
+			return fmt.Errorf("%s: access %+v, want viewer %v head %d ended %v", user, v, want, len(evs), ended)
 		}
 		entries, err := r.Events(ctx, v, 1, v.Head)
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
 		held := make([]engine.State, len(evs)+1) // what a live client held
 		for n := 1; n <= len(evs); n++ {
 			live, err := rules.RenderEvent(uint64(n), evs[n-1], v.Viewer)
 			if err != nil {
-				t.Fatal(err)
+				return err
 			}
-			if got := entries[n-1]; !bytes.Equal(mustJSON(t, got.Rendered), mustJSON(t, live)) {
-				t.Fatalf("%s step %d: replay event %s, live %s", user, n, mustJSON(t, got.Rendered), mustJSON(t, live))
+			if got := entries[n-1]; !bytes.Equal(jsonOf(got.Rendered), jsonOf(live)) {
+				return fmt.Errorf("%s step %d: replay event %s, live %s", user, n, jsonOf(got.Rendered), jsonOf(live))
 			}
 			if held[n], err = rules.ApplyRendered(held[n-1], live); err != nil {
-				t.Fatal(err)
+				return err
 			}
 		}
 		for _, n := range []int{1, (len(evs) + 1) / 2, len(evs)} {
 			step, err := r.StepAt(ctx, v, uint64(n))
 			if err != nil {
-				t.Fatal(err)
+				return err
 			}
-			got := mustJSON(t, step.State)
-			if folded := mustJSON(t, rules.View(folds[n], v.Viewer)); !bytes.Equal(got, folded) {
-				t.Fatalf("%s step %d: replay state\n%s\nfold\n%s", user, n, got, folded)
+			got := jsonOf(step.State)
+			if folded := jsonOf(rules.View(folds[n], v.Viewer)); !bytes.Equal(got, folded) {
+				return fmt.Errorf("%s step %d: replay state\n%s\nfold\n%s", user, n, got, folded)
 			}
-			if client := mustJSON(t, held[n]); !bytes.Equal(got, client) {
-				t.Fatalf("%s step %d: replay state\n%s\nlive client held\n%s", user, n, got, client)
+			if client := jsonOf(held[n]); !bytes.Equal(got, client) {
+				return fmt.Errorf("%s step %d: replay state\n%s\nlive client held\n%s", user, n, got, client)
 			}
 			if fmt.Sprint(step.Turn) != fmt.Sprint(nonNil(rules.Turn(folds[n]))) || step.Outcome.Ended != folds[n].Outcome().Ended {
-				t.Fatalf("%s step %d: turn %v outcome %+v", user, n, step.Turn, step.Outcome)
+				return fmt.Errorf("%s step %d: turn %v outcome %+v", user, n, step.Turn, step.Outcome)
 			}
 			if step.Event.Seq != uint64(n) {
-				t.Fatalf("%s step %d: event %d", user, n, step.Event.Seq)
+				return fmt.Errorf("%s step %d: event %d", user, n, step.Event.Seq)
 			}
 		}
 	}
+	return nil
 }
 
 func nonNil(xs []string) []string {

@@ -23,6 +23,7 @@ import (
 	"github.com/playlog/playlog/eventstore"
 	"github.com/playlog/playlog/eventstore/jetstream"
 	"github.com/playlog/playlog/gateway"
+	"github.com/playlog/playlog/internal/testkit"
 	"github.com/playlog/playlog/internal/testkit/jscluster"
 	"github.com/playlog/playlog/internal/testkit/testnode"
 	"github.com/playlog/playlog/protocol"
@@ -234,22 +235,37 @@ func playUnder(t *testing.T, ctx context.Context, nodes *nodeURLs, pairs int, di
 // events of a viewer that never dropped.
 func checkPlayed(t *testing.T, ctx context.Context, nodes *nodeURLs, played []*clusterGame, stores ...eventstore.Store) (retries, reconnects int) {
 	t.Helper()
-	moves := 0
-	for _, g := range played {
-		head := checkClusterGame(t, ctx, g, stores...)
-		moves += len(g.acked)
+	// Games are checked eight at a time: each check waits on reads and
+	// joins, and a rolling restart leaves some 900 games to check.
+	err := testkit.Each(len(played), 8, func(n int) error {
+		g := played[n]
+		head, err := checkClusterGame(ctx, g, stores...)
+		if err != nil {
+			return err
+		}
 		for i, p := range g.players {
-			retries += p.retries
-			reconnects += p.reconnects
 			// A viewer that never dropped: a fresh connection after the end.
 			fresh := &clusterPlayer{user: p.user, game: g.id, nodes: nodes, node: i}
-			if err := fresh.follow(ctx, head); err != nil {
-				t.Fatalf("game %s, %s's reference viewer: %v", g.id, p.user, err)
-			}
+			err := fresh.follow(ctx, head)
 			fresh.close()
-			if err := sameViews(p.events, fresh.events); err != nil {
-				t.Fatalf("game %s, %s: %v", g.id, p.user, err)
+			if err != nil {
+				return fmt.Errorf("game %s, %s's reference viewer: %w", g.id, p.user, err)
 			}
+			if err := sameViews(p.events, fresh.events); err != nil {
+				return fmt.Errorf("game %s, %s: %w", g.id, p.user, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	moves := 0
+	for _, g := range played {
+		moves += len(g.acked)
+		for _, p := range g.players {
+			retries += p.retries
+			reconnects += p.reconnects
 		}
 	}
 	t.Logf("%d games, %d moves acknowledged, %d retried commands, %d reconnects", len(played), moves, retries, reconnects)
@@ -516,22 +532,21 @@ func sameViews(got, want []protocol.Message) error {
 // checkClusterGame reads a game's log through every store given: the
 // same log (no fork), dense, every acknowledged event where its answer
 // said under its message id, and no message id stored twice.
-func checkClusterGame(t *testing.T, ctx context.Context, g *clusterGame, stores ...eventstore.Store) (head uint64) {
-	t.Helper()
+func checkClusterGame(ctx context.Context, g *clusterGame, stores ...eventstore.Store) (head uint64, err error) {
 	var la []eventstore.Event
 	for i, s := range stores {
 		l, err := s.Read(ctx, g.id, 0, 0)
 		if err != nil {
-			t.Fatal(err)
+			return 0, err
 		}
 		if i == 0 {
 			la = l
 		} else if len(l) != len(la) || len(l) == 0 || l[len(l)-1].Hash != la[len(la)-1].Hash {
-			t.Fatalf("game %s: store 0 reads %d events, store %d %d, heads differ", g.id, len(la), i, len(l))
+			return 0, fmt.Errorf("game %s: store 0 reads %d events, store %d %d, heads differ", g.id, len(la), i, len(l))
 		}
 	}
 	if err := eventstore.VerifyChain(eventstore.Hash{}, la); err != nil {
-		t.Fatalf("game %s: %v", g.id, err)
+		return 0, fmt.Errorf("game %s: %v", g.id, err)
 	}
 	appends := map[string]uint64{} // message id → the seq its append (a stream message) begins at
 	for _, e := range la {
@@ -539,16 +554,16 @@ func checkClusterGame(t *testing.T, ctx context.Context, g *clusterGame, stores 
 			continue
 		}
 		if first, ok := appends[e.MessageID]; ok {
-			t.Fatalf("game %s: message id %s stored at seq %d and again at %d", g.id, e.MessageID, first, e.Seq)
+			return 0, fmt.Errorf("game %s: message id %s stored at seq %d and again at %d", g.id, e.MessageID, first, e.Seq)
 		}
 		appends[e.MessageID] = e.Seq
 	}
 	for id, seqs := range g.acked {
 		for _, seq := range seqs {
 			if seq == 0 || seq > uint64(len(la)) || la[seq-1].MessageID != id {
-				t.Fatalf("game %s: %s was acknowledged with event %d, which the log does not hold under it", g.id, id, seq)
+				return 0, fmt.Errorf("game %s: %s was acknowledged with event %d, which the log does not hold under it", g.id, id, seq)
 			}
 		}
 	}
-	return uint64(len(la))
+	return uint64(len(la)), nil
 }
