@@ -34,6 +34,7 @@ import (
 // each game on different nodes play while one NATS server after another
 // is killed and comes back.
 func TestClusterNodeLoss(t *testing.T) {
+	t.Parallel() // with the package's other long tests: each waits on its own servers
 	testCluster(t, func(t *testing.T, c *jscluster.Cluster, stream string) {
 		for i := range 3 {
 			time.Sleep(time.Second)
@@ -49,6 +50,7 @@ func TestClusterNodeLoss(t *testing.T) {
 
 // The same, while the stream's leader steps down three times.
 func TestClusterLeaderStepDown(t *testing.T) {
+	t.Parallel() // with the package's other long tests: each waits on its own servers
 	testCluster(t, func(t *testing.T, c *jscluster.Cluster, stream string) {
 		for range 3 {
 			time.Sleep(time.Second)
@@ -64,6 +66,7 @@ func TestClusterLeaderStepDown(t *testing.T) {
 // on its store. Clients resume on the other node; no command is lost or
 // applied twice.
 func TestRollingRestart(t *testing.T) {
+	t.Parallel() // with the package's other long tests: each waits on its own servers
 	c := jscluster.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

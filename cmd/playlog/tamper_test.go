@@ -91,6 +91,7 @@ type tamperBackend struct {
 }
 
 func TestTamperJetStream(t *testing.T) {
+	t.Parallel() // with the package's other long tests: each waits on its own servers
 	dir := t.TempDir()
 	runTamper(t, tamperBackend{
 		name: "jetstream",
@@ -111,6 +112,7 @@ func TestTamperJetStream(t *testing.T) {
 }
 
 func TestTamperPostgres(t *testing.T) {
+	t.Parallel() // with the package's other long tests: each waits on its own servers
 	cluster, err := pgtest.Start()
 	if err != nil {
 		t.Fatal(err)
