@@ -85,6 +85,9 @@ func TestRollingRestart(t *testing.T) {
 	played := playUnder(t, ctx, urls, games, func() {
 		for i := range nodes {
 			time.Sleep(2 * time.Second)
+			wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+			urls.waitJoined(wctx, i, games/4)
+			wcancel()
 			dctx, dcancel := context.WithTimeout(ctx, 10*time.Second)
 			err := nodes[i].Drain(dctx)
 			dcancel()
@@ -362,11 +365,37 @@ func tokenOf(user string) string {
 // nodeURLs are the nodes' URLs, which change as nodes restart. Safe for
 // concurrent use.
 type nodeURLs struct {
-	mu   sync.Mutex
-	urls []string
+	mu     sync.Mutex
+	urls   []string
+	joined []int // players joined to a game in play, by node
 }
 
-func newNodeURLs(urls ...string) *nodeURLs { return &nodeURLs{urls: urls} }
+func newNodeURLs(urls ...string) *nodeURLs {
+	return &nodeURLs{urls: urls, joined: make([]int, len(urls))}
+}
+
+// join counts a player joined on node i (modulo the number of nodes), or
+// one leaving it for delta -1.
+func (n *nodeURLs) join(i, delta int) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.joined[i%len(n.urls)] += delta
+}
+
+// waitJoined waits until at least want players are joined to a game on
+// node i, or ctx is done: a restart then cuts games in play, not players
+// between games (the pairs, playing the same game, can fall into step).
+func (n *nodeURLs) waitJoined(ctx context.Context, i, want int) {
+	for ctx.Err() == nil {
+		n.mu.Lock()
+		got := n.joined[i]
+		n.mu.Unlock()
+		if got >= want {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
 
 // at is node i's URL (i modulo the number of nodes).
 func (n *nodeURLs) at(i int) string {
@@ -391,6 +420,7 @@ type clusterPlayer struct {
 	nodes  *nodeURLs
 	node   int
 	c      *client.Client
+	on     int                // the node c is joined on
 	events []protocol.Message // every event, in order, each once
 	over   bool
 
@@ -402,6 +432,7 @@ func (p *clusterPlayer) connect(ctx context.Context) error {
 	if p.c != nil {
 		p.c.Drop()
 		p.c = nil
+		p.nodes.join(p.on, -1)
 		p.reconnects++
 	}
 	for {
@@ -413,7 +444,8 @@ func (p *clusterPlayer) connect(ctx context.Context) error {
 				LastEventID: new(uint64(len(p.events)))})
 			if err == nil {
 				cancel()
-				p.c = c
+				p.c, p.on = c, p.node
+				p.nodes.join(p.on, 1)
 				return nil
 			}
 			c.Drop()
@@ -511,6 +543,7 @@ func (p *clusterPlayer) close() {
 	if p.c != nil {
 		p.c.Close()
 		p.c = nil
+		p.nodes.join(p.on, -1)
 	}
 }
 
