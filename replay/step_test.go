@@ -17,7 +17,7 @@ import (
 	"github.com/playlog/playlog/engine/enginetest"
 	"github.com/playlog/playlog/engine/games"
 	"github.com/playlog/playlog/eventstore"
-	"github.com/playlog/playlog/internal/testkit"
+	"github.com/playlog/playlog/internal/par"
 	"github.com/playlog/playlog/internal/testkit/testenv"
 	"github.com/playlog/playlog/replay"
 )
@@ -86,21 +86,12 @@ func appendPlayed(s eventstore.Store, id uuid.UUID, p enginetest.Played, into *s
 	return nil
 }
 
-// jsonOf is mustJSON for a check off the test's goroutine: what does
-// not marshal is a bug that stops the run.
+// jsonOf marshals v for a comparison, on the test's goroutine or off it:
+// what does not marshal is a bug that stops the run.
 func jsonOf(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
 		panic(err)
-	}
-	return b
-}
-
-func mustJSON(t testing.TB, v any) []byte {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
 	}
 	return b
 }
@@ -136,7 +127,7 @@ func TestReplayAgreesWithTheFold(t *testing.T) {
 				start := time.Now()
 				events := 0
 				// Four games at a time: a check waits on the store more than it computes.
-				if err := testkit.Each(len(played), 4, func(i int) error {
+				if _, err := par.Each(context.Background(), len(played), 4, func(i int) error {
 					if err := checkGame(r, rules, played[i], i%20 == 0); err != nil {
 						return fmt.Errorf("game %d (%s): %w", i, played[i].id, err)
 					}
@@ -368,7 +359,7 @@ func TestNoLeaksThroughReplay(t *testing.T) {
 						Deck  []string   `json:"deck"`
 					} `json:"state"`
 				}
-				if err := json.Unmarshal(mustJSON(t, step.State), &st); err != nil {
+				if err := json.Unmarshal(jsonOf(step.State), &st); err != nil {
 					t.Fatal(err)
 				}
 				hidden := st.State.Deck

@@ -23,7 +23,7 @@ import (
 	"github.com/playlog/playlog/eventstore"
 	"github.com/playlog/playlog/eventstore/jetstream"
 	"github.com/playlog/playlog/gateway"
-	"github.com/playlog/playlog/internal/testkit"
+	"github.com/playlog/playlog/internal/par"
 	"github.com/playlog/playlog/internal/testkit/jscluster"
 	"github.com/playlog/playlog/internal/testkit/testnode"
 	"github.com/playlog/playlog/protocol"
@@ -243,7 +243,7 @@ func checkPlayed(t *testing.T, ctx context.Context, nodes *nodeURLs, played []*c
 	t.Helper()
 	// Games are checked eight at a time: each check waits on reads and
 	// joins, and a rolling restart leaves some 900 games to check.
-	err := testkit.Each(len(played), 8, func(n int) error {
+	_, err := par.Each(ctx, len(played), 8, func(n int) error {
 		g := played[n]
 		head, err := checkClusterGame(ctx, g, stores...)
 		if err != nil {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/playlog/playlog/auth"
 	"github.com/playlog/playlog/engine/games/tictactoe"
+	"github.com/playlog/playlog/internal/par"
 	"github.com/playlog/playlog/protocol"
 )
 
@@ -275,7 +276,7 @@ func (r *idleRun) run(ctx context.Context, progress func(format string, a ...any
 
 	progress("creating %d games on %s, %d at once", r.cfg.games, r.cfg.base, r.cfg.concurrency)
 	t0 := time.Now()
-	started := each(setup, r.cfg.games, r.cfg.concurrency, func(g int) { r.create(setup, g) })
+	started, _ := par.Each(setup, r.cfg.games, r.cfg.concurrency, func(g int) error { r.create(setup, g); return nil })
 	r.notStarted(&r.gameErrs, r.cfg.games-started)
 	created := time.Since(t0)
 	r.api.close() // the REST connections' files, here and in the server, go to the WebSockets
@@ -283,7 +284,7 @@ func (r *idleRun) run(ctx context.Context, progress func(format string, a ...any
 
 	progress("connecting %d players, %d dials at once", r.cfg.conns, r.cfg.concurrency)
 	t1 := time.Now()
-	started = each(setup, r.cfg.conns, r.cfg.concurrency, func(i int) { r.connect(setup, i) })
+	started, _ = par.Each(setup, r.cfg.conns, r.cfg.concurrency, func(i int) error { r.connect(setup, i); return nil })
 	r.notStarted(&r.connErrs, r.cfg.conns-started)
 	connected := time.Since(t1)
 	afterJoin := sample()
@@ -302,33 +303,13 @@ func (r *idleRun) run(ctx context.Context, progress func(format string, a ...any
 	cleanup, cancel := context.WithTimeout(ctx, r.cfg.within)
 	defer cancel()
 	t4 := time.Now()
-	each(cleanup, r.cfg.games, r.cfg.concurrency, func(g int) { r.resign(cleanup, g) })
+	par.Each(cleanup, r.cfg.games, r.cfg.concurrency, func(g int) error { r.resign(cleanup, g); return nil })
 	resigned := time.Since(t4)
 	end := sample()
 
 	took := idleTimes{create: created, connectFrom: t1, connect: connected, close: closed, resign: resigned}
 	rep := r.report(took, []phase{start, afterGames, afterJoin, afterHold, afterClose, end})
 	return rep, errors.Join(errs...)
-}
-
-// each runs f(i) for i from 0 to n-1 on up to workers goroutines, until
-// ctx ends, and returns how many it started: those from 0 to the count.
-func each(ctx context.Context, n, workers int, f func(i int)) int {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(workers, n) {
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				f(i)
-			}
-		})
-	}
-	wg.Wait()
-	return min(int(next.Load()), n)
 }
 
 // create creates game g over REST.
