@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -45,6 +46,7 @@ type presence struct {
 	log      *slog.Logger
 	bus      Bus
 	node     string
+	own      []byte // how this node's reports begin: the bus echoes them
 
 	mu        sync.Mutex
 	local     map[uuid.UUID]*localGame
@@ -78,8 +80,10 @@ type shownState struct {
 }
 
 func newPresence(now func() time.Time, debounce time.Duration, log *slog.Logger, bus Bus, node string) *presence {
+	own, _ := json.Marshal(node)
 	return &presence{
 		now: now, debounce: debounce, log: log, bus: bus, node: node,
+		own:   append(append([]byte(`{"node":`), own...), ','),
 		local: map[uuid.UUID]*localGame{}, remote: map[uuid.UUID]map[string]remoteReport{},
 		shown: map[uuid.UUID]shownState{}, countsDue: map[uuid.UUID]struct{}{}, kick: make(chan uuid.UUID, 1024),
 	}
@@ -365,6 +369,12 @@ func (p *presence) publish(ctx context.Context, game uuid.UUID) {
 }
 
 func (p *presence) receive(msg []byte) {
+	// Every report this node publishes comes back from the bus; skip those
+	// before decoding (presenceReport's first field, as json.Marshal
+	// writes it). The check after decoding covers any other form.
+	if bytes.HasPrefix(msg, p.own) {
+		return
+	}
 	var r presenceReport
 	if json.Unmarshal(msg, &r) != nil || r.Node == p.node || r.Game == uuid.Nil {
 		return
