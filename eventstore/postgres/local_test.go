@@ -208,6 +208,83 @@ func TestFeedsShareQueries(t *testing.T) {
 	}
 }
 
+// TestFeedPacedAtItsEnd: a feed at its end under steady appends (fewer
+// than a page an interval) queries at most about once per FeedInterval,
+// not again as soon as it has read a page (appends wake it meanwhile),
+// and still gets every event in order.
+func TestFeedPacedAtItsEnd(t *testing.T) {
+	ctx := context.Background()
+	const interval = 200 * time.Millisecond
+	s := openStore(t, postgres.Config{Schema: pgtest.NewSchema("pace"), FeedInterval: interval})
+	feed, err := s.Feed(ctx, eventstore.Position{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer feed.Close()
+	got := make(chan eventstore.Event, 100000)
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		for {
+			e, err := feed.Next(fctx)
+			if err != nil {
+				return
+			}
+			got <- e
+			time.Sleep(time.Millisecond) // a reader's work: appends wake it meanwhile
+		}
+	}()
+	time.Sleep(2 * interval) // the feed waits at its end
+
+	const games, run = 4, 1200 * time.Millisecond
+	_, before := postgres.Reads(s)
+	start := time.Now()
+	appended := make([]int, games)
+	var wg sync.WaitGroup
+	for g := range games {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			game := uuid.New()
+			for i := 0; time.Since(start) < run; i++ {
+				if _, err := s.Append(ctx, game, uint64(i), pending(i)); err != nil {
+					t.Error(err)
+					return
+				}
+				appended[g]++
+				time.Sleep(10 * time.Millisecond) // under a page an interval
+			}
+		}()
+	}
+	wg.Wait()
+	_, after := postgres.Reads(s)
+	elapsed := time.Since(start)
+	total := 0
+	for _, n := range appended {
+		total += n
+	}
+	// A query may take two scans (an empty window of ids); allow one more
+	// query than the intervals elapsed, and the one under way.
+	limit := 2 * (int64(elapsed/interval) + 2)
+	if q := after - before; q > limit {
+		t.Errorf("%d feed queries in %v of appends (%d events), want at most %d at FeedInterval %v", q, elapsed.Round(time.Millisecond), total, limit, interval)
+	} else {
+		t.Logf("%d feed queries in %v of appends (%d events)", q, elapsed.Round(time.Millisecond), total)
+	}
+	var last eventstore.Position
+	for i := range total {
+		select {
+		case e := <-got:
+			if i > 0 && !last.Less(e.Position) {
+				t.Fatalf("feed out of order at %d: %v then %v", i, last, e.Position)
+			}
+			last = e.Position
+		case <-time.After(5 * time.Second):
+			t.Fatalf("feed gave %d of %d events", i, total)
+		}
+	}
+}
+
 // TestSummarizeFeedIndex: the feed index's complete block ranges are
 // summarized once each; the range being filled is left alone (the first
 // range is summarized from the start: the index was built on an empty

@@ -33,7 +33,7 @@ type Config struct {
 	// FeedInterval is the least time between two feed queries that appends
 	// wake (a feed behind reads on at once): the appends of that time are
 	// read in one query, shared by this process's feed subscriptions.
-	// 0 means the default, 50ms; a negative value disables the wait (each
+	// 0 means the default, 100ms; a negative value disables the wait (each
 	// wake-up queries at once). At most 1s.
 	FeedInterval time.Duration
 	// TailCheck is how often a game subscription, woken by LISTEN/NOTIFY,
@@ -64,7 +64,7 @@ func (c *Config) setDefaults() {
 		c.PollInterval = 500 * time.Millisecond
 	}
 	if c.FeedInterval == 0 {
-		c.FeedInterval = 50 * time.Millisecond
+		c.FeedInterval = 100 * time.Millisecond
 	}
 	if c.TailCheck == 0 {
 		c.TailCheck = 5 * time.Second

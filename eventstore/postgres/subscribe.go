@@ -34,6 +34,10 @@ type pollSub struct {
 	// Owned by Next: the log must be read before waiting (a game
 	// subscription; a feed always reads).
 	needRead bool
+	// Owned by the reader: a feed's last page was not full, so it is at
+	// the feed's end and Next's next query waits out FeedInterval
+	// (feedReader.pace) for the appends meanwhile to gather.
+	atEnd bool
 
 	mu sync.Mutex
 	// Committed here after afterSeq, as pushed: in seq order but for
@@ -207,6 +211,13 @@ func (sub *pollSub) takePushed() {
 func (sub *pollSub) Next(ctx context.Context) (eventstore.Event, error) {
 	var timer *time.Timer
 	for {
+		if sub.game == uuid.Nil && sub.atEnd && len(sub.buf) == 0 {
+			// Appends wake every feed, and keep doing so while it reads
+			// its last page: let them gather.
+			if err := sub.store.feed.pace(ctx, sub.done); err != nil {
+				return eventstore.Event{}, err
+			}
+		}
 		ok, err := sub.step(ctx)
 		if err != nil {
 			return eventstore.Event{}, err
@@ -226,12 +237,6 @@ func (sub *pollSub) Next(ctx context.Context) (eventstore.Event, error) {
 		case <-ctx.Done():
 			return eventstore.Event{}, ctx.Err()
 		case <-sub.wake:
-			if sub.game == uuid.Nil {
-				// Appends wake every feed: let them gather.
-				if err := sub.store.feed.pace(ctx, sub.done); err != nil {
-					return eventstore.Event{}, err
-				}
-			}
 		case <-timer.C:
 			sub.needRead = true
 		}
@@ -321,7 +326,7 @@ func (sub *pollSub) fill(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		sub.buf = events
+		sub.buf, sub.atEnd = events, len(events) < pageSize
 		return nil
 	}
 	events, err := s.readRange(ctx, sub.game, sub.afterSeq, pageSize)
