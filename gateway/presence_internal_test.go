@@ -24,6 +24,9 @@ func TestPresenceSkipsOwnReports(t *testing.T) {
 		if len(p.remote[game]) != 0 {
 			t.Fatalf("node %q: its own report was recorded: %v", node, p.remote[game])
 		}
+		if n := testing.AllocsPerRun(100, func() { p.receive(own) }); n != 0 {
+			t.Errorf("node %q: its own report decoded (%.0f allocations), want it skipped first", node, n)
+		}
 		other, err := json.Marshal(presenceReport{Node: node + "x", Game: game, Players: []string{"bob"}})
 		if err != nil {
 			t.Fatal(err)
