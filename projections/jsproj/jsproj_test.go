@@ -90,17 +90,19 @@ func killBackend(t *testing.T) projtest.KillBackend {
 	return projtest.KillBackend{
 		Data:      t.TempDir(),
 		ChildTest: "TestKillChild",
-		Open: func(t testing.TB, dir string) (eventstore.Store, projtest.Model) {
-			s, err := jetstream.Open(context.Background(), jetstream.Config{Dir: dir})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return s, newModel(t, s)
-		},
+		Open:      openKill,
 	}
 }
 
-func TestKillChild(t *testing.T) { projtest.Child(t, killBackend(t)) }
+func openKill(t testing.TB, dir string) (eventstore.Store, projtest.Model) {
+	s, err := jetstream.Open(context.Background(), jetstream.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, newModel(t, s)
+}
+
+func TestKillChild(t *testing.T) { projtest.Child(t, openKill) }
 
 func TestKillDuringPlay(t *testing.T) { projtest.KillDuringPlay(t, killBackend(t)) }
 

@@ -96,15 +96,17 @@ func killBackend() projtest.KillBackend {
 	return projtest.KillBackend{
 		Data:      databaseURL + " " + pgtest.NewSchema("kill"),
 		ChildTest: "TestKillChild",
-		Open: func(t testing.TB, data string) (eventstore.Store, projtest.Model) {
-			url, schema, _ := strings.Cut(data, " ")
-			s := open(t, url, schema)
-			return s, newModel(t, s)
-		},
+		Open:      openKill,
 	}
 }
 
-func TestKillChild(t *testing.T) { projtest.Child(t, killBackend()) }
+func openKill(t testing.TB, data string) (eventstore.Store, projtest.Model) {
+	url, schema, _ := strings.Cut(data, " ")
+	s := open(t, url, schema)
+	return s, newModel(t, s)
+}
+
+func TestKillChild(t *testing.T) { projtest.Child(t, openKill) }
 
 func TestKillDuringPlay(t *testing.T) { projtest.KillDuringPlay(t, killBackend()) }
 

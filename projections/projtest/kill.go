@@ -34,22 +34,27 @@ type KillBackend struct {
 	Data string
 	// Open opens a store and model on data; the store is closed by the
 	// caller (a child never closes it: it is killed).
-	Open func(t testing.TB, data string) (eventstore.Store, Model)
+	Open Opener
 	// ChildTest is the test function that calls Child.
 	ChildTest string
 }
 
+// Opener opens a store and a history model on a data set.
+type Opener func(t testing.TB, data string) (eventstore.Store, Model)
+
 // Child is the body of the test named KillBackend.ChildTest. Run as a
-// child, it plays games or rebuilds the history, printing a line
-// "commit <position>" after each commit, until it is killed; otherwise it
-// skips.
-func Child(t *testing.T, kb KillBackend) {
+// child, it plays games or rebuilds the history on the data set its parent
+// names, printing a line "commit <position>" after each commit, until it
+// is killed; otherwise it skips. It takes only the opener: a child must
+// not make a data set of its own (a temporary directory, a schema) that
+// nobody removes once it is killed.
+func Child(t *testing.T, open Opener) {
 	mode := os.Getenv(childEnv)
 	if mode == "" {
 		t.Skip("the body of a child process of the kill tests")
 	}
 	ctx := context.Background()
-	s, m := kb.Open(t, os.Getenv(dataEnv))
+	s, m := open(t, os.Getenv(dataEnv))
 	opts := Fast()
 	opts.OnCommit = func(to eventstore.Position, _ int) { fmt.Fprintf(os.Stdout, "commit %s\n", to) }
 	switch mode {
