@@ -19,6 +19,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -278,12 +280,20 @@ func metaLeaderKnown(servers []*server.Server) bool {
 	return false
 }
 
-// freePort returns a port free now, below the kernel's ephemeral range.
+// freePort returns a port free now, below the kernel's ephemeral range,
+// and reserved for this process until it exits.
+//
 // The cluster binds its ports later, and binds a killed server's again when
 // it restarts: a port from the ephemeral range (what port 0 gives) can be
 // taken meanwhile as the local port of any outgoing connection on the
 // machine, and a server that cannot bind its port is never ready (it
-// failed that way twice in full race runs on 2 busy cores).
+// failed that way twice in full race runs on 2 busy cores). Below that
+// range, the only other takers are test binaries of this module running
+// at the same time (go test runs packages in parallel), which pick ports
+// here too: a port is first reserved by an flock on a file named after it,
+// held until the process exits, so that no two of them hand out the same
+// port while either may still bind it (a proxy's listen once failed that
+// way in a full run).
 func freePort(t testing.TB) int {
 	low := 32768
 	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
@@ -293,8 +303,15 @@ func freePort(t testing.TB) int {
 			}
 		}
 	}
+	dir := filepath.Join(os.TempDir(), "playlog-test-ports-"+strconv.Itoa(os.Getuid()))
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		t.Fatalf("jscluster: %v", err)
+	}
 	for range 1000 {
 		port := 10000 + rand.IntN(low-10000)
+		if !reserve(filepath.Join(dir, strconv.Itoa(port))) {
+			continue
+		}
 		if l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
 			l.Close()
 			return port
@@ -302,4 +319,28 @@ func freePort(t testing.TB) int {
 	}
 	t.Fatalf("jscluster: no free port between 10000 and %d", low)
 	return 0
+}
+
+// reserved holds the files whose locks reserve this process's ports; the
+// locks go with the process.
+var reserved struct {
+	sync.Mutex
+	files []*os.File
+}
+
+// reserve takes the lock of a port's file, without waiting: false if
+// another process, or this one, holds it.
+func reserve(name string) bool {
+	f, err := os.OpenFile(name, os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		return false
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return false
+	}
+	reserved.Lock()
+	reserved.files = append(reserved.files, f)
+	reserved.Unlock()
+	return true
 }
