@@ -6,22 +6,34 @@ import (
 	"strings"
 )
 
-// TokenFromRequest returns the bearer token of r. It reads the
-// Authorization header ("Bearer <token>", scheme case-insensitive) and,
-// only when that header is absent and r is a WebSocket handshake, the
-// access_token query parameter, since browsers cannot set headers on a
-// handshake. Any other request carrying access_token is refused, with or
-// without a header: a token in a URL ends up in logs and histories, and a
-// plain request can always use the header. A header with another scheme,
-// an empty token or repeated access_token parameters is an error too;
+// TokenFromRequest returns the bearer token of a REST request r, from the
+// Authorization header ("Bearer <token>", scheme case-insensitive) only. A
+// request carrying the access_token query parameter is refused, with or
+// without a header and whatever its other headers say: a token in a URL
+// ends up in logs and histories, and a plain request can always use the
+// header. A header with another scheme or an empty token is an error too;
 // errors wrap ErrUnauthenticated. The token is not verified. Safe for
 // concurrent use.
 func TokenFromRequest(r *http.Request) (string, error) {
+	return tokenOf(r, false)
+}
+
+// TokenFromHandshake is TokenFromRequest for the WebSocket endpoint: when
+// the Authorization header is absent and r is a WebSocket handshake, the
+// token may come in the access_token query parameter instead, since
+// browsers cannot set headers on a handshake. A request to that endpoint
+// that is no handshake is refused a query token as REST is; so are
+// repeated access_token parameters.
+func TokenFromHandshake(r *http.Request) (string, error) {
+	return tokenOf(r, true)
+}
+
+func tokenOf(r *http.Request, handshake bool) (string, error) {
 	var q []string
 	if r.URL != nil {
 		q = r.URL.Query()[queryParameter]
 	}
-	if q != nil && !isWebSocketHandshake(r) {
+	if q != nil && !(handshake && isWebSocketHandshake(r)) {
 		return "", fmt.Errorf("%w: %w", ErrUnauthenticated, errQueryToken)
 	}
 	if h := r.Header.Values("Authorization"); len(h) > 0 {
@@ -70,12 +82,21 @@ func hasToken(h http.Header, name, token string) bool {
 	return false
 }
 
-// Authenticate reads the request's token (TokenFromRequest) and verifies
-// it, returning the user id: the gateway's Authenticator, for REST and
-// WebSocket handshakes alike. Errors wrap ErrUnauthenticated. Safe for
-// concurrent use.
+// Authenticate reads a REST request's token (TokenFromRequest) and
+// verifies it, returning the user id. Errors wrap ErrUnauthenticated.
+// Safe for concurrent use.
 func (v *Verifier) Authenticate(r *http.Request) (string, error) {
 	token, err := TokenFromRequest(r)
+	if err != nil {
+		return "", err
+	}
+	return v.Verify(token)
+}
+
+// AuthenticateHandshake is Authenticate for a WebSocket handshake, whose
+// token may come in its query (TokenFromHandshake).
+func (v *Verifier) AuthenticateHandshake(r *http.Request) (string, error) {
+	token, err := TokenFromHandshake(r)
 	if err != nil {
 		return "", err
 	}

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func TestTokenFromRequest(t *testing.T) {
+func TestTokenFromHandshake(t *testing.T) {
 	// A WebSocket handshake, as browsers send it.
 	ws := map[string]string{"Connection": "keep-alive, Upgrade", "Upgrade": "websocket"}
 	tests := []struct {
@@ -47,15 +47,27 @@ func TestTokenFromRequest(t *testing.T) {
 			for k, v := range tt.other {
 				r.Header.Set(k, v)
 			}
-			got, err := TokenFromRequest(r)
+			got, err := TokenFromHandshake(r)
 			if tt.wantErr == nil {
+				if err != nil || got != tt.want {
+					t.Fatalf("TokenFromHandshake = %q, %v; want %q", got, err, tt.want)
+				}
+			} else if got != "" || !errors.Is(err, ErrUnauthenticated) || !errors.Is(err, tt.wantErr) {
+				t.Fatalf("TokenFromHandshake = %q, %v; want %v", got, err, tt.wantErr)
+			}
+			// REST: the same, except that a query token is always refused,
+			// handshake headers or not.
+			wantErr := tt.wantErr
+			if r.URL.Query().Has(queryParameter) {
+				wantErr = errQueryToken
+			}
+			got, err = TokenFromRequest(r)
+			if wantErr == nil {
 				if err != nil || got != tt.want {
 					t.Fatalf("TokenFromRequest = %q, %v; want %q", got, err, tt.want)
 				}
-				return
-			}
-			if got != "" || !errors.Is(err, ErrUnauthenticated) || !errors.Is(err, tt.wantErr) {
-				t.Fatalf("TokenFromRequest = %q, %v; want %v", got, err, tt.wantErr)
+			} else if got != "" || !errors.Is(err, ErrUnauthenticated) || !errors.Is(err, wantErr) {
+				t.Fatalf("TokenFromRequest = %q, %v; want %v", got, err, wantErr)
 			}
 		})
 	}

@@ -178,10 +178,18 @@ func TestQueryTokenOnlyOnTheHandshake(t *testing.T) {
 		t.Fatalf("handshake with access_token: %v", err)
 	}
 	ws.Close()
-	for name, header := range map[string]string{"query only": "", "query and header": "Bearer " + tok} {
+	// Handshake headers on a REST request change nothing: it is no
+	// handshake to the WebSocket endpoint.
+	handshake := map[string]string{"Connection": "Upgrade", "Upgrade": "websocket"}
+	for name, headers := range map[string]map[string]string{
+		"query only":                    {},
+		"query and header":              {"Authorization": "Bearer " + tok},
+		"query and handshake headers":   handshake,
+		"query, header and a handshake": {"Authorization": "Bearer " + tok, "Connection": "Upgrade", "Upgrade": "websocket"},
+	} {
 		req, _ := http.NewRequest("GET", n.url+"/v1/games?player=me&access_token="+tok, nil)
-		if header != "" {
-			req.Header.Set("Authorization", header)
+		for k, v := range headers {
+			req.Header.Set(k, v)
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

@@ -64,7 +64,7 @@ type conn struct {
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
-	user, err := s.deps.Auth.Authenticate(r)
+	user, err := s.deps.Auth.AuthenticateHandshake(r)
 	if err != nil {
 		s.fail(w, errorf(protocol.CodeAuthenticationFailed, http.StatusUnauthorized, err.Error()))
 		return

@@ -22,10 +22,13 @@ import (
 	"github.com/playlog/playlog/replay/web"
 )
 
-// Authenticator turns a request's credentials into a user id. Errors mean
-// authentication_failed; their text is shown to the client.
+// Authenticator turns a request's credentials into a user id: a REST
+// request's (Authenticate) or a WebSocket handshake's, which may carry them
+// in its query (AuthenticateHandshake). Errors mean authentication_failed;
+// their text is shown to the client.
 type Authenticator interface {
 	Authenticate(r *http.Request) (userID string, err error)
+	AuthenticateHandshake(r *http.Request) (userID string, err error)
 }
 
 // Deps are the parts the gateway serves from, built by cmd/playlogd.
