@@ -54,7 +54,6 @@ func TestBadInputOverWebSocket(t *testing.T) {
 			{"not a participant", `{"type":"join_game","message_id":"a9","game_id":"` + other.String() + `"}`, protocol.CodeNotInGame, "a9"},
 			{"last_event_id beyond head", `{"type":"join_game","message_id":"b1","game_id":"` + g + `","last_event_id":99}`, protocol.CodeInvalidMessage, "b1"},
 			{"negative last_event_id", `{"type":"join_game","message_id":"b2","game_id":"` + g + `","last_event_id":-1}`, protocol.CodeInvalidMessage, "b2"},
-			{"action without action", `{"type":"action","message_id":"b3","game_id":"` + g + `"}`, protocol.CodeInvalidMessage, "b3"},
 			{"action on heartbeat", `{"type":"heartbeat","message_id":"b4","action":{}}`, protocol.CodeInvalidMessage, "b4"},
 			{"leave a game not joined", `{"type":"leave_game","message_id":"b5","game_id":"` + g + `"}`, protocol.CodeNotInGame, "b5"},
 			{"spectate own game", `{"type":"spectate","message_id":"b6","game_id":"` + g + `"}`, protocol.CodeActionNotAllowed, "b6"},
@@ -69,6 +68,39 @@ func TestBadInputOverWebSocket(t *testing.T) {
 			}
 			if m.RequestMessageID != tc.echo || m.Error.Message == "" {
 				t.Fatalf("%s: request_message_id %q (want %q), message %q", tc.name, m.RequestMessageID, tc.echo, m.Error.Message)
+			}
+		}
+		// A refusal of a join or a leave names its game when the id was one,
+		// whatever refused it.
+		if err := alice.SendRaw([]byte(`{"type":"leave_game","message_id":"b7","game_id":"` + g + `","last_event_id":1}`)); err != nil {
+			t.Fatal(err)
+		}
+		if m, err := alice.Next(ctx); err != nil || m.Type != protocol.TypeError || m.Error == nil ||
+			m.Error.Code != protocol.CodeInvalidMessage || m.RequestMessageID != "b7" || m.GameID != g {
+			t.Fatalf("leave_game with last_event_id: %+v %v, want error invalid_message naming game %s", m, err, g)
+		}
+		// null stands for an absent field.
+		if err := alice.SendRaw([]byte(`{"type":"heartbeat","message_id":"b8","action":null}`)); err != nil {
+			t.Fatal(err)
+		}
+		if m, err := alice.Next(ctx); err != nil || m.Type != protocol.TypeHeartbeatAck || m.RequestMessageID != "b8" {
+			t.Fatalf("heartbeat with a null action: %+v %v, want heartbeat_ack", m, err)
+		}
+		// Malformed actions are refusals of actions: a failed action_result,
+		// with the game when its id was one.
+		for _, tc := range []struct{ name, raw, id, game string }{
+			{"action without action", `{"type":"action","message_id":"b3","game_id":"` + g + `"}`, "b3", g},
+			{"action with a null action", `{"type":"action","message_id":"b9","game_id":"` + g + `","action":null}`, "b9", g},
+			{"action on a bad UUID", `{"type":"action","message_id":"c1","game_id":"nope","action":{"type":"place","cell":0}}`, "c1", ""},
+			{"resign with last_event_id", `{"type":"resign","message_id":"c2","game_id":"` + g + `","last_event_id":1}`, "c2", g},
+		} {
+			if err := alice.SendRaw([]byte(tc.raw)); err != nil {
+				t.Fatal(err)
+			}
+			m, err := alice.Next(ctx)
+			if err != nil || m.Type != protocol.TypeActionResult || m.Success == nil || *m.Success || m.Error == nil ||
+				m.Error.Code != protocol.CodeInvalidMessage || m.RequestMessageID != tc.id || m.GameID != tc.game {
+				t.Fatalf("%s: %+v %v, want failed action_result invalid_message for %q in game %q", tc.name, m, err, tc.id, tc.game)
 			}
 		}
 		// Refused actions: a failed action_result with the code.

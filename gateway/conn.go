@@ -551,7 +551,8 @@ func parse(data []byte) (protocol.Request, *apiError) {
 	default:
 		return req, errorf(protocol.CodeUnknownMessageType, 0, "unknown message type "+quote(req.Type))
 	}
-	if (req.Type == protocol.TypeAction) != (len(req.Action) > 0) {
+	hasAction := len(req.Action) > 0 && string(req.Action) != "null" // null is absent, as for the other fields
+	if (req.Type == protocol.TypeAction) != hasAction {
 		if req.Type == protocol.TypeAction {
 			return req, invalid("action is required")
 		}

@@ -25,7 +25,9 @@ func (c *conn) handle(data []byte, start time.Time) {
 	req, perr := parse(data)
 	game, _ := uuid.Parse(req.GameID)
 	if perr != nil {
-		c.reply(req.MessageID, perr)
+		// Answered as any refusal of its type, as far as it was read: a
+		// malformed action is a failed action_result too.
+		c.answerError(req, game, perr)
 		c.logMessage(req.Type, req.MessageID, game, perr, start)
 		return
 	}
@@ -110,13 +112,17 @@ func (c *conn) answerError(req protocol.Request, game uuid.UUID, err error) {
 	if e.code == protocol.CodeInternalError && !c.closing() {
 		c.logf(slog.LevelError, "websocket request failed", "type", req.Type, "message_id", req.MessageID, "game", game, "err", err)
 	}
+	var gameID string // the game refused, when its id was one
+	if game != uuid.Nil {
+		gameID = game.String()
+	}
 	if req.Type == protocol.TypeAction || req.Type == protocol.TypeResign {
 		no := false
 		c.push(protocol.Message{Type: protocol.TypeActionResult, RequestMessageID: req.MessageID,
-			GameID: req.GameID, Success: &no, Error: &protocol.Error{Code: e.code, Message: e.message}})
+			GameID: gameID, Success: &no, Error: &protocol.Error{Code: e.code, Message: e.message}})
 		return
 	}
-	c.push(protocol.Message{Type: protocol.TypeError, RequestMessageID: req.MessageID, GameID: req.GameID,
+	c.push(protocol.Message{Type: protocol.TypeError, RequestMessageID: req.MessageID, GameID: gameID,
 		Error: &protocol.Error{Code: e.code, Message: e.message}})
 }
 
