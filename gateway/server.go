@@ -247,7 +247,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /v1/games/{id}/replay/events", s.authed(s.getReplayEvents))
 	m.Handle("GET /replay/", web.Handler())
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, errorf("not_found", http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path))
+		writeError(w, errorf(protocol.CodeNotFound, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path))
 	})
 	s.mux = m
 }

@@ -58,11 +58,16 @@ const (
 	CodeInvalidMessage       = "invalid_message"
 	CodeUnknownMessageType   = "unknown_message_type"
 	CodeInternalError        = "internal_error"
-	// CodeUnavailable: this node is shutting down (draining) and takes no
-	// new command. Nothing was done: retry on another node, or after
+	// CodeUnavailable: this node is shutting down (draining) and took no
+	// new command, or the event log is not answering now and a command may
+	// or may not have been stored. Retry on another node, or after
 	// reconnecting, with the same message id.
 	CodeUnavailable = "unavailable"
 )
+
+// CodeNotFound is REST's only code of its own (never on the WebSocket):
+// no such endpoint, an unknown path or a method the path does not take.
+const CodeNotFound = "not_found"
 
 // Close codes the server uses besides the standard ones (1000 normal, 1001
 // going away on shutdown, 1002 malformed frame, 1007 text not UTF-8, 1008
