@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -216,10 +217,14 @@ func (s *Store) wrap(op string, game uuid.UUID, err error) error {
 }
 
 // unavailable reports whether err says the server did not answer: a
-// timeout, a connection refused, or one lost before the query was sent.
+// timeout, a connection refused, one lost before the query was sent, or
+// one the server ended as it shut down or crashed (SQLSTATE class 57P:
+// the first answer of every pooled connection after a restart).
 func unavailable(err error) bool {
 	var connErr *pgconn.ConnectError
-	return pgconn.Timeout(err) || errors.As(err, &connErr) || pgconn.SafeToRetry(err) || errors.Is(err, context.DeadlineExceeded)
+	var pgErr *pgconn.PgError
+	return pgconn.Timeout(err) || errors.As(err, &connErr) || pgconn.SafeToRetry(err) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "57P")
 }
 
 // LiveSubscriptions is the number of game subscriptions open in this

@@ -334,7 +334,9 @@ func (sub *pollSub) fill(ctx context.Context) error {
 		err = fmt.Errorf("postgres: game %s continues at %d after %d", sub.game, events[0].Seq, sub.afterSeq)
 	}
 	if err != nil {
-		return err
+		// An outage is ErrUnavailable here as on any read: the hub retries
+		// those rather than dropping the game's viewers.
+		return s.wrap("subscribe", sub.game, err)
 	}
 	sub.buf, sub.needRead = events, len(events) == pageSize
 	return nil
