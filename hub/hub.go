@@ -250,10 +250,14 @@ func (h *Hub) acquire(ctx context.Context, g Game) (*feed, error) {
 	h.mu.Unlock()
 
 	sub, err := h.cfg.Store.Subscribe(fctx, game, start)
+	h.mu.Lock()
+	if err == nil && h.closed { // Close ran meanwhile and waits for no feed
+		sub.Close()
+		err = eventstore.ErrClosed
+	}
 	if err != nil {
 		f.err = fmt.Errorf("watch %s: %w", game, err)
 		cancel()
-		h.mu.Lock()
 		if h.feeds[game] == f {
 			delete(h.feeds, game)
 		}
@@ -261,9 +265,11 @@ func (h *Hub) acquire(ctx context.Context, g Game) (*feed, error) {
 		close(f.ready)
 		return nil, f.err
 	}
-	// The feed counts in h.wg until it has stopped: a Poller's feed runs
-	// goroutines only while it reads.
+	// The feed counts in h.wg until it has stopped (a Poller's feed runs
+	// goroutines only while it reads), counted under h.mu so that Close,
+	// which sets closed under it, waits for every feed it did not refuse.
 	h.wg.Add(1)
+	h.mu.Unlock()
 	if p, ok := sub.(eventstore.Poller); ok {
 		f.poll(fctx, p, h.wg.Done)
 	} else {
@@ -310,4 +316,5 @@ func (h *Hub) forget(f *feed) {
 	if h.feeds[f.game] == f {
 		delete(h.feeds, f.game)
 	}
+	f.cancel() // its context, registered under the hub's, goes too
 }
