@@ -260,19 +260,19 @@ func TestSchemaWebSocketTraffic(t *testing.T) {
 		alice.until(t, func(m protocol.Message) bool { return m.Type == protocol.TypeSpectatorCount && *m.Count == 1 })
 
 		// Refusals of malformed messages, whose shapes the schema refuses.
-		for _, bad := range []struct{ raw, code string }{
-			{`{"type":"join_game","message_id":"bad id!",` + `"game_id":"` + g + `"}`, protocol.CodeInvalidMessage},
-			{`{"type":"heartbeat","message_id":"e1","extra":1}`, protocol.CodeInvalidMessage},
-			{`{"type":"heartbeat","message_id":"e2","game_id":"` + g + `"}`, protocol.CodeInvalidMessage},
-			{`{"type":"action","message_id":"e3","game_id":"` + g + `"}`, protocol.CodeInvalidMessage},
-			{`{"type":"join_game","message_id":"e4","game_id":"nope"}`, protocol.CodeInvalidMessage},
-			{`{"type":"dance","message_id":"e5"}`, protocol.CodeUnknownMessageType},
-			{`{"message_id":"e6"}`, protocol.CodeInvalidMessage},
-			{`{"type":"heartbeat","message_id":"e7"`, protocol.CodeInvalidMessage},
+		for _, bad := range []struct{ raw, code, typ string }{
+			{`{"type":"join_game","message_id":"bad id!",` + `"game_id":"` + g + `"}`, protocol.CodeInvalidMessage, protocol.TypeError},
+			{`{"type":"heartbeat","message_id":"e1","extra":1}`, protocol.CodeInvalidMessage, protocol.TypeError},
+			{`{"type":"heartbeat","message_id":"e2","game_id":"` + g + `"}`, protocol.CodeInvalidMessage, protocol.TypeError},
+			{`{"type":"action","message_id":"e3","game_id":"` + g + `"}`, protocol.CodeInvalidMessage, protocol.TypeActionResult},
+			{`{"type":"join_game","message_id":"e4","game_id":"nope"}`, protocol.CodeInvalidMessage, protocol.TypeError},
+			{`{"type":"dance","message_id":"e5"}`, protocol.CodeUnknownMessageType, protocol.TypeError},
+			{`{"message_id":"e6"}`, protocol.CodeInvalidMessage, protocol.TypeError},
+			{`{"type":"heartbeat","message_id":"e7"`, protocol.CodeInvalidMessage, protocol.TypeError},
 		} {
 			alice.sendInvalid(t, bad.raw)
-			m := alice.until(t, func(m protocol.Message) bool { return m.Type == protocol.TypeError })
-			wantError(t, bad.raw, m, protocol.TypeError, bad.code)
+			m := alice.until(t, func(m protocol.Message) bool { return m.Type == bad.typ })
+			wantError(t, bad.raw, m, bad.typ, bad.code)
 		}
 		if err := alice.ws.WriteMessage(websocket.BinaryMessage, []byte(`{"type":"heartbeat","message_id":"bin"}`)); err != nil {
 			t.Fatal(err)
