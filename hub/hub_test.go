@@ -86,12 +86,17 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T, b testenv.Backend, linger time.Duration) *fixture {
-	store := b.Open(t)
+	return fixtureOn(t, b.Open(t), hub.Config{Linger: linger})
+}
+
+// fixtureOn is a fixture on store, its hub configured by cfg.
+func fixtureOn(t *testing.T, store eventstore.Store, cfg hub.Config) *fixture {
 	svc, err := play.New(play.Config{Store: store, Registry: games.Standard(), SeedSecret: seedSecret})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := hub.New(hub.Config{Store: store, Linger: linger})
+	cfg.Store = store
+	h, err := hub.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,11 +6,9 @@ import (
 	"time"
 
 	"github.com/playlog/playlog/engine"
-	"github.com/playlog/playlog/engine/games"
 	"github.com/playlog/playlog/eventstore/postgres"
 	"github.com/playlog/playlog/hub"
 	"github.com/playlog/playlog/internal/testkit/pgtest"
-	"github.com/playlog/playlog/play"
 )
 
 // TestPostgresRestartKeepsViewers: a PostgreSQL restart shorter than
@@ -30,24 +28,15 @@ func TestPostgresRestartKeepsViewers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	svc, err := play.New(play.Config{Store: store, Registry: games.Standard(), SeedSecret: seedSecret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := hub.New(hub.Config{Store: store, Linger: time.Hour, RetryFor: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	f := &fixture{store: store, svc: svc, hub: h}
-	created, err := svc.Create(ctx, "tictactoe", []string{"alice", "bob"}, nil, "alice")
+	f := fixtureOn(t, store, hub.Config{Linger: time.Hour, RetryFor: 30 * time.Second})
+	created, err := f.svc.Create(ctx, "tictactoe", []string{"alice", "bob"}, nil, "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := newSink(100)
 	w := f.watch(t, created.ID, engine.AsPlayer("alice"), 0, s)
 	defer w.Close()
-	g, _ := svc.Load(ctx, created.ID)
+	g, _ := f.svc.Load(ctx, created.ID)
 	s.events(t, g.Head())
 
 	if err := cluster.Kill(); err != nil {
