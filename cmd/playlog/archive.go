@@ -1,8 +1,8 @@
 package main
 
 import (
+	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -22,15 +22,17 @@ import (
 // store's size before and after.
 func runArchive(args []string, env func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("playlog archive", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	var parseOut bytes.Buffer
+	fs.SetOutput(&parseOut)
 	var sf storeFlags
 	sf.register(fs, env)
 	olderThan := fs.Duration("older-than", 30*24*time.Hour, "archive games that ended longer ago than this")
 	quiet := fs.Bool("quiet", false, "no progress bar")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
+	if code, done := parseFlags(fs, args, &parseOut, stdout, stderr); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "playlog archive: unexpected arguments %q\n", fs.Args())
 		return 2
 	}
 	if *olderThan < 0 {
@@ -39,10 +41,10 @@ func runArchive(args []string, env func(string) string, stdout, stderr io.Writer
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	store, err := sf.open(ctx)
+	store, err := sf.open(ctx, false)
 	if err != nil {
 		fmt.Fprintf(stderr, "playlog archive: %v\n", err)
-		return 2
+		return storeFailed(err)
 	}
 	defer store.Close()
 	hot := eventstore.Unwrap(store)

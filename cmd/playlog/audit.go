@@ -7,6 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -23,18 +26,66 @@ import (
 // storeFlags are the flags that name a log to read.
 type storeFlags struct {
 	data, natsURL, databaseURL, schema string
+
+	fs  *flag.FlagSet
+	env func(string) string
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet, env func(string) string) {
-	fs.StringVar(&f.data, "data", "", "embedded JetStream directory (only while no playlogd uses it)")
-	fs.StringVar(&f.natsURL, "nats-url", env("PLAYLOG_NATS_URL"), "NATS server of a running playlog (playlogd -nats-listen, or a cluster)")
-	fs.StringVar(&f.databaseURL, "database-url", env("PLAYLOG_DATABASE_URL"), "PostgreSQL of a running playlog")
+	f.fs, f.env = fs, env
+	fs.StringVar(&f.data, "data", "", "embedded JetStream directory of an existing log (only while no playlogd uses it)")
+	fs.StringVar(&f.natsURL, "nats-url", "", "NATS server of a running playlog (playlogd -nats-listen, or a cluster); default $PLAYLOG_NATS_URL")
+	fs.StringVar(&f.databaseURL, "database-url", "", "PostgreSQL of a running playlog; default $PLAYLOG_DATABASE_URL")
 	fs.StringVar(&f.schema, "database-schema", "playlog", "PostgreSQL schema")
 }
 
+// usageError is a store flags' mistake: exit code 2, not 1.
+type usageError struct{ error }
+
+// storeFailed is the exit code for open's error: 2 for bad usage, 1 for a
+// store that could not be opened.
+func storeFailed(err error) int {
+	if errors.As(err, new(usageError)) {
+		return 2
+	}
+	return 1
+}
+
+// choose settles which log the flags name. A flag given on the command
+// line wins over the environment, which playlogd's nodes share: with
+// PLAYLOG_NATS_URL set, --data names that directory, not the live log.
+// Two of them given at once are refused. Without any, PLAYLOG_DATABASE_URL
+// and then PLAYLOG_NATS_URL name it, as they do for playlogd.
+func (f *storeFlags) choose() error {
+	var given []string
+	f.fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "data", "nats-url", "database-url":
+			given = append(given, "--"+fl.Name)
+		}
+	})
+	switch {
+	case len(given) > 1:
+		return usageError{fmt.Errorf("%s name different logs: give one", strings.Join(given, " and "))}
+	case len(given) == 1:
+		return nil
+	}
+	if u := f.env("PLAYLOG_DATABASE_URL"); u != "" {
+		f.databaseURL = u
+	} else if u := f.env("PLAYLOG_NATS_URL"); u != "" {
+		f.natsURL = u
+	}
+	return nil
+}
+
 // open opens the named log with its archive behind it (package archive),
-// so that archived games read as if they were still in the log.
-func (f *storeFlags) open(ctx context.Context) (eventstore.Store, error) {
+// so that archived games read as if they were still in the log. A --data
+// directory must hold a log already, unless create is set (import): a
+// mistyped path is an error, not an empty log audited or exported.
+func (f *storeFlags) open(ctx context.Context, create bool) (eventstore.Store, error) {
+	if err := f.choose(); err != nil {
+		return nil, err
+	}
 	var hot eventstore.Store
 	var err error
 	switch {
@@ -43,9 +94,14 @@ func (f *storeFlags) open(ctx context.Context) (eventstore.Store, error) {
 	case f.natsURL != "":
 		hot, err = jetstream.Open(ctx, jetstream.Config{URL: f.natsURL})
 	case f.data != "":
+		if !create {
+			if _, serr := os.Stat(filepath.Join(f.data, "jetstream")); serr != nil {
+				return nil, usageError{fmt.Errorf("--data %s holds no playlog log (no %s)", f.data, filepath.Join(f.data, "jetstream"))}
+			}
+		}
 		hot, err = jetstream.Open(ctx, jetstream.Config{Dir: f.data})
 	default:
-		return nil, errors.New("name the log with --data, --nats-url or --database-url")
+		return nil, usageError{errors.New("name the log with --data, --nats-url or --database-url")}
 	}
 	if err != nil {
 		return nil, err
@@ -106,6 +162,10 @@ func loadGame(name string, args []string, env func(string) string, stderr io.Wri
 		}
 		return uuid.Nil, nil, 2
 	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "playlog %s: unexpected arguments %q\n", name, fs.Args())
+		return uuid.Nil, nil, 2
+	}
 	id, err := uuid.Parse(*game)
 	if err != nil {
 		fmt.Fprintln(stderr, "playlog "+name+": --game must be a game id (a UUID)")
@@ -113,10 +173,10 @@ func loadGame(name string, args []string, env func(string) string, stderr io.Wri
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	store, err := sf.open(ctx)
+	store, err := sf.open(ctx, false)
 	if err != nil {
 		fmt.Fprintf(stderr, "playlog %s: %v\n", name, err)
-		return id, nil, 2
+		return id, nil, storeFailed(err)
 	}
 	defer store.Close()
 	events, err := replay.ReadGame(ctx, store, id)

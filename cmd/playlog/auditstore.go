@@ -1,10 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -131,7 +131,8 @@ chain:
 // runAudit audits one game (--game) or a whole store.
 func runAudit(args []string, env func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("playlog audit", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	var parseOut bytes.Buffer
+	fs.SetOutput(&parseOut)
 	var sf storeFlags
 	sf.register(fs, env)
 	var keys publicKeys
@@ -145,15 +146,15 @@ func runAudit(args []string, env func(string) string, stdout, stderr io.Writer) 
 	unsealedAfter := fs.Duration("unsealed-after", 10*time.Minute, "with --public-key: a running game whose newest event is older than this must be sealed through its head (playlogd seals idle games after -seal-interval); 0 to not check")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	maxRate := fs.Float64("max-events-per-second", 0, "read at most this many events per second (0: no limit), to spare a live store")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, done := parseFlags(fs, args, &parseOut, stdout, stderr); done {
+		return code
 	}
 	usageErr := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "playlog audit: "+format+"\n", a...)
 		return 2
+	}
+	if fs.NArg() > 0 {
+		return usageErr("unexpected arguments %q", fs.Args())
 	}
 	verifier, err := keys.verifier()
 	if err != nil {
@@ -197,9 +198,10 @@ func runAudit(args []string, env func(string) string, stdout, stderr io.Writer) 
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	store, err := sf.open(ctx)
+	store, err := sf.open(ctx, false)
 	if err != nil {
-		return usageErr("%v", err)
+		fmt.Fprintf(stderr, "playlog audit: %v\n", err)
+		return storeFailed(err)
 	}
 	defer store.Close()
 	if one != uuid.Nil {

@@ -174,9 +174,10 @@ func runExport(args []string, env func(string) string, stdout, stderr io.Writer)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	store, err := sf.open(ctx)
+	store, err := sf.open(ctx, false)
 	if err != nil {
-		return usageErr("%v", err)
+		fmt.Fprintf(stderr, "playlog export: %v\n", err)
+		return storeFailed(err)
 	}
 	defer store.Close()
 	start := time.Now()
@@ -401,9 +402,10 @@ func runImport(args []string, env func(string) string, stdout, stderr io.Writer)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	store, err := sf.open(ctx)
+	store, err := sf.open(ctx, true)
 	if err != nil {
-		return usageErr("%v", err)
+		fmt.Fprintf(stderr, "playlog import: %v\n", err)
+		return storeFailed(err)
 	}
 	defer store.Close()
 	if checkSeal == nil {

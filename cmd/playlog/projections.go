@@ -41,12 +41,16 @@ func runProjections(args []string, env func(string) string, stdout, stderr io.Wr
 	if code, done := parseFlags(fs, args[2:], &out, stdout, stderr); done {
 		return code
 	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "playlog projections: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	store, err := sf.open(ctx)
+	store, err := sf.open(ctx, false)
 	if err != nil {
 		fmt.Fprintf(stderr, "playlog projections: %v\n", err)
-		return 2
+		return storeFailed(err)
 	}
 	defer store.Close()
 	var progress io.Writer = stderr

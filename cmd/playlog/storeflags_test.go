@@ -1,0 +1,85 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The store flags: one given on the command line wins over the
+// environment playlogd's nodes share, two are refused, a --data that holds
+// no log is an error (and is not created), stray words are refused, and a
+// store that cannot be reached is a failure (1), not bad usage (2).
+func TestStoreFlags(t *testing.T) {
+	dir, finished, _ := playedGames(t)
+	unreachable := func(name string) string {
+		switch name {
+		case "PLAYLOG_NATS_URL":
+			return "nats://127.0.0.1:1"
+		case "PLAYLOG_DATABASE_URL":
+			return "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"
+		}
+		return ""
+	}
+	noEnv := func(string) string { return "" }
+	missing := filepath.Join(t.TempDir(), "typo")
+	for _, c := range []struct {
+		name string
+		args []string
+		env  func(string) string
+		code int
+		out  string // in stdout when code is 0, else in stderr
+	}{
+		{"--data wins over the environment", []string{"audit", "--data", dir, "--quiet"}, unreachable, 0, "audited 2 games"},
+		{"--data wins for dump", []string{"dump", "--data", dir, "--game", finished.String()}, unreachable, 0, "seed_revealed"},
+		{"--data wins for export", []string{"export", "--data", dir, "--quiet", "--out", filepath.Join(t.TempDir(), "x.jsonl")}, unreachable, 0, "exported 2 games"},
+		{"--data wins for archive", []string{"archive", "--data", dir, "--older-than", "1h", "--quiet"}, unreachable, 0, "archived 0 games"},
+		{"two logs named", []string{"audit", "--data", dir, "--nats-url", "nats://127.0.0.1:1"}, noEnv, 2, "--data and --nats-url name different logs"},
+		{"a --data without a log", []string{"audit", "--data", missing, "--quiet"}, noEnv, 2, "holds no playlog log"},
+		{"export from a --data without a log", []string{"export", "--data", missing, "--quiet"}, noEnv, 2, "holds no playlog log"},
+		{"archive of a --data without a log", []string{"archive", "--data", missing, "--quiet"}, noEnv, 2, "holds no playlog log"},
+		{"the environment when no flag names the log", []string{"audit", "--quiet"}, unreachable, 1, "postgres"},
+		{"no log named", []string{"audit", "--quiet"}, noEnv, 2, "name the log with"},
+		{"an unreachable server is a failure", []string{"audit", "--nats-url", "nats://127.0.0.1:1", "--quiet"}, noEnv, 1, "no servers available"},
+		{"a stray word in audit", []string{"audit", "--data", dir, "extra", "--quiet"}, noEnv, 2, `unexpected arguments ["extra" "--quiet"]`},
+		{"a stray word in archive", []string{"archive", "--data", dir, "extra", "--older-than", "8760h"}, noEnv, 2, "unexpected arguments"},
+		{"a stray word in dump", []string{"dump", "--data", dir, "--game", finished.String(), "extra"}, noEnv, 2, "unexpected arguments"},
+		{"a stray word in projections", []string{"projections", "rebuild", "history", "--data", dir, "extra"}, noEnv, 2, "unexpected arguments"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(c.args, c.env, &out, &errOut)
+			got := out.String()
+			if c.code != 0 {
+				got = errOut.String()
+			}
+			if code != c.code || !strings.Contains(got, c.out) {
+				t.Errorf("%q: exit %d, want %d with %q\nstdout: %s\nstderr: %s", c.args, code, c.code, c.out, out.String(), errOut.String())
+			}
+		})
+	}
+	if _, err := os.Stat(missing); !os.IsNotExist(err) {
+		t.Errorf("a --data without a log was created: %v", err)
+	}
+	// import may create a log: restoring a backup into a new directory.
+	export := filepath.Join(t.TempDir(), "all.jsonl")
+	var out, errOut bytes.Buffer
+	if code := run([]string{"export", "--data", dir, "--quiet", "--out", export}, noEnv, &out, &errOut); code != 0 {
+		t.Fatalf("export: %d %s", code, errOut.String())
+	}
+	fresh := filepath.Join(t.TempDir(), "restored")
+	if code := run([]string{"import", "--data", fresh, "--quiet", "--in", export}, unreachable, &out, &errOut); code != 0 {
+		t.Fatalf("import into a new --data: %d %s", code, errOut.String())
+	}
+}
+
+// archive -h, like the other commands' help, goes to stdout.
+func TestArchiveHelpToStdout(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"archive", "-h"}, func(string) string { return "" }, &out, &errOut); code != 0 ||
+		!strings.Contains(out.String(), "-older-than") || errOut.Len() != 0 {
+		t.Errorf("archive -h: exit %d\nstdout: %s\nstderr: %s", code, out.String(), errOut.String())
+	}
+}
