@@ -110,18 +110,31 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "the least severe level logged: debug, info, warn or error")
 	fs.DurationVar(&c.drainTimeout, "drain-timeout", 20*time.Second, "on SIGTERM or interrupt, how long to wait for the commands running to be answered and the WebSockets to close (1001) before stopping")
 	fs.BoolVar(&c.pprof, "pprof", false, "serve Go's profiler at /debug/pprof/ (for profiling; do not expose it)")
-	fs.VisitAll(func(f *flag.Flag) {
-		env := "PLAYLOG_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(env); ok {
-			fs.Set(f.Name, v)
-		}
-		f.Usage += " [$" + env + "]"
-	})
+	envName := func(f *flag.Flag) string {
+		return "PLAYLOG_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+	}
+	fs.VisitAll(func(f *flag.Flag) { f.Usage += " [$" + envName(f) + "]" })
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	// A flag on the command line wins; the environment sets the others,
+	// and a value it cannot parse is refused as the flag's would be (the
+	// flag package would leave the zero value: archiving or snapshots off).
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		if v, ok := os.LookupEnv(envName(f)); ok && !given[f.Name] && envErr == nil {
+			if err := fs.Set(f.Name, v); err != nil {
+				envErr = fmt.Errorf("invalid value %q for $%s: %v", v, envName(f), err)
+			}
+		}
+	})
+	if envErr != nil {
+		return c, envErr
 	}
 	return c, c.validate()
 }

@@ -163,6 +163,29 @@ func TestBadFlagsAreErrors(t *testing.T) {
 	}
 }
 
+// A value in the environment that does not parse is refused like the
+// flag's; a flag given on the command line wins over its variable.
+func TestBadEnvironmentIsAnError(t *testing.T) {
+	for env, v := range map[string]string{
+		"PLAYLOG_ARCHIVE_AFTER": "30d", "PLAYLOG_SNAPSHOT_EVERY": "1e3", "PLAYLOG_PPROF": "yes",
+		"PLAYLOG_NATS_REPLICAS": "three", "PLAYLOG_LOG_LEVEL": "verbose", "PLAYLOG_DRAIN_TIMEOUT": "20",
+	} {
+		t.Run(env, func(t *testing.T) {
+			t.Setenv(env, v)
+			_, err := parse(nil, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), "$"+env) {
+				t.Fatalf("%s=%s: %v", env, v, err)
+			}
+		})
+	}
+	t.Setenv("PLAYLOG_ARCHIVE_AFTER", "30d")
+	t.Setenv("PLAYLOG_SNAPSHOT_EVERY", "7")
+	c, err := parse([]string{"-archive-after", "1h"}, io.Discard)
+	if err != nil || c.archiveAfter != time.Hour || c.snapshotEvery != 7 {
+		t.Fatalf("a flag beside a bad variable: %+v, %v", c, err)
+	}
+}
+
 // scrape reads /metrics into name{labels} -> value.
 func scrape(t *testing.T, url string) map[string]float64 {
 	t.Helper()
