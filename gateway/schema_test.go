@@ -381,10 +381,23 @@ func TestSchemaWebSocketTraffic(t *testing.T) {
 		clock.Set(start.Add(61 * time.Second))
 		n.timers.Kick()
 		for _, c := range []*wsConn{bob, sam} {
-			if w := c.typed(t, protocol.TypeTurnTimeout, timed); *w.IsWarning || *w.RemainingSeconds != 0 {
+			// The expiry is announced once the timeout is in the log:
+			// before or after its events.
+			var w, over *protocol.Message
+			for w == nil || over == nil {
+				m := c.until(t, func(m protocol.Message) bool {
+					return m.GameID == timed.String() && (m.Type == protocol.TypeTurnTimeout || m.Type == protocol.TypeGameOver)
+				})
+				if m.Type == protocol.TypeTurnTimeout {
+					w = &m
+				} else {
+					over = &m
+				}
+			}
+			if *w.IsWarning || *w.RemainingSeconds != 0 {
 				t.Fatalf("%s: the expiry: %+v", c.user, w)
 			}
-			if over := c.typed(t, protocol.TypeGameOver, timed); over.Outcome.Reason != "timeout" {
+			if over.Outcome.Reason != "timeout" {
 				t.Fatalf("the timeout: %+v", over.Outcome)
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -33,15 +34,21 @@ func (c *testClock) Set(t time.Time) {
 // next returns v's next message of type typ (recording events on the way).
 func next(t *testing.T, v *viewer, typ string) protocol.Message {
 	t.Helper()
+	return nextOf(t, v, typ)
+}
+
+// nextOf returns the next message of v's game of one of types.
+func nextOf(t *testing.T, v *viewer, types ...string) protocol.Message {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for {
 		m, err := v.c.Next(ctx)
 		if err != nil {
-			t.Fatalf("waiting for %s: %v", typ, err)
+			t.Fatalf("waiting for %v: %v", types, err)
 		}
 		v.take(m)
-		if m.Type == typ && m.GameID == v.game.String() {
+		if m.GameID == v.game.String() && slices.Contains(types, m.Type) {
 			return m
 		}
 	}
@@ -120,11 +127,20 @@ func TestTurnTimerOverWebSocket(t *testing.T) {
 		c.Set(t0.Add(65 * time.Second))
 		n.timers.Kick()
 		for _, v := range []*viewer{alice, bob, sam} {
-			w := next(t, v, protocol.TypeTurnTimeout)
+			// The expiry is announced once the timeout is in the log:
+			// before or after its events.
+			var w, over *protocol.Message
+			for w == nil || over == nil {
+				m := nextOf(t, v, protocol.TypeTurnTimeout, protocol.TypeGameOver)
+				if m.Type == protocol.TypeTurnTimeout {
+					w = &m
+				} else {
+					over = &m
+				}
+			}
 			if *w.IsWarning || *w.RemainingSeconds != 0 {
 				t.Fatalf("expiry %+v", w)
 			}
-			over := next(t, v, protocol.TypeGameOver)
 			if over.Outcome.Reason != "timeout" || over.Outcome.Winners[0] != "bob" {
 				t.Fatalf("game over %+v", over.Outcome)
 			}

@@ -40,8 +40,9 @@ type Config struct {
 	// or engine.ErrGameOver means the timeout is stale: done. Any other
 	// is retried.
 	Fire func(ctx context.Context, game uuid.UUID, action json.RawMessage, messageID string) error
-	// Warn, if set, is called as warnings come due and deadlines pass. It
-	// must not block.
+	// Warn, if set, is called as warnings come due, and for a deadline
+	// once its timeout is in the log (Fire returned nil): never for a
+	// turn played in time. It must not block.
 	Warn func(Warning)
 	// Now is the clock deadlines are compared with: play's. Default
 	// time.Now.
@@ -83,9 +84,12 @@ type Service struct {
 	// Nothing is fired until the model has caught up with the log: a node
 	// reading a long log from its start would otherwise fire, as stale, the
 	// deadline of every turn whose next turn is in a batch not read yet.
-	started    time.Time    // when New made it (the store's clock: recorded times)
-	caughtUp   atomic.Bool  // a folded event was stored after started, or the feed went quiet
-	lastCommit atomic.Int64 // unix nanoseconds of the last commit
+	// The same holds after the feed failed and reopened, for what it
+	// missed meanwhile.
+	started    atomic.Int64 // unix nanoseconds: New, or the feed's last reopening (this node's clock, compared with the appending node's recorded times)
+	opened     atomic.Bool  // the feed was asked for once
+	caughtUp   atomic.Bool  // a folded event was stored after started, or the open feed went quiet
+	lastCommit atomic.Int64 // unix nanoseconds of the last commit or of the feed's opening; 0 while it opens
 
 	stats struct {
 		sync.Mutex
@@ -127,7 +131,9 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Workers < 1 || cfg.RetryAfter <= 0 {
 		return nil, fmt.Errorf("timers: Workers %d, RetryAfter %v", cfg.Workers, cfg.RetryAfter)
 	}
-	return &Service{cfg: cfg, kick: make(chan struct{}, 1), games: map[uuid.UUID]*timedGame{}, started: time.Now()}, nil
+	s := &Service{cfg: cfg, kick: make(chan struct{}, 1), games: map[uuid.UUID]*timedGame{}}
+	s.started.Store(time.Now().UnixNano())
+	return s, nil
 }
 
 // Kick wakes the scheduler to look at the clock again: for an injected
@@ -172,7 +178,6 @@ func (s *Service) Stats() Stats {
 // Run follows the log and fires deadlines until ctx ends, then returns nil
 // once every goroutine it started has stopped; or the store's ErrClosed.
 func (s *Service) Run(ctx context.Context) error {
-	s.lastCommit.Store(time.Now().UnixNano())
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	jobs := make(chan job, 1024)
@@ -185,27 +190,48 @@ func (s *Service) Run(ctx context.Context) error {
 	go func() { defer wg.Done(); s.schedule(ctx, jobs) }()
 	// The model is in memory, its checkpoint beside it under s.mu: a new
 	// Service reads the log from its start.
-	err := projections.RunInMemory(ctx, s.cfg.Store, &s.mu, &s.pos, s.applyLocked, s.committedLocked,
+	err := projections.RunInMemory(ctx, feeder{s}, &s.mu, &s.pos, s.applyLocked, s.committedLocked,
 		projections.RunnerOptions{Name: "timers", Logger: s.cfg.Logger})
 	cancel()
 	wg.Wait()
 	return err
 }
 
+// feeder is the Service's store as the runner sees it: each opening of
+// the feed, the first and each one after a failure, stops firing until
+// the model has caught up again (after a failure, with what the feed
+// missed meanwhile), and the quiet that counts for that starts once the
+// feed is open (a slow opening is not a quiet log).
+type feeder struct{ s *Service }
+
+func (f feeder) Feed(ctx context.Context, from eventstore.Position) (eventstore.Subscription, error) {
+	if f.s.opened.Swap(true) {
+		// Reopened after a failure: what it missed meanwhile is backlog.
+		f.s.started.Store(time.Now().UnixNano())
+	}
+	f.s.caughtUp.Store(false)
+	f.s.lastCommit.Store(0)
+	sub, err := f.s.cfg.Store.Feed(ctx, from)
+	if err == nil {
+		f.s.lastCommit.Store(time.Now().UnixNano())
+	}
+	return sub, err
+}
+
 // committedLocked runs after each commit, s.mu held: the model has caught
-// up once it holds an event stored after New (the feed delivers in
-// order, so everything before it has been folded), or the feed has gone
-// quiet (see schedule).
+// up once it holds an event stored after the feed opened (the feed
+// delivers in order, so everything before it has been folded), or the
+// open feed has gone quiet (see schedule).
 func (s *Service) committedLocked() {
 	s.lastCommit.Store(time.Now().UnixNano())
-	if !s.caughtUp.Load() && s.recorded.After(s.started) {
+	if !s.caughtUp.Load() && s.recorded.UnixNano() > s.started.Load() {
 		s.caughtUp.Store(true)
 	}
 	s.Kick()
 }
 
-// quietFor is how long a feed must deliver nothing for the model to count
-// as caught up with a log that has no new events.
+// quietFor is how long an open feed must deliver nothing for the model to
+// count as caught up with a log that has no new events.
 const quietFor = 250 * time.Millisecond
 
 // applyLocked folds one event. The caller holds s.mu.
@@ -267,8 +293,9 @@ func (s *Service) scheduleLocked(g *timedGame) {
 type job struct {
 	game     uuid.UUID
 	turn     uint64
-	player   string
+	players  []string // to act; the first times out
 	deadline time.Time
+	delayed  bool
 }
 
 // schedule pops what is due, warns, and hands timeouts to the workers.
@@ -277,7 +304,7 @@ func (s *Service) schedule(ctx context.Context, jobs chan<- job) {
 	defer timer.Stop()
 	for {
 		wait := 50 * time.Millisecond
-		if !s.caughtUp.Load() && time.Since(time.Unix(0, s.lastCommit.Load())) >= quietFor {
+		if last := s.lastCommit.Load(); !s.caughtUp.Load() && last != 0 && time.Since(time.Unix(0, last)) >= quietFor {
 			s.caughtUp.Store(true)
 		}
 		if s.caughtUp.Load() {
@@ -320,10 +347,8 @@ func (s *Service) fireDue(jobs chan<- job) time.Duration {
 			continue
 		}
 		select {
-		case jobs <- job{game: g.id, turn: g.turn, player: g.players[0], deadline: g.deadline}:
+		case jobs <- job{game: g.id, turn: g.turn, players: g.players, deadline: g.deadline, delayed: g.delayed}:
 			heap.Pop(&s.due) // until the next turn, or a retry
-			w.Expired = true
-			warnings = append(warnings, w)
 		default: // the workers are behind: look again soon
 			g.next = now.Add(100 * time.Millisecond)
 			heap.Fix(&s.due, g.idx)
@@ -349,7 +374,7 @@ func (s *Service) fire(ctx context.Context, j job) {
 		Type   string `json:"type"`
 		Player string `json:"player"`
 		Turn   uint64 `json:"turn"`
-	}{engine.ActionTimeout, j.player, j.turn})
+	}{engine.ActionTimeout, j.players[0], j.turn})
 	late := s.cfg.Now().Sub(j.deadline)
 	err := s.cfg.Fire(ctx, j.game, action, "timeout/"+strconv.FormatUint(j.turn, 10))
 	stored := s.cfg.Now().Sub(j.deadline)
@@ -368,6 +393,12 @@ func (s *Service) fire(ctx context.Context, j job) {
 		s.stats.failed++
 	}
 	s.stats.Unlock()
+	if err == nil && s.cfg.Warn != nil {
+		// Announced once the log holds the timeout (this node's or
+		// another's, a duplicate then): not for a turn that was played in
+		// time, nor again on each retry.
+		s.cfg.Warn(Warning{Game: j.game, Players: j.players, Turn: j.turn, Deadline: j.deadline, Expired: true, Delayed: j.delayed})
+	}
 	if err == nil || stale || ctx.Err() != nil {
 		return
 	}
