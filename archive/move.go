@@ -115,6 +115,14 @@ func endedBefore(ctx context.Context, hot eventstore.Store, cutoff time.Time) ([
 }
 
 // moveOne archives one ended game and removes it from hot.
+//
+// The game's seals may still grow while it is archived: its final seal is
+// stored just after its last event, and retried if that failed. So once
+// the blob is stored the seals are read again, and a blob that lacks one
+// is replaced (as is one left by an earlier run cut short before a seal
+// came) before the game leaves the hot store, whose Remove takes its
+// seals with it. What this cannot see is a seal stored between that last
+// read and the removal, milliseconds apart.
 func moveOne(ctx context.Context, hot eventstore.Store, blobs Blobs, id uuid.UUID) (int, int, error) {
 	events, err := replay.ReadGame(ctx, hot, id)
 	if err != nil {
@@ -128,53 +136,95 @@ func moveOne(ctx context.Context, hot eventstore.Store, blobs Blobs, id uuid.UUI
 	if err != nil {
 		return len(events), 0, err
 	}
+	var size int
+	for try := 1; ; try++ {
+		if size, seals, err = store(ctx, blobs, id, events, seals); err != nil {
+			return len(events), 0, err
+		}
+		now, err := hot.Seals(ctx, id)
+		if err != nil {
+			return len(events), 0, err
+		}
+		if hasSeals(seals, now) {
+			break
+		}
+		if try == 3 {
+			return len(events), 0, fmt.Errorf("archive: game %s: its seals changed three times while it was archived; left in the hot store", id)
+		}
+		seals = union(seals, now)
+	}
+	if err := hot.Remove(ctx, id, last.Seq, last.Hash); err != nil {
+		return len(events), 0, fmt.Errorf("archive: remove %s from the hot store: %w", id, err)
+	}
+	return len(events), size, nil
+}
+
+// store puts the game's blob, with seals and any others a blob already
+// stored for it holds, and reads it back. It returns the blob's size and
+// the seals it holds.
+func store(ctx context.Context, blobs Blobs, id uuid.UUID, events []eventstore.Event, seals []eventstore.Seal) (int, []eventstore.Seal, error) {
+	last := events[len(events)-1]
 	blob, err := Encode(events, seals)
 	if err != nil {
-		return len(events), 0, err
+		return 0, nil, err
 	}
 	err = blobs.Put(ctx, id, blob)
 	if errors.Is(err, eventstore.ErrConflict) {
 		// Another blob of the game: from an earlier run cut short, or made
 		// by another Go (gzip bytes may differ). It will do if it holds
-		// the same log and every seal the hot store holds.
-		err = sameGame(ctx, blobs, id, last, seals)
+		// the same log and every seal; with fewer seals it is replaced.
+		var stored *export.Game
+		if stored, err = storedGame(ctx, blobs, id, last); err == nil && !hasSeals(stored.Seals, seals) {
+			seals = union(seals, stored.Seals)
+			if blob, err = Encode(events, seals); err == nil {
+				err = blobs.Replace(ctx, id, blob)
+			}
+		}
 	}
 	if err != nil {
-		return len(events), 0, err
+		return 0, nil, err
 	}
 	back, err := blobs.Get(ctx, id)
 	if err != nil {
-		return len(events), 0, err
+		return 0, nil, err
 	}
 	g, err := Decode(back)
 	if err != nil {
-		return len(events), 0, fmt.Errorf("archive: game %s read back: %w", id, err)
+		return 0, nil, fmt.Errorf("archive: game %s read back: %w", id, err)
 	}
 	if err := export.VerifyGame(*g, nil); err != nil || g.ID != id || len(g.Events) != len(events) || g.HeadHash != last.Hash || !hasSeals(g.Seals, seals) {
-		return len(events), 0, fmt.Errorf("archive: game %s read back is not what was archived (%v)", id, err)
+		return 0, nil, fmt.Errorf("archive: game %s read back is not what was archived (%v)", id, err)
 	}
-	if err := hot.Remove(ctx, id, last.Seq, last.Hash); err != nil {
-		return len(events), 0, fmt.Errorf("archive: remove %s from the hot store: %w", id, err)
-	}
-	return len(events), len(blob), nil
+	return len(back), g.Seals, nil
 }
 
-// sameGame accepts the blob already stored for game if it holds the log
-// that ends with last and every one of seals.
-func sameGame(ctx context.Context, blobs Blobs, game uuid.UUID, last eventstore.Event, seals []eventstore.Seal) error {
+// storedGame returns the blob stored for game if it holds the log that
+// ends with last.
+func storedGame(ctx context.Context, blobs Blobs, game uuid.UUID, last eventstore.Event) (*export.Game, error) {
 	blob, err := blobs.Get(ctx, game)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	g, err := Decode(blob)
 	if err != nil {
-		return fmt.Errorf("archive: the blob stored for game %s: %w", game, err)
+		return nil, fmt.Errorf("archive: the blob stored for game %s: %w", game, err)
 	}
-	if g.HeadHash != last.Hash || uint64(len(g.Events)) != last.Seq || !hasSeals(g.Seals, seals) {
-		return fmt.Errorf("archive: another log is archived under game %s (head %d, %s): %w", game, len(g.Events), g.HeadHash,
+	if g.HeadHash != last.Hash || uint64(len(g.Events)) != last.Seq {
+		return nil, fmt.Errorf("archive: another log is archived under game %s (head %d, %s): %w", game, len(g.Events), g.HeadHash,
 			&eventstore.ConflictError{Game: game, Expected: last.Seq, Actual: uint64(len(g.Events))})
 	}
-	return nil
+	return g, nil
+}
+
+// union is have with the seals of more it lacks.
+func union(have, more []eventstore.Seal) []eventstore.Seal {
+	out := slices.Clone(have)
+	for _, m := range more {
+		if !slices.ContainsFunc(out, func(h eventstore.Seal) bool { return eventstore.SameSeal(h, m) }) {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // hasSeals reports whether every seal of want is in have.
