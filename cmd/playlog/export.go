@@ -348,7 +348,7 @@ func runImport(args []string, env func(string) string, stdout, stderr io.Writer)
 	sf.register(fs, env)
 	in := fs.String("in", "-", "export to read (- for stdin), plain or gzipped")
 	var keys publicKeys
-	fs.Var(&keys, "public-key", publicKeysUsage+"; with it, every seal must verify")
+	fs.Var(&keys, "public-key", publicKeysUsage+"; with it, every seal must verify and an ended game must have its final seal")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), importUsage)
@@ -462,6 +462,14 @@ func runImport(args []string, env func(string) string, stdout, stderr io.Writer)
 func importGame(ctx context.Context, store eventstore.Store, g export.Game, checkSeal func(eventstore.Seal) error) (importOutcome, int, int, string) {
 	if err := export.VerifyGame(g, checkSeal); err != nil {
 		return refused, 0, 0, fmt.Sprintf("REFUSED: %v", err)
+	}
+	// With the key, what the audit with it would find is refused here:
+	// an ended game must carry its final seal (VerifyGame checked that
+	// one is at its last event and signed), or a rewritten log with its
+	// seals stripped would pass.
+	if checkSeal != nil && g.Events[len(g.Events)-1].Type == engine.TypeSeedRevealed &&
+		!slices.ContainsFunc(g.Seals, func(s eventstore.Seal) bool { return s.Kind == eventstore.SealFinal }) {
+		return refused, 0, 0, "REFUSED: the game has ended but has no final seal (seals are checked with --public-key)"
 	}
 	res, err := store.Import(ctx, g.Events)
 	switch {
