@@ -46,6 +46,11 @@ func (s *Store) Unwrap() eventstore.Store { return s.Store }
 func (s *Store) Blobs() Blobs { return s.blobs }
 
 // archived returns the archived game, or eventstore.ErrGameNotFound.
+// ErrUnreadable: the archive holds a blob under the game's id that is not
+// an export of that game (truncated, corrupt, or another game's). Readers
+// of the whole store (audit, export) report the game and go on.
+var ErrUnreadable = errors.New("archive: the archived blob is unreadable")
+
 func (s *Store) archived(ctx context.Context, game uuid.UUID) (*export.Game, error) {
 	if g, ok := s.cache.Get(game); ok {
 		return g, nil
@@ -56,10 +61,10 @@ func (s *Store) archived(ctx context.Context, game uuid.UUID) (*export.Game, err
 	}
 	g, err := Decode(blob)
 	if err != nil {
-		return nil, fmt.Errorf("archive: game %s: %w", game, err)
+		return nil, fmt.Errorf("archive: game %s: %w: %w", game, ErrUnreadable, err)
 	}
 	if g.ID != game {
-		return nil, fmt.Errorf("archive: the blob named %s holds game %s", game, g.ID)
+		return nil, fmt.Errorf("archive: the blob named %s holds game %s: %w", game, g.ID, ErrUnreadable)
 	}
 	g, _ = s.cache.Add(game, g)
 	return g, nil

@@ -115,7 +115,10 @@ func (f *storeFlags) open(ctx context.Context, create bool) (eventstore.Store, e
 }
 
 // listGames calls fn with the first event of every game in store, once:
-// those in the log's feed up to its end now, then the archived ones.
+// those in the log's feed up to its end now, then the archived ones. An
+// archived game whose blob is unreadable (archive.ErrUnreadable) is
+// listed with a first event that holds only its id (seq 0): the reader
+// of the game then reports it, and the others are still listed.
 func listGames(ctx context.Context, store eventstore.Store, fn func(first eventstore.Event) error) error {
 	end, _, err := open.FeedEnd(ctx, store)
 	if err != nil {
@@ -137,6 +140,9 @@ func listGames(ctx context.Context, store eventstore.Store, fn func(first events
 			return nil // archived, not yet removed: the hot log's copy is what readers read
 		}
 		first, err := a.Read(ctx, id, 0, 1)
+		if errors.Is(err, archive.ErrUnreadable) {
+			return fn(eventstore.Event{GameID: id})
+		}
 		if err != nil {
 			return err
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/playlog/playlog/archive"
 	"github.com/playlog/playlog/engine"
 	"github.com/playlog/playlog/eventstore"
 	"github.com/playlog/playlog/eventstore/jetstream"
@@ -241,7 +242,7 @@ func runExport(args []string, env func(string) string, stdout, stderr io.Writer)
 	w := export.NewWriter(dst, sf.source(store), time.Now())
 
 	bar := newBar(int64(len(list)), progress, "exporting", "games", false)
-	var games, events, broken int
+	var games, events, broken, unreadable int
 	for _, id := range list {
 		if ctx.Err() != nil {
 			if *out == "-" {
@@ -253,6 +254,12 @@ func runExport(args []string, env func(string) string, stdout, stderr io.Writer)
 		if errors.Is(err, eventstore.ErrGameNotFound) {
 			bar.Add(1)
 			fmt.Fprintf(stderr, "playlog export: game %s: gone since the listing (removed): not exported\n", id)
+			continue
+		}
+		if errors.Is(err, archive.ErrUnreadable) {
+			bar.Add(1)
+			unreadable++
+			fmt.Fprintf(stderr, "playlog export: WARNING: %v: not exported\n", err)
 			continue
 		}
 		if err == nil && len(evs) == 0 {
@@ -306,6 +313,11 @@ func runExport(args []string, env func(string) string, stdout, stderr io.Writer)
 	fmt.Fprintf(summary, "exported %d games, %d events, %d bytes in %.2f s\n", games, events, counted.n, took.Seconds())
 	if broken > 0 {
 		fmt.Fprintf(stderr, "playlog export: %d games do not verify (see above): exported as stored; import will refuse them\n", broken)
+	}
+	if unreadable > 0 {
+		fmt.Fprintf(stderr, "playlog export: %d archived games are unreadable (see above): not in the export\n", unreadable)
+	}
+	if broken > 0 || unreadable > 0 {
 		return 1
 	}
 	return 0
