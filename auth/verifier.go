@@ -4,9 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/playlog/playlog/internal/userid"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -16,7 +15,7 @@ import (
 // MaxUserIDLen is the longest subject accepted as a user id, in bytes.
 // It leaves room for the "/" and a 64-byte message id in the stored message
 // id (eventstore.MaxMessageIDLen, 128), so it equals play.MaxActorLen.
-const MaxUserIDLen = 60
+const MaxUserIDLen = userid.MaxLen
 
 // Verifier checks tokens against one key. It is safe for concurrent use.
 //
@@ -183,27 +182,13 @@ func (v *Verifier) reason(err error, t *jwt.Token, c *jwt.RegisteredClaims) erro
 	return errMalformed
 }
 
-// checkUserID enforces the user id rules on a subject.
+// checkUserID enforces the user id rules (package userid) on a subject.
 func checkUserID(sub string) error {
 	if sub == "" {
 		return errMissingSubject
 	}
-	if len(sub) > MaxUserIDLen {
-		return fmt.Errorf("%w: longer than %d bytes", errInvalidSubject, MaxUserIDLen)
-	}
-	if !utf8.ValidString(sub) {
-		return fmt.Errorf("%w: not UTF-8", errInvalidSubject)
-	}
-	for _, r := range sub {
-		if !unicode.IsPrint(r) {
-			return fmt.Errorf("%w: unprintable character", errInvalidSubject)
-		}
-		if r == '/' {
-			// The stored message id is "<user>/<message id>": a "/" in
-			// the user would let one user's ids pass for another's (or
-			// the system's, "system/timeout/<turn>").
-			return fmt.Errorf("%w: \"/\" is not allowed", errInvalidSubject)
-		}
+	if err := userid.Check(sub); err != nil {
+		return fmt.Errorf("%w: %v", errInvalidSubject, err)
 	}
 	return nil
 }

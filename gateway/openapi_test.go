@@ -629,6 +629,10 @@ func TestOpenAPIResponses(t *testing.T) {
 		expect(400, invalidMessage, conforms, "alice", "POST", "/v1/games", `{"rules":"tictactoe","players":["alice","bob"],"config":{"size":3}}`)
 		expect(400, invalidMessage, nonconforming, "alice", "POST", "/v1/games", `{"rules":"tictactoe","players":["alice","bob"],"extra":1}`)
 		expect(400, invalidMessage, nonconforming, "alice", "POST", "/v1/games", `{"rules":"tictactoe"}`)
+		// Seats no token can take: a "/" (the schema says so too), an
+		// unprintable character.
+		expect(400, invalidMessage, nonconforming, "alice", "POST", "/v1/games", `{"rules":"tictactoe","players":["alice","b/ob"]}`)
+		expect(400, invalidMessage, conforms, "alice", "POST", "/v1/games", `{"rules":"tictactoe","players":["alice","bob\u00a0"]}`)
 		expect(400, invalidMessage, nonconforming, "alice", "POST", "/v1/games", `{"rules":"tictactoe","players":["alice","bob"]} {}`)
 		expect(403, notInGame, conforms, "carol", "POST", "/v1/games", `{"rules":"tictactoe","players":["alice","bob"]}`)
 		expect(413, invalidMessage, unchecked, "alice", "POST", "/v1/games", huge) // a size no schema states

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/playlog/playlog/internal/userid"
 	"log/slog"
 	"sync"
 	"time"
@@ -211,7 +212,7 @@ func StoreMessageID(actor, messageID string) string {
 // Limits on what callers pass in.
 const (
 	MaxMessageIDLen = 64
-	MaxActorLen     = 60
+	MaxActorLen     = userid.MaxLen
 )
 
 // Create starts a game of rules for players and returns it; creator must be
@@ -223,8 +224,10 @@ func (s *Service) Create(ctx context.Context, rules string, players []string, co
 		return Snapshot{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
 	}
 	for _, p := range players {
-		if len(p) > MaxActorLen {
-			return Snapshot{}, fmt.Errorf("%w: player id %.20q... is over %d bytes", ErrBadRequest, p, MaxActorLen)
+		// Each seat must be one some token can take (package auth checks
+		// subjects with the same rule).
+		if err := userid.Check(p); err != nil {
+			return Snapshot{}, fmt.Errorf("%w: player id %.20q: %v", ErrBadRequest, p, err)
 		}
 	}
 	if !contains(players, creator) {
