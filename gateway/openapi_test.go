@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"go/ast"
 	"go/parser"
@@ -761,6 +762,14 @@ func TestOpenAPIResponses(t *testing.T) {
 		}
 		expect(200, "", conforms, "alice", "GET", "/v1/games?player=me&status=ended&limit=1", "")
 		expect(400, invalidMessage, conforms, "alice", "GET", "/v1/users/me/history?before=nonsense", "")
+		// Well formed, but no cursor this server gives: a time out of
+		// PostgreSQL's range, a non-canonical game id.
+		for _, raw := range []string{"-300000000000000000.11111111-1111-4111-8111-111111111111", "9223372036854775807.11111111-1111-4111-8111-111111111111",
+			"1700000000000000.{11111111-1111-4111-8111-111111111111}", "01700000000000000.11111111-1111-4111-8111-111111111111"} {
+			before := base64.RawURLEncoding.EncodeToString([]byte(raw))
+			expect(400, invalidMessage, conforms, "alice", "GET", "/v1/users/me/history?before="+before, "")
+			expect(400, invalidMessage, conforms, "alice", "GET", "/v1/games?player=me&status=ended&before="+before, "")
+		}
 		expect(400, invalidMessage, nonconforming, "alice", "GET", "/v1/users/me/history?limit=0", "")
 		expect(400, invalidMessage, nonconforming, "alice", "GET", "/v1/games?player=me&status=ended&limit=101", "")
 		expect(401, unauthorized, conforms, "", "GET", "/v1/users/me/history", "")

@@ -136,8 +136,13 @@ func CursorOf(g HistoryGame) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(raw))
 }
 
+// maxCursorMicros is the end of year 9999 in Unix microseconds: no game
+// ends later, and PostgreSQL's timestamps end long before int64 does.
+const maxCursorMicros = 253402300799999999
+
 // ParseCursor decodes a HistoryQuery.Before; the zero Cursor and ok false
-// mean "from the newest".
+// mean "from the newest". Only a cursor CursorOf could have made is
+// taken: a game's end time from 1970 to 9999, in canonical form.
 func ParseCursor(s string) (c Cursor, ok bool, err error) {
 	if s == "" {
 		return Cursor{}, false, nil
@@ -149,10 +154,14 @@ func ParseCursor(s string) (c Cursor, ok bool, err error) {
 	t, id, found := strings.Cut(string(raw), ".")
 	micros, err1 := strconv.ParseInt(t, 10, 64)
 	game, err2 := uuid.Parse(id)
-	if !found || err1 != nil || err2 != nil {
+	if !found || err1 != nil || err2 != nil || micros < 0 || micros > maxCursorMicros {
 		return Cursor{}, false, ErrBadCursor
 	}
-	return Cursor{EndedAt: time.UnixMicro(micros).UTC(), Game: game}, true, nil
+	c = Cursor{EndedAt: time.UnixMicro(micros).UTC(), Game: game}
+	if CursorOf(HistoryGame{EndedAt: c.EndedAt, ID: c.Game}) != s {
+		return Cursor{}, false, ErrBadCursor // not one CursorOf made
+	}
+	return c, true, nil
 }
 
 // Before reports whether g comes after c in a newest-first history, that
