@@ -50,6 +50,8 @@ func TestBadInputOverWebSocket(t *testing.T) {
 			{"unknown field", `{"type":"heartbeat","message_id":"a5","x":1}`, protocol.CodeInvalidMessage, "a5"},
 			{"missing game id", `{"type":"join_game","message_id":"a6"}`, protocol.CodeInvalidMessage, "a6"},
 			{"bad UUID", `{"type":"join_game","message_id":"a7","game_id":"nope"}`, protocol.CodeInvalidMessage, "a7"},
+			{"a UUID in braces", `{"type":"join_game","message_id":"a7","game_id":"{` + g + `}"}`, protocol.CodeInvalidMessage, "a7"},
+			{"a UUID without hyphens", `{"type":"join_game","message_id":"a7","game_id":"` + strings.ReplaceAll(g, "-", "") + `"}`, protocol.CodeInvalidMessage, "a7"},
 			{"unknown game", `{"type":"join_game","message_id":"a8","game_id":"` + uuid.NewString() + `"}`, protocol.CodeGameNotFound, "a8"},
 			{"not a participant", `{"type":"join_game","message_id":"a9","game_id":"` + other.String() + `"}`, protocol.CodeNotInGame, "a9"},
 			{"last_event_id beyond head", `{"type":"join_game","message_id":"b1","game_id":"` + g + `","last_event_id":99}`, protocol.CodeInvalidMessage, "b1"},

@@ -551,16 +551,15 @@ func parse(data []byte) (protocol.Request, *apiError) {
 	default:
 		return req, errorf(protocol.CodeUnknownMessageType, 0, "unknown message type "+quote(req.Type))
 	}
-	hasAction := len(req.Action) > 0 && string(req.Action) != "null" // null is absent, as for the other fields
-	if (req.Type == protocol.TypeAction) != hasAction {
+	if (req.Type == protocol.TypeAction) != present(req.Action) {
 		if req.Type == protocol.TypeAction {
 			return req, invalid("action is required")
 		}
 		return req, invalid("action is only for type action")
 	}
 	if needsGame {
-		if id, err := uuid.Parse(req.GameID); err != nil || id == uuid.Nil {
-			return req, invalid("game_id must be a UUID")
+		if _, ok := parseGameID(req.GameID); !ok {
+			return req, invalid("game_id must be a UUID in its canonical hyphenated form")
 		}
 	}
 	return req, nil

@@ -680,7 +680,11 @@ func TestOpenAPIResponses(t *testing.T) {
 		expect(400, "invalid_action", conforms, "bob", "POST", act, `{"action":{"type":"fly"}}`)
 		expect(400, invalidMessage, nonconforming, "bob", "POST", act, `{"message_id":"not an id!","action":{"type":"place","cell":0}}`)
 		expect(400, invalidMessage, nonconforming, "bob", "POST", act, `{"message_id":"b1"}`)
+		expect(400, invalidMessage, nonconforming, "bob", "POST", act, `{"message_id":"b1","action":null}`) // null is absent, as over WebSocket
 		expect(400, invalidMessage, nonconforming, "bob", "POST", "/v1/games/nope/actions", move("b1", 0))
+		for _, odd := range []string{"{" + ttt + "}", "urn:uuid:" + ttt, strings.ReplaceAll(ttt, "-", "")} {
+			expect(400, invalidMessage, nonconforming, "bob", "GET", "/v1/games/"+odd, "")
+		}
 		expect(413, invalidMessage, unchecked, "bob", "POST", act, huge)
 		expect(403, notInGame, conforms, "sam", "POST", act, move("s1", 0))
 		expect(404, notFound, conforms, "bob", "POST", unknown+"/actions", move("b1", 0))

@@ -40,11 +40,19 @@ func decodeBody(r *http.Request, v any) error {
 }
 
 func gameID(r *http.Request) (uuid.UUID, error) {
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil || id == uuid.Nil {
-		return uuid.Nil, invalid("game id must be a UUID")
+	id, ok := parseGameID(r.PathValue("id"))
+	if !ok {
+		return uuid.Nil, invalid("game id must be a UUID in its canonical hyphenated form")
 	}
 	return id, nil
+}
+
+// parseGameID parses a game id as the schemas define it: a UUID in its
+// hyphenated form (36 characters, either case), not the nil UUID;
+// uuid.Parse alone also takes braces, "urn:uuid:" and 32 bare digits.
+func parseGameID(s string) (uuid.UUID, bool) {
+	id, err := uuid.Parse(s)
+	return id, err == nil && len(s) == 36 && id != uuid.Nil
 }
 
 type createRequest struct {
@@ -218,12 +226,16 @@ func (s *Server) postAction(w http.ResponseWriter, r *http.Request, user string)
 		s.fail(w, err)
 		return
 	}
-	if len(req.Action) == 0 {
+	if !present(req.Action) {
 		s.fail(w, invalid("action is required"))
 		return
 	}
 	s.execute(w, r, user, id, req.Action, req.MessageID)
 }
+
+// present reports whether a raw JSON field was given: null counts as
+// absent, as for every other field, over REST and WebSocket alike.
+func present(raw json.RawMessage) bool { return len(raw) > 0 && string(raw) != "null" }
 
 func (s *Server) resign(w http.ResponseWriter, r *http.Request, user string) {
 	id, err := gameID(r)
