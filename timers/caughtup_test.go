@@ -33,7 +33,7 @@ func (s slowOpen) Feed(ctx context.Context, from eventstore.Position) (eventstor
 // quiet log and fired every turn of every game as stale).
 func TestSlowFeedOpeningFiresNothingStale(t *testing.T) {
 	s := testenv.Stores(t)[0].Open(t)
-	endedGames(t, s)
+	endedGames(t, s, 100)
 	restartFiresNothing(t, slowOpen{s})
 }
 
@@ -73,12 +73,13 @@ func (s *failSub) Next(ctx context.Context) (eventstore.Event, error) {
 // until the model has caught up again.
 func TestFeedReopenedAfterAFailureFiresNothingStale(t *testing.T) {
 	s := testenv.Stores(t)[0].Open(t)
-	endedGames(t, s)
+	endedGames(t, s, 100)
 	restartFiresNothing(t, failingOnce{Store: s, failed: new(atomic.Bool)})
 }
 
-// endedGames plays 100 timed tictactoe games to their ends, an hour ago.
-func endedGames(t *testing.T, s eventstore.Store) {
+// endedGames plays n timed tictactoe games to their ends, an hour ago,
+// round-robin: each game's events spread over the log.
+func endedGames(t *testing.T, s eventstore.Store, n int) {
 	t.Helper()
 	c := &clock{now: t0}
 	p, err := play.New(play.Config{Store: s, Registry: games.Standard(), SeedSecret: secret, Now: c.Now})
@@ -86,7 +87,6 @@ func endedGames(t *testing.T, s eventstore.Store) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	const n = 100
 	ids := make([]uuid.UUID, n)
 	for i := range ids {
 		g, err := p.Create(ctx, "tictactoe", []string{"x", "o"}, json.RawMessage(`{"turn_timer":{"seconds":60}}`), "x")

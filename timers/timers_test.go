@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -222,32 +221,6 @@ func TestMovesFirstAutoMoveAndRestart(t *testing.T) {
 // timeout for every such game.
 func TestRestartFiresNothingStale(t *testing.T) {
 	s := testenv.Stores(t)[0].Open(t)
-	c := &clock{now: t0}
-	p, err := play.New(play.Config{Store: s, Registry: games.Standard(), SeedSecret: secret, Now: c.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	const n = 300
-	ids := make([]uuid.UUID, n)
-	for i := range ids {
-		g, err := p.Create(ctx, "tictactoe", []string{"x", "o"}, json.RawMessage(`{"turn_timer":{"seconds":60}}`), "x")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids[i] = g.ID
-	}
-	for j, cell := range []int{0, 3, 1, 4, 2} { // round-robin: each game's events spread over the log
-		for _, id := range ids {
-			if _, err := p.Execute(ctx, id, []string{"x", "o"}[j%2], json.RawMessage(`{"type":"place","cell":`+strconv.Itoa(cell)+`}`), "m"+strconv.Itoa(j)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	c.Set(t0.Add(time.Hour)) // every deadline in the log is long past; every game has ended
-	n2 := startNode(t, s, c)
-	time.Sleep(time.Second)
-	if st := n2.timers.Stats(); st.Fired+st.Stale+st.Failed != 0 || n2.timers.Pending() != 0 {
-		t.Fatalf("a restart on %d ended games fired %+v (pending %d)", n, st, n2.timers.Pending())
-	}
+	endedGames(t, s, 300)
+	restartFiresNothing(t, s)
 }
