@@ -15,6 +15,7 @@ import (
 	"github.com/playlog/playlog/eventstore"
 	"github.com/playlog/playlog/internal/testkit/testenv"
 	"github.com/playlog/playlog/play"
+	"github.com/playlog/playlog/projections/open"
 	"github.com/playlog/playlog/timers"
 )
 
@@ -77,6 +78,42 @@ func TestFeedReopenedAfterAFailureFiresNothingStale(t *testing.T) {
 	restartFiresNothing(t, failingOnce{Store: s, failed: new(atomic.Bool)})
 }
 
+// stalling is the store's feed pausing 600 ms after its 50th event once: a
+// backlog read held up between two batches (a loaded store or node).
+type stalling struct{ eventstore.Store }
+
+type stallSub struct {
+	eventstore.Subscription
+	n int
+}
+
+func (s stalling) Feed(ctx context.Context, from eventstore.Position) (eventstore.Subscription, error) {
+	sub, err := s.Store.Feed(ctx, from)
+	if err != nil {
+		return nil, err
+	}
+	return &stallSub{Subscription: sub}, nil
+}
+
+func (s *stallSub) Next(ctx context.Context) (eventstore.Event, error) {
+	if s.n++; s.n == 50 {
+		time.Sleep(600 * time.Millisecond)
+	}
+	return s.Subscription.Next(ctx)
+}
+
+// With the log's end known (Config.FeedEnd), a backlog read that stalls
+// longer than the quiet a guess would take for the end fires nothing
+// stale: the service waits until its model reaches that end.
+func TestStalledBacklogWithTheEndKnownFiresNothingStale(t *testing.T) {
+	s := testenv.Stores(t)[0].Open(t)
+	endedGames(t, s, 100)
+	restartFiresNothing(t, stalling{s}, func(ctx context.Context) (eventstore.Position, error) {
+		end, _, err := open.FeedEnd(ctx, s)
+		return end, err
+	})
+}
+
 // endedGames plays n timed tictactoe games to their ends, an hour ago,
 // round-robin: each game's events spread over the log.
 func endedGames(t *testing.T, s eventstore.Store, n int) {
@@ -104,9 +141,10 @@ func endedGames(t *testing.T, s eventstore.Store, n int) {
 	}
 }
 
-// restartFiresNothing runs a timer service on feed for 2 s, an hour after
-// the games of endedGames, and wants nothing fired and no expiry told.
-func restartFiresNothing(t *testing.T, feed eventstore.Store) {
+// restartFiresNothing runs a timer service on feed (and end, if given, as
+// its FeedEnd) for 2 s, an hour after the games of endedGames, and wants
+// nothing fired and no expiry told.
+func restartFiresNothing(t *testing.T, feed eventstore.Store, end ...func(context.Context) (eventstore.Position, error)) {
 	t.Helper()
 	ctx := context.Background()
 	c := &clock{now: t0.Add(time.Hour)} // every game has ended
@@ -115,7 +153,7 @@ func restartFiresNothing(t *testing.T, feed eventstore.Store) {
 		t.Fatal(err)
 	}
 	var warned atomic.Int32
-	svc, err := timers.New(timers.Config{Store: feed, Now: c.Now,
+	cfg := timers.Config{Store: feed, Now: c.Now,
 		Fire: func(ctx context.Context, game uuid.UUID, action json.RawMessage, id string) error {
 			_, err := p.System(ctx, game, action, id)
 			return err
@@ -124,7 +162,11 @@ func restartFiresNothing(t *testing.T, feed eventstore.Store) {
 			if w.Expired {
 				warned.Add(1)
 			}
-		}})
+		}}
+	if len(end) > 0 {
+		cfg.FeedEnd = end[0]
+	}
+	svc, err := timers.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

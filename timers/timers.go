@@ -47,6 +47,11 @@ type Config struct {
 	// Now is the clock deadlines are compared with: play's. Default
 	// time.Now.
 	Now func() time.Time
+	// FeedEnd, if set, says where the log's feed ends now
+	// (projections/open.FeedEnd). With it the service knows it has caught
+	// up with the log when its model reaches that position; without it,
+	// or when it fails, it guesses from a quiet feed (see Service).
+	FeedEnd func(ctx context.Context) (eventstore.Position, error)
 	// Workers fire timeouts concurrently. Default 4. Their queue holds
 	// 1024; a deadline that finds it full waits 100 ms.
 	Workers int
@@ -77,6 +82,7 @@ type Service struct {
 
 	mu       sync.Mutex
 	pos      eventstore.Position
+	end      eventstore.Position      // where the feed ended when it last opened, if exact
 	games    map[uuid.UUID]*timedGame // timed games not ended
 	due      dueHeap                  // the games with something due, by when
 	recorded time.Time                // when the last event folded was stored
@@ -88,7 +94,8 @@ type Service struct {
 	// missed meanwhile.
 	started    atomic.Int64 // unix nanoseconds: New, or the feed's last reopening (this node's clock, compared with the appending node's recorded times)
 	opened     atomic.Bool  // the feed was asked for once
-	caughtUp   atomic.Bool  // a folded event was stored after started, or the open feed went quiet
+	caughtUp   atomic.Bool  // the model reached end, or a folded event was stored after started, or the open feed went quiet
+	exact      atomic.Bool  // end is known (Config.FeedEnd): quiet counts only after quietForExact
 	lastCommit atomic.Int64 // unix nanoseconds of the last commit or of the feed's opening; 0 while it opens
 
 	stats struct {
@@ -212,27 +219,58 @@ func (f feeder) Feed(ctx context.Context, from eventstore.Position) (eventstore.
 	f.s.caughtUp.Store(false)
 	f.s.lastCommit.Store(0)
 	sub, err := f.s.cfg.Store.Feed(ctx, from)
-	if err == nil {
-		f.s.lastCommit.Store(time.Now().UnixNano())
+	if err != nil {
+		return nil, err
 	}
-	return sub, err
+	exact := false
+	if f.s.cfg.FeedEnd != nil {
+		// Read after the opening: whatever is appended later comes after
+		// end in the feed.
+		if end, err := f.s.cfg.FeedEnd(ctx); err == nil {
+			exact = true
+			f.s.mu.Lock()
+			f.s.end = end
+			if !f.s.pos.Less(end) { // nothing to read: an empty log, or nothing missed
+				f.s.caughtUp.Store(true)
+			}
+			f.s.mu.Unlock()
+		} else {
+			f.s.cfg.Logger.Warn("timers: the log's end is unknown; the service takes a quiet feed for caught up", "err", err)
+		}
+	}
+	f.s.exact.Store(exact)
+	f.s.lastCommit.Store(time.Now().UnixNano())
+	f.s.Kick()
+	return sub, nil
 }
 
 // committedLocked runs after each commit, s.mu held: the model has caught
-// up once it holds an event stored after the feed opened (the feed
-// delivers in order, so everything before it has been folded), or the
-// open feed has gone quiet (see schedule).
+// up once it has reached where the feed ended when it opened (exact: any
+// later event is past it too, should that one be archived before it is
+// read); or, without that, once it holds an event stored after the feed
+// opened (the feed delivers in order, so everything before it has been
+// folded; this compares this node's clock with the appending node's);
+// or once the open feed has gone quiet (see schedule).
 func (s *Service) committedLocked() {
 	s.lastCommit.Store(time.Now().UnixNano())
-	if !s.caughtUp.Load() && s.recorded.UnixNano() > s.started.Load() {
+	switch {
+	case s.caughtUp.Load():
+	case s.exact.Load():
+		s.caughtUp.Store(!s.pos.Less(s.end))
+	case s.recorded.UnixNano() > s.started.Load():
 		s.caughtUp.Store(true)
 	}
 	s.Kick()
 }
 
 // quietFor is how long an open feed must deliver nothing for the model to
-// count as caught up with a log that has no new events.
-const quietFor = 250 * time.Millisecond
+// count as caught up with a log that has no new events, when the feed's
+// end is not known; quietForExact when it is, for the rare end that is
+// never delivered (its game archived meanwhile) in a log that stays idle.
+const (
+	quietFor      = 250 * time.Millisecond
+	quietForExact = 10 * time.Second
+)
 
 // applyLocked folds one event. The caller holds s.mu.
 func (s *Service) applyLocked(e eventstore.Event) {
@@ -304,7 +342,11 @@ func (s *Service) schedule(ctx context.Context, jobs chan<- job) {
 	defer timer.Stop()
 	for {
 		wait := 50 * time.Millisecond
-		if last := s.lastCommit.Load(); !s.caughtUp.Load() && last != 0 && time.Since(time.Unix(0, last)) >= quietFor {
+		quiet := quietFor
+		if s.exact.Load() {
+			quiet = quietForExact
+		}
+		if last := s.lastCommit.Load(); !s.caughtUp.Load() && last != 0 && time.Since(time.Unix(0, last)) >= quiet {
 			s.caughtUp.Store(true)
 		}
 		if s.caughtUp.Load() {

@@ -260,7 +260,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	// Every node runs the timer service: the log takes each timeout once.
-	tm, err := timers.New(timers.Config{Store: feed, Logger: logger,
+	tm, err := timers.New(timers.Config{Store: feed, Logger: logger, FeedEnd: feedEnd(store),
 		Fire: func(ctx context.Context, game uuid.UUID, action json.RawMessage, id string) error {
 			_, err := svc.System(ctx, game, action, id)
 			return err
