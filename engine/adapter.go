@@ -208,5 +208,17 @@ func (a *adapter[S, A]) view(st State, v Viewer) State {
 		return st
 	}
 	st.rules = a.secrets.View(a.state(st), v)
+	if a.hidesSeed(v) {
+		st.seed = nil
+	}
 	return st
+}
+
+// hidesSeed reports whether v may not have the revealed seed: a spectator
+// of a game with secrets, who would deal every hidden card or die again
+// from it. Players have it once the game ends, to check the shuffle (and
+// replay gives them the whole log then); a public game's ended log is
+// anyone's through the auditor's view (package replay).
+func (a *adapter[S, A]) hidesSeed(v Viewer) bool {
+	return a.secrets != nil && v.Role == RoleSpectator
 }

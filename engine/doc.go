@@ -67,7 +67,9 @@
 // viewer every seq: the whole event (Full), the same event with secrets
 // replaced by unknowns (Redacted), or a Stub carrying only the seq. Engine
 // events are public; the seed appears in no event and no view before
-// seed_revealed. View renders a state the same way. The invariant, checked
+// seed_revealed, and never to a spectator of a game with secrets (its
+// seed_revealed is a Stub, its state has no seed). View renders a state
+// the same way. The invariant, checked
 // by package enginetest over thousands of games: for every viewer, folding
 // the rendered events with ApplyRendered gives exactly View of the state,
 // so a client may start from a snapshot or from events and end up in the

@@ -27,6 +27,7 @@ type kind interface {
 	inPlay(s State, player string) bool
 	render(p Payload, v Viewer) (Visibility, Payload)
 	view(s State, v Viewer) State
+	hidesSeed(v Viewer) bool
 	shape() (string, error)
 	decodeState(data []byte) (any, error)
 }

@@ -19,8 +19,9 @@ type Rendered struct {
 }
 
 // RenderEvent renders the event stored at seq for v. Engine events are
-// public (the seed appears only in seed_revealed, after the end); the rules
-// decide for their own events. Errors wrap ErrCorruptLog.
+// public but for seed_revealed, the seed, which a spectator of a game with
+// secrets gets as a Stub (the seed would deal every hidden card again);
+// the rules decide for their own events. Errors wrap ErrCorruptLog.
 func (g *Game) RenderEvent(seq uint64, ev Event, v Viewer) (Rendered, error) {
 	d, err := g.Decode(ev)
 	if err != nil {
@@ -35,8 +36,11 @@ func (g *Game) RenderEvent(seq uint64, ev Event, v Viewer) (Rendered, error) {
 func (g *Game) RenderDecoded(seq uint64, typ string, d Decoded, v Viewer) (Rendered, error) {
 	ev := Event{Type: typ, Actor: d.Actor}
 	vis, p := Full, d.Payload
-	if !isLifecycle(ev.Type) {
+	switch {
+	case !isLifecycle(ev.Type):
 		vis, p = g.k.render(d.Payload, v)
+	case ev.Type == TypeSeedRevealed && g.k.hidesSeed(v):
+		vis = Stub
 	}
 	r := Rendered{Seq: seq, Visibility: vis}
 	if vis == Stub || p == nil {

@@ -149,6 +149,21 @@ func TestFullGamesOverWebSocket(t *testing.T) {
 				if tc.rules == "crazyeights" {
 					noCardsFor(t, spec)
 				}
+				// The seed would deal every hidden card again: a spectator
+				// of a game with secrets never has it; the players do, to
+				// check the shuffle.
+				last := spec.events[len(spec.events)-1]
+				_, seeded := spec.state.Seed()
+				if secrets := tc.rules != "tictactoe"; secrets && (last.Visibility != "stub" || last.Data != nil || seeded) {
+					t.Errorf("the spectator's last event %+v (its state has the seed: %v)", last, seeded)
+				} else if !secrets && (last.EventType != engine.TypeSeedRevealed || !seeded) {
+					t.Errorf("tictactoe hides nothing: the spectator's last event %+v (seed %v)", last, seeded)
+				}
+				for name, v := range clients {
+					if _, ok := v.state.Seed(); !ok {
+						t.Errorf("%s has no seed once the game ended", name)
+					}
+				}
 			})
 		}
 	})

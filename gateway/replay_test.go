@@ -137,7 +137,7 @@ func TestReplayREST(t *testing.T) {
 			if s.View != tc.want || !s.Ended || !s.Outcome.Ended || s.At != s.Head {
 				t.Fatalf("%s of ended game: %+v", tc.user, s)
 			}
-			if st.Seed == "" { // seed_revealed is public, as the end is
+			if st.Seed == "" { // tictactoe has no secrets: its seed is anyone's once it ends
 				t.Fatalf("%s (%s) does not see the revealed seed", tc.user, tc.want)
 			}
 		}

@@ -493,7 +493,10 @@ func (s *spectator) run(ctx context.Context, game uuid.UUID) {
 			}
 			s.events = append(s.events, m)
 			next++
-			if m.EventType == engine.TypeSeedRevealed { // every finished game's last event
+			// seed_revealed, every finished game's last event: a stub to
+			// a spectator of a game with secrets (crazy eights renders no
+			// event of its own as a stub).
+			if m.EventType == engine.TypeSeedRevealed || m.Visibility == engine.Stub.String() {
 				return
 			}
 		case protocol.TypeSpectatorCount:
