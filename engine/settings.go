@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 )
@@ -68,7 +69,9 @@ func splitConfig(config json.RawMessage) (Settings, json.RawMessage, error) {
 	}
 	var set Settings
 	found := false
-	for k, v := range all {
+	// In a fixed order: of two bad settings, the same one is named each time.
+	for _, k := range slices.Sorted(maps.Keys(all)) {
+		v := all[k]
 		if !settingKeys[k] {
 			continue
 		}

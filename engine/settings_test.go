@@ -63,3 +63,20 @@ func TestBadSettingsAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// Of two bad settings, the same one is named every time: the settings are
+// checked in a fixed order, not a map's.
+func TestBadSettingsRefusedAlike(t *testing.T) {
+	cfg := json.RawMessage(`{"public":1,"spectator_delay":{},"turn_timer":{}}`)
+	seen := map[string]bool{}
+	for range 100 {
+		_, err := tictactoe.Game().Create(cfg, []string{"x", "o"}, seed)
+		if err == nil {
+			t.Fatal("a bad config was taken")
+		}
+		seen[err.Error()] = true
+	}
+	if len(seen) != 1 {
+		t.Fatalf("one config, %d different refusals: %v", len(seen), seen)
+	}
+}

@@ -36,6 +36,9 @@ func ValidateSeal(s *Seal, now func() time.Time) error {
 	if s.SealedAt.IsZero() {
 		s.SealedAt = now()
 	}
+	if !storable(s.SealedAt) {
+		return fmt.Errorf("%w: seal sealed at %v: want a time in years 1 to 9999", ErrInvalidArgument, s.SealedAt)
+	}
 	s.SealedAt = s.SealedAt.UTC().Truncate(time.Microsecond)
 	return nil
 }
@@ -67,6 +70,8 @@ func ImportGroups(events []Event) ([][]Event, error) {
 			return nil, fmt.Errorf("%w: import of %s: event %d has seq %d; a game's log is dense from seq 1", ErrInvalidArgument, game, i, e.Seq)
 		case !e.RecordedAt.Equal(e.RecordedAt.Truncate(time.Microsecond)):
 			return nil, fmt.Errorf("%w: import of %s: seq %d is recorded at %v, finer than the microsecond stored", ErrInvalidArgument, game, e.Seq, e.RecordedAt)
+		case !storable(e.RecordedAt):
+			return nil, fmt.Errorf("%w: import of %s: seq %d is recorded at %v: want a time in years 1 to 9999", ErrInvalidArgument, game, e.Seq, e.RecordedAt)
 		}
 	}
 	if err := VerifyChain(Hash{}, events); err != nil {
@@ -151,4 +156,12 @@ func StoredPrefix(stored, given []Event) (uint64, error) {
 func HoldsMore(game uuid.UUID, head uint64, given int) error {
 	return fmt.Errorf("import of %s: the store holds %d events, more than the %d given: %w",
 		game, head, given, &ConflictError{Game: game, Expected: uint64(given), Actual: head})
+}
+
+// storable reports whether t is a time both backends and the export
+// format hold alike: years 1 to 9999 (RFC 3339's four digits; PostgreSQL
+// goes further back, JSON encoding of times no further than year 0).
+func storable(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= 1 && y <= 9999
 }

@@ -64,7 +64,9 @@ func validatePending(e Pending) error {
 	if len(e.Data) > MaxEventData {
 		return fmt.Errorf("%w: %d bytes of data, limit %d", ErrTooLarge, len(e.Data), MaxEventData)
 	}
-	if !json.Valid(e.Data) {
+	// json.Valid takes invalid UTF-8 inside strings; PostgreSQL's json
+	// refuses it, and the log must read alike on both backends.
+	if !json.Valid(e.Data) || !utf8.Valid(e.Data) {
 		return fmt.Errorf("%w: type %q", ErrInvalidData, e.Type)
 	}
 	// The hash covers the exact bytes, and a store whose format embeds data

@@ -44,7 +44,7 @@ func (s *Store) Append(ctx context.Context, game uuid.UUID, expected uint64, eve
 	}
 	for attempt := 0; ; attempt++ {
 		if r, ok := g.ids[msgID]; ok && msgID != "" {
-			res, err := s.duplicate(ctx, game, r[0], r[1])
+			res, err := s.duplicate(ctx, game, msgID, r[0], r[1])
 			if errors.Is(err, errGone) && attempt < 2 {
 				// The game lost those events (Remove): look again.
 				if err := s.reindex(ctx, game, g); err != nil {
@@ -236,13 +236,18 @@ func (s *Store) insert(ctx context.Context, game uuid.UUID, g *gameIndex, msgID 
 	return eventstore.Appended{Events: stored}, nil
 }
 
-func (s *Store) duplicate(ctx context.Context, game uuid.UUID, first, last uint64) (eventstore.Appended, error) {
+func (s *Store) duplicate(ctx context.Context, game uuid.UUID, msgID string, first, last uint64) (eventstore.Appended, error) {
 	events, err := s.readRange(ctx, game, first-1, int(last-first+1))
 	if err != nil {
 		return eventstore.Appended{}, s.wrap("append", game, err)
 	}
 	if len(events) != int(last-first+1) {
 		return eventstore.Appended{}, s.wrap("append", game, fmt.Errorf("%w: command events %d..%d missing", errGone, first, last))
+	}
+	if events[0].MessageID != msgID {
+		// The rows were replaced behind this process's index (the game
+		// removed and imported again by another): the log is the judge.
+		return eventstore.Appended{}, s.wrap("append", game, fmt.Errorf("%w: seq %d holds message id %q, not %q", errGone, first, events[0].MessageID, msgID))
 	}
 	return eventstore.Appended{Events: events, Duplicate: true}, nil
 }

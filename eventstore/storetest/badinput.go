@@ -35,6 +35,7 @@ func testBadInput(t *testing.T, b Backend) {
 		{"nil game id", uuid.Nil, []eventstore.Pending{ev("e", "", `{}`)}, eventstore.ErrInvalidArgument},
 		{"no events", game, nil, eventstore.ErrEmptyAppend},
 		{"data not JSON", game, []eventstore.Pending{ev("e", "", `{"a":`)}, eventstore.ErrInvalidData},
+		{"invalid UTF-8 in data", game, []eventstore.Pending{ev("e", "", "\"\xff\"")}, eventstore.ErrInvalidData},
 		{"data empty", game, []eventstore.Pending{ev("e", "", ``)}, eventstore.ErrInvalidData},
 		{"two JSON values", game, []eventstore.Pending{ev("e", "", `{} {}`)}, eventstore.ErrInvalidData},
 		{"white space around data", game, []eventstore.Pending{ev("e", "", ` {}`)}, eventstore.ErrInvalidData},

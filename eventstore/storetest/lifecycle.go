@@ -223,17 +223,19 @@ func testBadSeals(t *testing.T, b Backend) {
 	}
 
 	bad := map[string]func(*eventstore.Seal){
-		"nil game":            func(s *eventstore.Seal) { s.GameID = uuid.Nil },
-		"seq 0":               func(s *eventstore.Seal) { s.Seq = 0 },
-		"no kind":             func(s *eventstore.Seal) { s.Kind = "" },
-		"unknown kind":        func(s *eventstore.Seal) { s.Kind = "weekly" },
-		"no key id":           func(s *eventstore.Seal) { s.KeyID = "" },
-		"key id too long":     func(s *eventstore.Seal) { s.KeyID = strings.Repeat("k", 65) },
-		"key id not UTF-8":    func(s *eventstore.Seal) { s.KeyID = "\xff" },
-		"no signature":        func(s *eventstore.Seal) { s.Signature = nil },
-		"short signature":     func(s *eventstore.Seal) { s.Signature = s.Signature[:63] },
-		"long signature":      func(s *eventstore.Seal) { s.Signature = append(s.Signature, 0) },
-		"unknown game, seq 0": func(s *eventstore.Seal) { s.GameID, s.Seq = unknown, 0 },
+		"nil game":             func(s *eventstore.Seal) { s.GameID = uuid.Nil },
+		"seq 0":                func(s *eventstore.Seal) { s.Seq = 0 },
+		"no kind":              func(s *eventstore.Seal) { s.Kind = "" },
+		"unknown kind":         func(s *eventstore.Seal) { s.Kind = "weekly" },
+		"no key id":            func(s *eventstore.Seal) { s.KeyID = "" },
+		"key id too long":      func(s *eventstore.Seal) { s.KeyID = strings.Repeat("k", 65) },
+		"key id not UTF-8":     func(s *eventstore.Seal) { s.KeyID = "\xff" },
+		"no signature":         func(s *eventstore.Seal) { s.Signature = nil },
+		"short signature":      func(s *eventstore.Seal) { s.Signature = s.Signature[:63] },
+		"long signature":       func(s *eventstore.Seal) { s.Signature = append(s.Signature, 0) },
+		"unknown game, seq 0":  func(s *eventstore.Seal) { s.GameID, s.Seq = unknown, 0 },
+		"sealed after 9999":    func(s *eventstore.Seal) { s.SealedAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) },
+		"sealed before year 1": func(s *eventstore.Seal) { s.SealedAt = time.Date(-5000, 1, 1, 0, 0, 0, 0, time.UTC) },
 	}
 	for name, edit := range bad {
 		t.Run(name, func(t *testing.T) {
@@ -517,6 +519,20 @@ func testBadImport(t *testing.T, b Backend) {
 				e[4].RecordedAt = e[4].RecordedAt.Add(time.Nanosecond)
 				return rechain(e)
 			}), eventstore.ErrInvalidArgument},
+			{"time after 9999", edited(events, func(e []eventstore.Event) []eventstore.Event {
+				e[len(e)-1].RecordedAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+				return rechain(e)
+			}), eventstore.ErrInvalidArgument},
+			{"time before year 1", edited(events, func(e []eventstore.Event) []eventstore.Event {
+				for i := range e {
+					e[i].RecordedAt = time.Date(-5000, 1, 1, 0, 0, i, 0, time.UTC)
+				}
+				return rechain(e)
+			}), eventstore.ErrInvalidArgument},
+			{"invalid UTF-8 in data", edited(events, func(e []eventstore.Event) []eventstore.Event {
+				e[4].Data = []byte("\"\xff\"")
+				return rechain(e)
+			}), eventstore.ErrInvalidData},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {

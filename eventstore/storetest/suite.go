@@ -67,6 +67,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) Backend) {
 		{"ClosedStore", testClosedStore},
 		{"Ping", testPing},
 		{"TwoStoresShareOneLog", testTwoStores},
+		{"DuplicateAfterRemoveAndImportElsewhere", testDuplicateAfterRemoveAndImportElsewhere},
 		{"SealsKeptInOrderOnce", testSeals},
 		{"BadSealsChangeNothing", testBadSeals},
 		{"SealsAreNotDelivered", testSealsNotDelivered},
