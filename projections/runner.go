@@ -84,7 +84,10 @@ type RunnerOptions struct {
 	// soon as the last commit is done. At most 1s.
 	CommitInterval time.Duration
 	// OnCommit, if set, is called after each commit with the new checkpoint
-	// and how many events the commit folded, on Run's goroutine.
+	// and how many events the commit folded, on Run's goroutine; also with
+	// 0 events when another runner's commit moved the checkpoint past this
+	// one's batch, which it then follows (a rebuild racing a live runner
+	// learns so that the model has reached its end).
 	OnCommit func(to eventstore.Position, events int)
 	// Logger receives failures and recoveries. Default slog.Default().
 	Logger *slog.Logger
@@ -261,9 +264,9 @@ func (r *Runner[T]) follow(ctx context.Context, failed *bool) (progressed bool, 
 					r.opts.Logger.Info("projection resumed", "projection", r.opts.Name, "at", to)
 					*failed = false
 				}
-				if r.opts.OnCommit != nil {
-					r.opts.OnCommit(to, n)
-				}
+			}
+			if to != from && r.opts.OnCommit != nil {
+				r.opts.OnCommit(to, n)
 			}
 			from = to
 		}
