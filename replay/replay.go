@@ -372,11 +372,15 @@ type Entry struct {
 }
 
 // Stored is an event's fields as the hash chain covers them, beside those
-// of the rendering: the exact data bytes, as a string.
+// of the rendering: its stored type and schema version (the rendering's
+// are those of the event as this build reads it, after any upcast), the
+// message id, the exact data bytes as a string, the recorded time.
 type Stored struct {
-	MessageID    string `json:"message_id"`
-	Data         string `json:"data"`
-	RecordedAtUS int64  `json:"recorded_at_us"`
+	Type          string `json:"type"`
+	SchemaVersion int    `json:"schema_version"`
+	MessageID     string `json:"message_id"`
+	Data          string `json:"data"`
+	RecordedAtUS  int64  `json:"recorded_at_us"`
 }
 
 // firstHidden returns the seq of the first event up to to that v does not
@@ -469,6 +473,6 @@ func entry(e eventstore.Event, ren engine.Rendered, chained bool) Entry {
 	}
 	hash, prev := e.Hash, e.PrevHash
 	en.Hash, en.PrevHash = &hash, &prev
-	en.Stored = &Stored{MessageID: e.MessageID, Data: string(e.Data), RecordedAtUS: e.RecordedAt.UnixMicro()}
+	en.Stored = &Stored{Type: e.Type, SchemaVersion: e.SchemaVersion, MessageID: e.MessageID, Data: string(e.Data), RecordedAtUS: e.RecordedAt.UnixMicro()}
 	return en
 }

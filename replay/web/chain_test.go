@@ -55,9 +55,11 @@ type wireEvent struct {
 }
 
 type stored struct {
-	MessageID    string `json:"message_id"`
-	Data         string `json:"data"`
-	RecordedAtUS int64  `json:"recorded_at_us"`
+	Type          string `json:"type"`
+	SchemaVersion int    `json:"schema_version"`
+	MessageID     string `json:"message_id"`
+	Data          string `json:"data"`
+	RecordedAtUS  int64  `json:"recorded_at_us"`
 }
 
 func toWire(evs []eventstore.Event) []wireEvent {
@@ -65,7 +67,7 @@ func toWire(evs []eventstore.Event) []wireEvent {
 	for i, e := range evs {
 		out[i] = wireEvent{Seq: e.Seq, Visibility: "full", Type: e.Type, Version: e.SchemaVersion, Actor: e.Actor,
 			PrevHash: e.PrevHash.String(), Hash: e.Hash.String(),
-			Stored: &stored{MessageID: e.MessageID, Data: string(e.Data), RecordedAtUS: e.RecordedAt.UnixMicro()}}
+			Stored: &stored{Type: e.Type, SchemaVersion: e.SchemaVersion, MessageID: e.MessageID, Data: string(e.Data), RecordedAtUS: e.RecordedAt.UnixMicro()}}
 	}
 	return out
 }
@@ -161,6 +163,14 @@ func TestChainJSMatchesTheDocumentedFormula(t *testing.T) {
 	relinked[2].Hash = eventstore.ChainHash(other.PrevHash, &other).String()
 	relinked[3].PrevHash = relinked[2].Hash
 	relinked[3].Hash = eventstore.ChainHash(other.PrevHash, &long[3]).String() // garbage, but after the first break
+	// An event stored at version 1 that this build reads upcast, as version
+	// 2 of another type: shown so, hashed as stored. And the stored schema
+	// version edited under an honest hash, which the server would then
+	// upcast: refused.
+	upcast := toWire(long)
+	upcast[3].Type, upcast[3].Version = "card_played", 2
+	editedVersion := toWire(long)
+	editedVersion[3].Stored.SchemaVersion = 2
 	// Every event hidden: nothing to check.
 	allHidden := toWire(long)
 	for i := range allHidden {
@@ -172,7 +182,7 @@ func TestChainJSMatchesTheDocumentedFormula(t *testing.T) {
 	input, _ := json.Marshal(map[string]any{
 		"game":   vectorGame.String(),
 		"vector": toWire(vectorEvents()),
-		"chains": [][]wireEvent{honest, tamperedData, tamperedTime, hidden, relinked, allHidden},
+		"chains": [][]wireEvent{honest, tamperedData, tamperedTime, hidden, relinked, allHidden, upcast, editedVersion},
 		"seeds":  []map[string]string{{"seed": seed, "commitment": commitment}, {"seed": seed, "commitment": sha256Hex(t, "00")}},
 	})
 	cmd := exec.Command(node, "test.mjs")
@@ -218,6 +228,8 @@ func TestChainJSMatchesTheDocumentedFormula(t *testing.T) {
 		{"hidden events", "verified", 2, nil, map[string]string{"1": "ok", "2": "unchecked", "3": "unchecked", "4": "ok", "5": "unchecked", "6": "unchecked"}},
 		{"event relinked to another prev_hash", "not verified", 6, seq(3), map[string]string{"3": "bad"}},
 		{"everything hidden", "not checkable", 0, nil, map[string]string{"1": "unchecked"}},
+		{"an event shown upcast", "verified", 6, nil, map[string]string{"4": "ok"}},
+		{"stored schema version edited", "not verified", 6, seq(4), map[string]string{"4": "bad"}},
 	} {
 		r := got.Results[i]
 		if r.Status != c.status || r.Checked != c.checked || (r.Broken == nil) != (c.broken == nil) || (r.Broken != nil && *r.Broken != *c.broken) {

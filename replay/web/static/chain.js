@@ -115,7 +115,9 @@ export async function checkChain(gameID, events) {
       if (!results.has(ev.seq)) results.set(ev.seq, "unchecked");
     } else {
       const got = await eventHash(gameID, prevHash, {
-        seq: ev.seq, version: ev.version, type: ev.type, actor: ev.actor,
+        // The stored type and version, not the rendering's: an upcast
+        // event is shown as this build reads it, hashed as it was stored.
+        seq: ev.seq, version: ev.stored.schema_version, type: ev.stored.type, actor: ev.actor,
         messageID: ev.stored.message_id, data: ev.stored.data, recordedAtUs: ev.stored.recorded_at_us,
       });
       checked++;
