@@ -112,8 +112,12 @@ func (p *presence) joined(game uuid.UUID, c *conn, role string) {
 	}
 	c.offer(spectatorCount(game, st.spectators))
 	lg.conns[c] = localConn{role: role, told: st.spectators}
+	// The others learn of the newcomer under the same lock: a second join
+	// in between would otherwise take this change for told, and its own
+	// newcomer never learn of this one.
+	p.notifyExcept(game, c)
 	p.mu.Unlock()
-	p.changed(game, c) // the newcomer has just been told
+	p.kickPublish(game)
 }
 
 func (p *presence) left(game uuid.UUID, c *conn, role string) {
@@ -140,6 +144,11 @@ func (p *presence) changed(game uuid.UUID, told *conn) {
 	p.mu.Lock()
 	p.notifyExcept(game, told)
 	p.mu.Unlock()
+	p.kickPublish(game)
+}
+
+// kickPublish asks the publisher to report game to the other nodes soon.
+func (p *presence) kickPublish(game uuid.UUID) {
 	select {
 	case p.kick <- game:
 	default: // the periodic refresh will carry it
@@ -217,8 +226,10 @@ func (p *presence) notifyExcept(game uuid.UUID, told *conn) {
 					c.offer(opponentStatus(game, pl, st.connected[pl]))
 				}
 			}
-			for pl := range old.connected {
-				if _, still := st.connected[pl]; !still && pl != c.user {
+			for pl, was := range old.connected {
+				// A player shown as gone already (false, within the
+				// debounce's end) was told so then.
+				if _, still := st.connected[pl]; !still && was && pl != c.user {
 					c.offer(opponentStatus(game, pl, false))
 				}
 			}
@@ -339,6 +350,9 @@ func (p *presence) expire() {
 				changed = true
 			}
 		}
+		if len(nodes) == 0 {
+			delete(p.remote, g) // every node's report of it has ended
+		}
 		if changed {
 			p.notify(g)
 		}
@@ -388,6 +402,9 @@ func (p *presence) receive(msg []byte) {
 	}
 	if len(r.Players) == 0 && r.Spectators == 0 {
 		delete(nodes, r.Node)
+		if len(nodes) == 0 {
+			delete(p.remote, r.Game) // nothing of it left on other nodes
+		}
 	} else {
 		nodes[r.Node] = remoteReport{players: r.Players, spectators: r.Spectators, expires: p.now().Add(presenceExpiry)}
 	}
