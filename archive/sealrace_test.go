@@ -48,15 +48,27 @@ func (r racingSeals) Seals(ctx context.Context, game uuid.UUID) ([]eventstore.Se
 	return s, err
 }
 
-// endedUnsealed plays a tictactoe game to its end on hot with a sealer
-// whose final seal fails (a store hiccup at the end of the game: the
-// Sealer keeps it for a retry), and returns the game, its events and the
-// final seal the retry will store.
-func endedUnsealed(t *testing.T, hot eventstore.Store, signer *seal.Signer) (uuid.UUID, []eventstore.Event, eventstore.Seal) {
+// unsealed is a tictactoe game played to its end on a fresh hot store by
+// a sealer whose final seal failed (a store hiccup at the end of the game:
+// the Sealer keeps it for a retry), with the archive beside the store and
+// the final seal the retry will store.
+type unsealed struct {
+	hot    eventstore.Store
+	blobs  archive.Blobs
+	pub    ed25519.PublicKey
+	game   uuid.UUID
+	events []eventstore.Event
+	final  eventstore.Seal
+}
+
+func endedUnsealed(t *testing.T, b testenv.Backend) unsealed {
 	t.Helper()
 	ctx := context.Background()
-	sealer := seal.NewSealer(signer, failFinal{hot}, seal.Policy{Every: 4, Interval: time.Hour}, nil, nil)
-	svc, err := play.New(play.Config{Store: hot, Registry: games.Standard(), SeedSecret: make([]byte, 32), Sealer: sealer})
+	key := ed25519.NewKeyFromSeed(make([]byte, 32))
+	signer := seal.NewSigner(key)
+	u := unsealed{hot: b.Open(t), pub: key.Public().(ed25519.PublicKey)}
+	sealer := seal.NewSealer(signer, failFinal{u.hot}, seal.Policy{Every: 4, Interval: time.Hour}, nil, nil)
+	svc, err := play.New(play.Config{Store: u.hot, Registry: games.Standard(), SeedSecret: make([]byte, 32), Sealer: sealer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,32 +81,38 @@ func endedUnsealed(t *testing.T, hot eventstore.Store, signer *seal.Signer) (uui
 			t.Fatal(err)
 		}
 	}
-	events, err := replay.ReadGame(ctx, hot, g.ID)
-	if err != nil {
+	u.game = g.ID
+	if u.events, err = replay.ReadGame(ctx, u.hot, g.ID); err != nil {
 		t.Fatal(err)
 	}
-	final, err := signer.Sign(events[len(events)-1], eventstore.SealFinal, time.Now())
-	if err != nil {
+	if u.final, err = signer.Sign(u.events[len(u.events)-1], eventstore.SealFinal, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	return g.ID, events, final
+	if u.blobs, err = archive.OpenBlobs(ctx, u.hot); err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
 
-// wantFinalSealArchived checks that the archived game audits with a sound
-// final seal.
-func wantFinalSealArchived(t *testing.T, hot eventstore.Store, blobs archive.Blobs, game uuid.UUID, pub ed25519.PublicKey) {
+// moveWantsFinalSeal moves the game out of hot (u.hot, or a wrapper of it)
+// and checks that the archived game audits with a sound final seal.
+func (u unsealed) moveWantsFinalSeal(t *testing.T, hot eventstore.Store) {
 	t.Helper()
 	ctx := context.Background()
-	store := archive.Wrap(hot, blobs, 0)
-	seals, err := store.Seals(ctx, game)
+	m, err := archive.Move(ctx, hot, u.blobs, archive.Options{Before: time.Now().Add(time.Minute), Progress: progressErr(t)})
+	if err != nil || m.Games != 1 {
+		t.Fatalf("Move = %+v, %v", m, err)
+	}
+	store := archive.Wrap(u.hot, u.blobs, 0)
+	seals, err := store.Seals(ctx, u.game)
 	if err != nil {
 		t.Fatal(err)
 	}
-	read, err := replay.ReadGame(ctx, store, game)
+	read, err := replay.ReadGame(ctx, store, u.game)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := seal.Check(read, seals, seal.NewVerifier(pub), true); !r.Final || len(r.Findings) > 0 {
+	if r := seal.Check(read, seals, seal.NewVerifier(u.pub), true); !r.Final || len(r.Findings) > 0 {
 		t.Errorf("the archived game has %d seals, final %v: %v", len(seals), r.Final, r.Findings)
 	}
 }
@@ -103,30 +121,18 @@ func wantFinalSealArchived(t *testing.T, hot eventstore.Store, blobs archive.Blo
 // the game, is archived with it (Remove takes the hot store's seals).
 func TestMoveKeepsASealStoredMeanwhile(t *testing.T) {
 	testenv.ForEachStore(t, func(t *testing.T, b testenv.Backend) {
-		ctx := context.Background()
-		hot := b.Open(t)
-		key := ed25519.NewKeyFromSeed(make([]byte, 32))
-		signer := seal.NewSigner(key)
-		game, _, final := endedUnsealed(t, hot, signer)
-		blobs, err := archive.OpenBlobs(ctx, hot)
-		if err != nil {
-			t.Fatal(err)
-		}
+		u := endedUnsealed(t, b)
 		var once sync.Once
-		racer := racingSeals{Store: hot, after: func(g uuid.UUID) {
-			if g == game {
+		racer := racingSeals{Store: u.hot, after: func(g uuid.UUID) {
+			if g == u.game {
 				once.Do(func() { // the sealer's retry lands now
-					if err := hot.PutSeal(ctx, final); err != nil {
+					if err := u.hot.PutSeal(context.Background(), u.final); err != nil {
 						t.Errorf("final seal: %v", err)
 					}
 				})
 			}
 		}}
-		m, err := archive.Move(ctx, racer, blobs, archive.Options{Before: time.Now().Add(time.Minute), Progress: progressErr(t)})
-		if err != nil || m.Games != 1 {
-			t.Fatalf("Move = %+v, %v", m, err)
-		}
-		wantFinalSealArchived(t, hot, blobs, game, key.Public().(ed25519.PublicKey))
+		u.moveWantsFinalSeal(t, racer)
 	})
 }
 
@@ -135,33 +141,22 @@ func TestMoveKeepsASealStoredMeanwhile(t *testing.T) {
 func TestMoveReplacesABlobWithFewerSeals(t *testing.T) {
 	testenv.ForEachStore(t, func(t *testing.T, b testenv.Backend) {
 		ctx := context.Background()
-		hot := b.Open(t)
-		key := ed25519.NewKeyFromSeed(make([]byte, 32))
-		signer := seal.NewSigner(key)
-		game, events, final := endedUnsealed(t, hot, signer)
-		blobs, err := archive.OpenBlobs(ctx, hot)
+		u := endedUnsealed(t, b)
+		seals, err := u.hot.Seals(ctx, u.game)
 		if err != nil {
 			t.Fatal(err)
 		}
-		seals, err := hot.Seals(ctx, game)
+		early, err := archive.Encode(u.events, seals)
 		if err != nil {
 			t.Fatal(err)
 		}
-		early, err := archive.Encode(events, seals)
-		if err != nil {
+		if err := u.blobs.Put(ctx, u.game, early); err != nil {
 			t.Fatal(err)
 		}
-		if err := blobs.Put(ctx, game, early); err != nil {
+		if err := u.hot.PutSeal(ctx, u.final); err != nil {
 			t.Fatal(err)
 		}
-		if err := hot.PutSeal(ctx, final); err != nil {
-			t.Fatal(err)
-		}
-		m, err := archive.Move(ctx, hot, blobs, archive.Options{Before: time.Now().Add(time.Minute), Progress: progressErr(t)})
-		if err != nil || m.Games != 1 {
-			t.Fatalf("Move = %+v, %v", m, err)
-		}
-		wantFinalSealArchived(t, hot, blobs, game, key.Public().(ed25519.PublicKey))
+		u.moveWantsFinalSeal(t, u.hot)
 	})
 }
 

@@ -48,10 +48,7 @@ func TestNoExpiryForATurnPlayedInTime(t *testing.T) {
 	}
 	expired := make(chan timers.Warning, 10)
 	svc, err := timers.New(timers.Config{Store: lagging{s}, Now: c.Now,
-		Fire: func(ctx context.Context, game uuid.UUID, action json.RawMessage, id string) error {
-			_, err := p.System(ctx, game, action, id)
-			return err
-		},
+		Fire: system(p),
 		Warn: func(w timers.Warning) {
 			if w.Expired {
 				expired <- w
@@ -60,10 +57,7 @@ func TestNoExpiryForATurnPlayedInTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	run(t, svc)
 	g, err := p.Create(context.Background(), "tictactoe", []string{"x", "o"}, json.RawMessage(`{"turn_timer":{"seconds":60,"timeouts_to_lose":1}}`), "x")
 	if err != nil {
 		t.Fatal(err)
@@ -101,8 +95,7 @@ func TestExpiryAnnouncedOnceThroughRetries(t *testing.T) {
 			if fails.Add(1) <= 3 {
 				return errors.New("store unavailable") // a transient failure
 			}
-			_, err := p.System(ctx, game, action, id)
-			return err
+			return system(p)(ctx, game, action, id)
 		},
 		Warn: func(w timers.Warning) {
 			if w.Expired {
@@ -112,10 +105,7 @@ func TestExpiryAnnouncedOnceThroughRetries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	run(t, svc)
 	g, err := p.Create(context.Background(), "tictactoe", []string{"x", "o"}, json.RawMessage(`{"turn_timer":{"seconds":60,"timeouts_to_lose":1}}`), "x")
 	if err != nil {
 		t.Fatal(err)

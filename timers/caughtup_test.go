@@ -108,10 +108,7 @@ func (s *stallSub) Next(ctx context.Context) (eventstore.Event, error) {
 func TestStalledBacklogWithTheEndKnownFiresNothingStale(t *testing.T) {
 	s := testenv.Stores(t)[0].Open(t)
 	endedGames(t, s, 100)
-	restartFiresNothing(t, stalling{s}, func(ctx context.Context) (eventstore.Position, error) {
-		end, _, err := open.FeedEnd(ctx, s)
-		return end, err
-	})
+	restartFiresNothing(t, stalling{s}, open.EndOf(s))
 }
 
 // endedGames plays n timed tictactoe games to their ends, an hour ago,
@@ -146,7 +143,6 @@ func endedGames(t *testing.T, s eventstore.Store, n int) {
 // nothing fired and no expiry told.
 func restartFiresNothing(t *testing.T, feed eventstore.Store, end ...func(context.Context) (eventstore.Position, error)) {
 	t.Helper()
-	ctx := context.Background()
 	c := &clock{now: t0.Add(time.Hour)} // every game has ended
 	p, err := play.New(play.Config{Store: feed, Registry: games.Standard(), SeedSecret: secret, Now: c.Now})
 	if err != nil {
@@ -154,10 +150,7 @@ func restartFiresNothing(t *testing.T, feed eventstore.Store, end ...func(contex
 	}
 	var warned atomic.Int32
 	cfg := timers.Config{Store: feed, Now: c.Now,
-		Fire: func(ctx context.Context, game uuid.UUID, action json.RawMessage, id string) error {
-			_, err := p.System(ctx, game, action, id)
-			return err
-		},
+		Fire: system(p),
 		Warn: func(w timers.Warning) {
 			if w.Expired {
 				warned.Add(1)
@@ -170,12 +163,9 @@ func restartFiresNothing(t *testing.T, feed eventstore.Store, end ...func(contex
 	if err != nil {
 		t.Fatal(err)
 	}
-	rctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(rctx) }()
+	stop := run(t, svc)
 	time.Sleep(2 * time.Second)
-	cancel()
-	<-done
+	stop()
 	if st := svc.Stats(); st.Fired+st.Stale+st.Failed != 0 || warned.Load() != 0 {
 		t.Fatalf("a restart on ended games fired %d stale timeouts (fired %d, failed %d) and sent %d expiry warnings",
 			st.Stale, st.Fired, st.Failed, warned.Load())

@@ -61,10 +61,7 @@ func startNode(t *testing.T, s eventstore.Store, c *clock) *node {
 	}
 	n := &node{play: p, warnings: make(chan timers.Warning, 100)}
 	n.timers, err = timers.New(timers.Config{Store: s, Now: c.Now, RetryAfter: 50 * time.Millisecond,
-		Fire: func(ctx context.Context, game uuid.UUID, action json.RawMessage, id string) error {
-			_, err := p.System(ctx, game, action, id)
-			return err
-		},
+		Fire: system(p),
 		Warn: func(w timers.Warning) {
 			select {
 			case n.warnings <- w:
@@ -74,16 +71,34 @@ func startNode(t *testing.T, s eventstore.Store, c *clock) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
+	run(t, n.timers)
+	return n
+}
+
+// system fires a service's timeouts through p, as playlogd does.
+func system(p *play.Service) func(context.Context, uuid.UUID, json.RawMessage, string) error {
+	return func(ctx context.Context, game uuid.UUID, action json.RawMessage, id string) error {
+		_, err := p.System(ctx, game, action, id)
+		return err
+	}
+}
+
+// run runs svc until the test ends; stop ends it sooner, and waits.
+func run(t *testing.T, svc *timers.Service) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- n.timers.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
-	return n
+	go func() { done <- svc.Run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
 }
 
 // settle waits until the node's service has seen the game's turn n, or

@@ -39,6 +39,7 @@ import (
 	"github.com/playlog/playlog/metrics"
 	"github.com/playlog/playlog/play"
 	"github.com/playlog/playlog/projections"
+	"github.com/playlog/playlog/projections/open"
 	"github.com/playlog/playlog/replay"
 	"github.com/playlog/playlog/seal"
 	"github.com/playlog/playlog/timers"
@@ -260,7 +261,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	// Every node runs the timer service: the log takes each timeout once.
-	tm, err := timers.New(timers.Config{Store: feed, Logger: logger, FeedEnd: feedEnd(store),
+	tm, err := timers.New(timers.Config{Store: feed, Logger: logger, FeedEnd: open.EndOf(store),
 		Fire: func(ctx context.Context, game uuid.UUID, action json.RawMessage, id string) error {
 			_, err := svc.System(ctx, game, action, id)
 			return err

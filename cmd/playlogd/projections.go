@@ -45,12 +45,3 @@ func startProjections(logger *slog.Logger, runs map[string]func(context.Context)
 	}
 	return func() { cancel(); wg.Wait() }
 }
-
-// feedEnd is where store's feed ends now, for the timer service to know
-// when it has caught up with the log.
-func feedEnd(store eventstore.Store) func(context.Context) (eventstore.Position, error) {
-	return func(ctx context.Context) (eventstore.Position, error) {
-		end, _, err := open.FeedEnd(ctx, store)
-		return end, err
-	}
-}

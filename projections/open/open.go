@@ -48,6 +48,15 @@ func FeedEnd(ctx context.Context, store eventstore.Store) (eventstore.Position, 
 	return eventstore.Position{}, 0, fmt.Errorf("no feed end for a %T", store)
 }
 
+// EndOf is FeedEnd of store without the count, as a function: what
+// timers.Config.FeedEnd takes.
+func EndOf(store eventstore.Store) func(context.Context) (eventstore.Position, error) {
+	return func(ctx context.Context) (eventstore.Position, error) {
+		end, _, err := FeedEnd(ctx, store)
+		return end, err
+	}
+}
+
 // HistoryCommitInterval is the history runner's CommitInterval unless its
 // options set one: a commit is a transaction or an atomic batch, and a
 // user's history may lag the end of a game by this much more. On

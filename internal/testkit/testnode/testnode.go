@@ -135,10 +135,7 @@ func StartWith(t testing.TB, store eventstore.Store, bus gateway.Bus, cfg gatewa
 		t.Fatal(err)
 	}
 	if n.Timers, err = timers.New(timers.Config{Store: feed, Now: opts.Now, RetryAfter: 50 * time.Millisecond, Logger: opts.Logger,
-		FeedEnd: func(ctx context.Context) (eventstore.Position, error) {
-			end, _, err := open.FeedEnd(ctx, store)
-			return end, err
-		},
+		FeedEnd: open.EndOf(store),
 		Fire: func(ctx context.Context, game uuid.UUID, action json.RawMessage, id string) error {
 			_, err := n.Play.System(ctx, game, action, id)
 			return err
