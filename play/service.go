@@ -30,8 +30,9 @@ type Config struct {
 	SeedSecret []byte
 	// CachedGames bounds the games kept in memory. Default 10000.
 	CachedGames int
-	// MaxAttempts bounds decide-append rounds for one command under
-	// contention. Default 8.
+	// MaxAttempts bounds the appends of one command that conflict with
+	// another's (contention); catching up with a log that moved on counts
+	// none. Default 8.
 	MaxAttempts int
 	// NewID makes game ids. Default uuid.New.
 	NewID func() uuid.UUID
@@ -400,7 +401,10 @@ func (s *Service) execute(ctx context.Context, id uuid.UUID, actor string, actio
 		return Result{}, err
 	}
 	cmd := engine.Command{Actor: actor, Action: action, At: s.cfg.Now()}
-	for attempt := 0; attempt < s.cfg.MaxAttempts; attempt++ {
+	// attempt counts appends that conflicted; a round that only caught up
+	// with the log (the state was behind, nothing was appended) is no
+	// attempt, and is bounded by the log's own end.
+	for attempt := 0; attempt < s.cfg.MaxAttempts; {
 		if r, ok := e.ids[storeID]; ok && storeID != "" {
 			return s.duplicate(ctx, e, r, cmd, messageID)
 		}
@@ -455,6 +459,7 @@ func (s *Service) execute(ctx context.Context, id uuid.UUID, actor string, actio
 			s.sealAgain(ctx, e, res.Events)
 			return Result{Events: res.Events, Duplicate: true, Game: Snapshot{ID: id, Rules: e.rules, State: e.state}}, nil
 		case errors.Is(err, eventstore.ErrConflict):
+			attempt++
 			if _, err := s.catchUp(ctx, e); err != nil {
 				return Result{}, err
 			}

@@ -433,3 +433,33 @@ func TestCreateKeepsTheHeader(t *testing.T) {
 		}
 	})
 }
+
+// A node whose copy of a game is one move behind takes the next move at
+// once, even with MaxAttempts 1: catching up with the log is no attempt.
+// A retry of the move it missed is a duplicate there.
+func TestCatchingUpIsNoAttempt(t *testing.T) {
+	testenv.ForEachStore(t, func(t *testing.T, b testenv.Backend) {
+		ctx := context.Background()
+		a := newService(t, b.Open(t))
+		stale, err := play.New(play.Config{Store: b.Open(t), Registry: games.Standard(), SeedSecret: secret, MaxAttempts: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := a.Create(ctx, "tictactoe", []string{"alice", "bob"}, nil, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := stale.Load(ctx, g.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Execute(ctx, g.ID, "alice", place(4), "a1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := stale.Execute(ctx, g.ID, "bob", place(0), "b1"); err != nil {
+			t.Fatalf("bob's move on a node one move behind: %v", err)
+		}
+		if res, err := stale.Execute(ctx, g.ID, "alice", place(4), "a1"); err != nil || !res.Duplicate {
+			t.Fatalf("alice's retry there: %+v, %v", res, err)
+		}
+	})
+}
