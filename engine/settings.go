@@ -132,6 +132,7 @@ const (
 	MaxTurnSeconds  = 86400
 	MaxGraceSeconds = 300
 	MaxTimeouts     = 10
+	MaxWarnings     = 10
 )
 
 func parseTimer(v json.RawMessage) (*TurnTimer, error) {
@@ -155,6 +156,9 @@ func parseTimer(v json.RawMessage) (*TurnTimer, error) {
 		t.Warnings = []uint64{30}
 	}
 	if raw.Warnings != nil {
+		if len(*raw.Warnings) > MaxWarnings {
+			return nil, fmt.Errorf("at most %d warnings", MaxWarnings)
+		}
 		t.Warnings = slices.Clone(*raw.Warnings)
 		slices.Sort(t.Warnings)
 		slices.Reverse(t.Warnings)

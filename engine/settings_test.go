@@ -56,6 +56,7 @@ func TestBadSettingsAreRefused(t *testing.T) {
 		{`{"spectator_delay":{"minutes":1}}`, "minutes"},
 		{`{"spectator_delay":{"events":-1}}`, "spectator_delay"},
 		{`{"size":4}`, "size"},
+		{`{"turn_timer":{"seconds":600,"warnings":[1,2,3,4,5,6,7,8,9,10,11]}}`, "at most 10 warnings"},
 	} {
 		evs, err := g.Create(json.RawMessage(tc.config), []string{"x", "o"}, seed)
 		if !errors.Is(err, engine.ErrInvalidSetup) || !strings.Contains(err.Error(), tc.want) || evs != nil {

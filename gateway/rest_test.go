@@ -3,6 +3,8 @@ package gateway_test
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,6 +115,33 @@ func TestREST(t *testing.T) {
 			if st := n.rest(t, "", "GET", p, nil, nil); st != 200 {
 				t.Fatalf("%s: %d", p, st)
 			}
+		}
+	})
+}
+
+// A timer config that fits in a request body but would make a game_created
+// over an event's 64 KiB (thousands of warnings) is the client's bad
+// config, 400 invalid_message, and creates nothing; not a server failure.
+func TestOversizedConfigIsInvalid(t *testing.T) {
+	testenv.ForEachStore(t, func(t *testing.T, b testenv.Backend) {
+		n := startNode(t, b.Open(t), nil, gateway.Config{})
+		var w []string
+		for i := 1; len(strings.Join(w, ",")) <= 65536-180; i++ {
+			w = append(w, strconv.Itoa(i))
+		}
+		config := json.RawMessage(`{"turn_timer":{"seconds":86400,"warnings":[` + strings.Join(w, ",") + `]}}`)
+		var errBody struct {
+			Error protocol.Error `json:"error"`
+		}
+		st := n.rest(t, "alice", "POST", "/v1/games", map[string]any{"rules": "tictactoe", "players": []string{"alice", "bob"}, "config": config}, &errBody)
+		if st != 400 || errBody.Error.Code != protocol.CodeInvalidMessage {
+			t.Fatalf("oversized config: %d %+v; want 400 invalid_message", st, errBody.Error)
+		}
+		var list struct {
+			Games []json.RawMessage `json:"games"`
+		}
+		if st := n.rest(t, "alice", "GET", "/v1/games?player=me", nil, &list); st != 200 || len(list.Games) != 0 {
+			t.Fatalf("after the refusal: %d, %d games", st, len(list.Games))
 		}
 	})
 }

@@ -243,6 +243,10 @@ func (s *Service) Create(ctx context.Context, rules string, players []string, co
 		return Snapshot{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
 	}
 	res, err := s.cfg.Store.Append(ctx, id, 0, pending(events, creator, "")...)
+	if errors.Is(err, eventstore.ErrTooLarge) {
+		// The config made it so: the client's to mend, not the server's.
+		return Snapshot{}, fmt.Errorf("%w: the game's setup is too large to store: %v", ErrBadRequest, err)
+	}
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("create %s: %w", id, err)
 	}
