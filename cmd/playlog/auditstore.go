@@ -216,14 +216,9 @@ func runAudit(args []string, env func(string) string, stdout, stderr io.Writer) 
 
 // auditOne audits one game and says what each check found, as sentences.
 func auditOne(ctx context.Context, a auditor, store eventstore.Store, id uuid.UUID, stdout io.Writer) int {
-	events, err := replay.ReadGame(ctx, store, id)
+	events, seals, err := readSealed(ctx, store, id)
 	if err != nil {
 		fmt.Fprintf(stdout, "game %s: %v\n", id, err)
-		return 1
-	}
-	seals, err := store.Seals(ctx, id)
-	if err != nil {
-		fmt.Fprintf(stdout, "game %s: seals: %v\n", id, err)
 		return 1
 	}
 	r := a.audit(id, events, seals)
@@ -422,16 +417,56 @@ func auditStore(ctx context.Context, a auditor, store eventstore.Store, sel sele
 
 // read reads a game and its seals, within the pace, and audits it.
 func (a auditor) read(ctx context.Context, store eventstore.Store, id uuid.UUID, pace *pacer) gameAudit {
-	events, err := replay.ReadGame(ctx, store, id)
+	events, seals, err := readSealed(ctx, store, id)
 	if err != nil {
-		return gameAudit{Game: id, Findings: []auditFinding{{Check: "read", What: err.Error()}}}
+		return gameAudit{Game: id, Events: len(events), Findings: []auditFinding{{Check: "read", What: err.Error()}}}
 	}
 	pace.wait(ctx, len(events))
-	seals, err := store.Seals(ctx, id)
-	if err != nil {
-		return gameAudit{Game: id, Events: len(events), Findings: []auditFinding{{Check: "read", What: "seals: " + err.Error()}}}
-	}
 	return a.audit(id, events, seals)
+}
+
+// readSealed reads a game's events and its seals as one picture of a game
+// that may be played on meanwhile. A seal is stored after the events it
+// covers, so a seal past the events read means the game moved on between
+// the reads: they are read again. So is an end whose final seal is not
+// there yet, for a moment: the sealer stores it right after the end.
+func readSealed(ctx context.Context, store eventstore.Store, id uuid.UUID) ([]eventstore.Event, []eventstore.Seal, error) {
+	for round := 0; ; round++ {
+		events, err := replay.ReadGame(ctx, store, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		seals, err := store.Seals(ctx, id)
+		if err != nil {
+			return nil, nil, fmt.Errorf("seals: %w", err)
+		}
+		if round == readRounds-1 || len(events) == 0 || !movedOn(events, seals) {
+			return events, seals, nil
+		}
+		select {
+		case <-ctx.Done():
+			return events, seals, nil
+		case <-time.After(time.Duration(round+1) * 50 * time.Millisecond):
+		}
+	}
+}
+
+// readRounds bounds readSealed's reads of one game.
+const readRounds = 4
+
+// movedOn reports whether seals show the game further on than events: a
+// seal past the last event, or an end just recorded whose final seal is
+// yet to come.
+func movedOn(events []eventstore.Event, seals []eventstore.Seal) bool {
+	last := events[len(events)-1]
+	final := false
+	for _, s := range seals {
+		if s.Seq > last.Seq {
+			return true
+		}
+		final = final || s.Kind == eventstore.SealFinal
+	}
+	return last.Type == engine.TypeSeedRevealed && !final && time.Since(last.RecordedAt) < time.Minute
 }
 
 // pacer keeps reads at or under a rate: events read so far over the time

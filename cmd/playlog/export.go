@@ -25,7 +25,6 @@ import (
 	"github.com/playlog/playlog/eventstore/jetstream"
 	"github.com/playlog/playlog/eventstore/postgres"
 	"github.com/playlog/playlog/export"
-	"github.com/playlog/playlog/replay"
 )
 
 const exportUsage = "Usage: playlog export (--data DIR | --nats-url URL | --database-url URL) [--out FILE] [--gzip] [--game ID,...] [--ended] [--since T] [--until T] [--quiet]"
@@ -250,7 +249,7 @@ func runExport(args []string, env func(string) string, stdout, stderr io.Writer)
 			}
 			return fail("interrupted after %d games: %s not written", games, *out)
 		}
-		evs, err := replay.ReadGame(ctx, store, id)
+		evs, seals, err := readSealed(ctx, store, id)
 		if errors.Is(err, eventstore.ErrGameNotFound) {
 			bar.Add(1)
 			fmt.Fprintf(stderr, "playlog export: game %s: gone since the listing (removed): not exported\n", id)
@@ -272,10 +271,6 @@ func runExport(args []string, env func(string) string, stdout, stderr io.Writer)
 		last := evs[len(evs)-1]
 		if !filter.created(evs[0]) || (filter.ended && last.Type != engine.TypeSeedRevealed) {
 			continue
-		}
-		seals, err := store.Seals(ctx, id)
-		if err != nil {
-			return fail("seals of game %s: %v", id, err)
 		}
 		// Copied as stored, whatever it holds; a game that does not
 		// verify is exported (import will refuse it) but reported.

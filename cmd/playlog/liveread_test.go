@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/playlog/playlog/engine/games"
+	"github.com/playlog/playlog/eventstore"
+	"github.com/playlog/playlog/eventstore/jetstream"
+	"github.com/playlog/playlog/play"
+	"github.com/playlog/playlog/seal"
+)
+
+// playedBetween is the store as an audit or export sees it while playlogd
+// plays on: the game gets one more command, and its seal, right after the
+// first of the tool's two reads (the events to their end, or the seals).
+type playedBetween struct {
+	eventstore.Store
+	once sync.Once
+	move func()
+}
+
+func (p *playedBetween) Seals(ctx context.Context, game uuid.UUID) ([]eventstore.Seal, error) {
+	seals, err := p.Store.Seals(ctx, game)
+	p.once.Do(p.move)
+	return seals, err
+}
+
+func (p *playedBetween) Read(ctx context.Context, game uuid.UUID, after uint64, limit int) ([]eventstore.Event, error) {
+	events, err := p.Store.Read(ctx, game, after, limit)
+	if err == nil && len(events) == 0 { // the reader has seen the end
+		p.once.Do(p.move)
+	}
+	return events, err
+}
+
+// An honest game whose winning move and final seal land while the audit
+// reads it audits clean: a seal past the events read sends the tools back
+// to read the game again.
+func TestGamePlayedOnWhileReadAuditsClean(t *testing.T) {
+	ctx := context.Background()
+	s, err := jetstream.Open(ctx, jetstream.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	svc, err := play.New(play.Config{Store: s, Registry: games.Standard(), SeedSecret: []byte("0123456789abcdef0123456789abcdef"),
+		Sealer: seal.NewSealer(seal.NewSigner(auditKey), s, seal.Policy{}, nil, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := svc.Create(ctx, "tictactoe", []string{"alice", "bob"}, nil, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, cell := range []string{"0", "3", "1", "4"} {
+		if _, err := svc.Execute(ctx, g.ID, []string{"alice", "bob"}[i%2], json.RawMessage(`{"type":"place","cell":`+cell+`}`), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var moveErr error
+	store := &playedBetween{Store: s, move: func() {
+		_, moveErr = svc.Execute(ctx, g.ID, "alice", json.RawMessage(`{"type":"place","cell":2}`), "")
+	}}
+	a := auditor{registry: games.Standard(), verifier: seal.NewVerifier(auditKey.Public().(ed25519.PublicKey)),
+		unsealedAfter: 10 * time.Minute, now: time.Now()}
+	r := a.read(ctx, store, g.ID, newPacer(0, time.Now()))
+	if moveErr != nil {
+		t.Fatal(moveErr)
+	}
+	if len(r.Findings) > 0 {
+		t.Fatalf("an honest game, played on while audited, reported: %v", r.Findings)
+	}
+	if seals, _ := s.Seals(ctx, g.ID); len(seals) == 0 {
+		t.Fatal("the game has no final seal: the test tests nothing")
+	}
+}
+
+// A game that has just ended, read before the sealer has stored its final
+// seal, is read again for a moment instead of being reported unsealed.
+func TestJustEndedGameWaitsForItsFinalSeal(t *testing.T) {
+	ctx := context.Background()
+	s, err := jetstream.Open(ctx, jetstream.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	svc, err := play.New(play.Config{Store: s, Registry: games.Standard(), SeedSecret: []byte("0123456789abcdef0123456789abcdef")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := svc.Create(ctx, "tictactoe", []string{"alice", "bob"}, nil, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res play.Result
+	for i, cell := range []string{"0", "3", "1", "4", "2"} {
+		if res, err = svc.Execute(ctx, g.ID, []string{"alice", "bob"}[i%2], json.RawMessage(`{"type":"place","cell":`+cell+`}`), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The sealer runs right after the end's append; here a little later.
+	sealer := seal.NewSealer(seal.NewSigner(auditKey), s, seal.Policy{}, nil, nil)
+	sealed := make(chan struct{})
+	go func() {
+		defer close(sealed)
+		time.Sleep(20 * time.Millisecond)
+		sealer.Appended(ctx, res.Events, true)
+	}()
+	a := auditor{registry: games.Standard(), verifier: seal.NewVerifier(auditKey.Public().(ed25519.PublicKey)),
+		unsealedAfter: 10 * time.Minute, now: time.Now()}
+	r := a.read(ctx, s, g.ID, newPacer(0, time.Now()))
+	<-sealed
+	if len(r.Findings) > 0 || !r.Final {
+		t.Fatalf("a game sealed 20 ms after its end: %+v", r)
+	}
+}
