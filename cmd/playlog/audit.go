@@ -197,6 +197,10 @@ func loadGame(name string, args []string, env func(string) string, stderr io.Wri
 // may run ahead of the store's, which records them.
 const clockSkew = 2 * time.Second
 
+// futureSkew is how far ahead of the audit's clock an event may be
+// recorded (the nodes' clocks against the auditing host's).
+const futureSkew = time.Minute
+
 // checkTimes checks a timed game's command times against when the store
 // recorded them: engine.Verify re-decides each timeout with its recorded
 // time (so none is before its deadline), and here no command claims a

@@ -98,6 +98,19 @@ chain:
 	if err := checkTimes(events); err != nil {
 		add("times", 0, err.Error())
 	}
+	// A time the log cannot have yet: a forged tail dated ahead would
+	// otherwise never grow old enough for --unsealed-after.
+	now := time.Now()
+	if a.now.After(now) {
+		now = a.now
+	}
+	for _, e := range events {
+		if e.RecordedAt.After(now.Add(futureSkew)) {
+			add("times", e.Seq, fmt.Sprintf("recorded at %s, later than the audit's clock (%s) by over %s",
+				e.RecordedAt.Format(time.RFC3339Nano), now.Format(time.RFC3339), futureSkew))
+			break
+		}
+	}
 	ee := replay.EngineEvents(events)
 	if g, err := a.registry.GameOf(ee[0]); err != nil {
 		add("decisions", 1, err.Error())
