@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/google/uuid"
@@ -34,6 +35,9 @@ func (h *Hash) UnmarshalText(b []byte) error {
 // chainDomain separates playlog's event hashes from any other SHA-256 use.
 const chainDomain = "playlog.event.v1\x00"
 
+// badVersionDomain is ChainHash's for a schema version out of range.
+const badVersionDomain = "playlog.event.v1.bad-schema-version\x00"
+
 // ChainHash computes an event's hash from the previous event's hash (all zero
 // for seq 1) and the event's canonical fields. The formula, specified in
 // docs/eventlog.md so that outside tools can recompute it:
@@ -48,10 +52,21 @@ const chainDomain = "playlog.event.v1\x00"
 //
 // where lp(x) is len(x) as uint32 big-endian followed by the bytes of x, and
 // data is the exact stored JSON bytes.
+//
+// A schema version no append can store (below 0 or past uint32) hashes
+// under another domain with all its 64 bits, so that it matches no stored
+// hash: truncated to 32 bits, an edited version would hash as the
+// original.
 func ChainHash(prev Hash, e *Event) Hash {
 	h := sha256.New()
 	var buf [8]byte
-	h.Write([]byte(chainDomain))
+	if sv := e.SchemaVersion; sv < 0 || uint64(sv) > math.MaxUint32 {
+		h.Write([]byte(badVersionDomain))
+		binary.BigEndian.PutUint64(buf[:], uint64(sv))
+		h.Write(buf[:8])
+	} else {
+		h.Write([]byte(chainDomain))
+	}
 	h.Write(prev[:])
 	h.Write(e.GameID[:])
 	binary.BigEndian.PutUint64(buf[:], e.Seq)

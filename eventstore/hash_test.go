@@ -46,8 +46,12 @@ func TestVerifyChainFindsTampering(t *testing.T) {
 		"message id": func(e []eventstore.Event) { e[0].MessageID = "m-2" },
 		"time":       func(e []eventstore.Event) { e[1].RecordedAt = e[1].RecordedAt.Add(time.Microsecond) },
 		"version":    func(e []eventstore.Event) { e[1].SchemaVersion = 1 },
-		"seq":        func(e []eventstore.Event) { e[1].Seq = 3 },
-		"prev hash":  func(e []eventstore.Event) { e[1].PrevHash[0] ^= 1 },
+		// Past 32 bits, or negative: no longer the same hash truncated.
+		"version + 2^32":  func(e []eventstore.Event) { e[1].SchemaVersion += 1 << 32 },
+		"version - 2^32":  func(e []eventstore.Event) { e[0].SchemaVersion -= 1 << 32 },
+		"version negated": func(e []eventstore.Event) { e[1].SchemaVersion = -(1 << 32) + 2 },
+		"seq":             func(e []eventstore.Event) { e[1].Seq = 3 },
+		"prev hash":       func(e []eventstore.Event) { e[1].PrevHash[0] ^= 1 },
 		"rehashed first event": func(e []eventstore.Event) {
 			e[0].Data = []byte(`{}`)
 			e[0].Hash = eventstore.ChainHash(e[0].PrevHash, &e[0]) // consistent alone, breaks the link
