@@ -453,3 +453,32 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+// A line that reads but is not as export writes it is refused: Go's
+// decoder matches keys in any case and keeps the last of two, so other
+// spellings of a line would read as it, and a reader that kept the first
+// of two keys would check other bytes than import stores.
+func TestOtherSpellingsAreRefused(t *testing.T) {
+	a := gameOf(gameA)
+	file := write(t, []block{{a, nil}})
+	for name, edit := range map[string][2]string{
+		"key in upper case":     {`,"seq":1,`, `,"SEQ":1,`},
+		"duplicate key":         {`,"seq":1,`, `,"seq":7,"seq":1,`},
+		"data_base64 null":      {`,"recorded_at"`, `,"data_base64":null,"recorded_at"`},
+		"fields in other order": {`"game_id":"` + gameA.String() + `","seq":1,`, `"seq":1,"game_id":"` + gameA.String() + `",`},
+		"escaped otherwise":     {`"type":"game_created"`, `"type":"game\u005fcreated"`},
+		"space after a colon":   {`,"seq":1,`, `,"seq": 1,`},
+	} {
+		f := bytes.Replace(file, []byte(edit[0]), []byte(edit[1]), 1)
+		if bytes.Equal(f, file) {
+			t.Fatalf("%s: nothing replaced", name)
+		}
+		x, err := export.NewReader(bytes.NewReader(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := x.Next(); !errors.Is(err, export.ErrMalformed) || !strings.Contains(err.Error(), "not as export writes it") {
+			t.Errorf("%s: %v, want the line refused", name, err)
+		}
+	}
+}

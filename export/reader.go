@@ -250,6 +250,9 @@ func (x *Reader) next() (Game, error) {
 			if err != nil {
 				return Game{}, err
 			}
+			if !canonical(line, appendSeal(nil, &s)) {
+				return Game{}, x.malformed("game %s: seal at seq %d: %s", g.ID, s.Seq, notCanonical)
+			}
 			g.Seals = append(g.Seals, s)
 			continue
 		case t.Seal == nil && t.GameEnd != nil && t.Events != nil && t.HeadHash != nil && t.Seals != nil:
@@ -302,7 +305,21 @@ func (x *Reader) event(line []byte, id uuid.UUID, i int, n int64) (eventstore.Ev
 		return eventstore.Event{}, x.malformed("game %s: seq %d: %v", id, l.Seq, err)
 	}
 	e.RecordedAt = t
+	if !canonical(line, appendEvent(nil, &e)) {
+		return eventstore.Event{}, x.malformed("game %s: seq %d: %s", id, l.Seq, notCanonical)
+	}
 	return e, nil
+}
+
+// notCanonical is the refusal of a line that reads, but not as export
+// writes it: another field order, a key spelt in other letters or twice, an
+// escape or a time written otherwise. Each line has one spelling, so that
+// every reader of a file checks the same bytes.
+const notCanonical = "the line is not as export writes it (its fields in their order, each once, spelt and escaped as written)"
+
+// canonical reports whether line is want without its line break.
+func canonical(line, want []byte) bool {
+	return bytes.Equal(line, want[:len(want)-1])
 }
 
 func (x *Reader) seal(l *sealLine, id uuid.UUID) (eventstore.Seal, error) {
