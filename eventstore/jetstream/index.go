@@ -192,6 +192,29 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// current brings g up to the game's last message as the log holds it now,
+// for an answer about the game's existence or head: it asks for that last
+// message (one request, as a refresh that finds nothing new costs), then
+// refreshes only if more came. A game another process removed since it was
+// indexed leaves g empty, so that it is not found; one removed and stored
+// anew is indexed afresh. (A refresh alone reads only what follows the
+// indexed messages, and finds nothing either way.) The caller holds g.mu.
+func (s *Store) current(ctx context.Context, game uuid.UUID, g *gameIndex) error {
+	last, found, err := s.lastRef(ctx, game)
+	switch {
+	case err != nil:
+		return err
+	case !found:
+		g.reset()
+		return nil
+	case last.streamSeq == g.lastSS:
+		return nil
+	case last.streamSeq < g.lastSS:
+		g.reset()
+	}
+	return s.refresh(ctx, game, g)
+}
+
 // reindex rebuilds g from the log, for a game whose indexed messages are
 // gone (errGone). The caller holds g.mu.
 func (s *Store) reindex(ctx context.Context, game uuid.UUID, g *gameIndex) error {

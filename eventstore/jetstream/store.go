@@ -271,10 +271,10 @@ func (s *Store) Head(ctx context.Context, game uuid.UUID) (uint64, error) {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if err := s.refresh(ctx, game, g); err != nil {
+	if err := s.current(ctx, game, g); err != nil {
 		return 0, s.errStore("head", game, err)
 	}
-	if g.head == 0 { // removed (remove.go): the index is cached, empty
+	if g.head == 0 { // removed (here or by another process): the index is cached, empty
 		return 0, fmt.Errorf("head %s: %w", game, eventstore.ErrGameNotFound)
 	}
 	return g.head, nil

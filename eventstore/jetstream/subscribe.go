@@ -114,7 +114,7 @@ func (s *Store) startOf(ctx context.Context, game uuid.UUID, after uint64) (head
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if err := s.refresh(ctx, game, g); err != nil {
+	if err := s.current(ctx, game, g); err != nil {
 		return 0, 0, err
 	}
 	head, start = g.head, g.lastSS+1
