@@ -26,7 +26,7 @@ import (
 // a replicated stream the leader is asked (a follower may not have applied
 // the newest yet: refresh's caughtUp).
 func (s *Store) lastRef(ctx context.Context, game uuid.UUID) (msgRef, bool, error) {
-	if s.cfg.Replicas > 1 {
+	if s.replicated() {
 		return s.leaderLast(ctx, game)
 	}
 	return s.directOne(ctx, game, map[string]any{"last_by_subj": s.subject(game)})
@@ -135,7 +135,7 @@ func (s *Store) readCold(ctx context.Context, game uuid.UUID, after uint64, limi
 		} else {
 			events, err = s.readMessages(ctx, game, from, limit, after, want, last.streamSeq)
 		}
-		if s.cfg.Replicas > 1 && errors.Is(err, errFormat) {
+		if s.replicated() && errors.Is(err, errFormat) {
 			// A follower behind the leader's last (lastRef) answers less,
 			// or not at all: readAgain asks again.
 			events, err = nil, nil
@@ -145,7 +145,7 @@ func (s *Store) readCold(ctx context.Context, game uuid.UUID, after uint64, limi
 	if err := read(); err != nil {
 		return nil, err
 	}
-	if s.cfg.Replicas > 1 {
+	if s.replicated() {
 		err := s.readAgain(ctx, func() bool { return len(events) < want }, read,
 			func() string { return fmt.Sprintf("%d events of %s after %d", want, game, after) })
 		if errors.Is(err, errLagging) {

@@ -156,7 +156,7 @@ func (s *Store) directGetSeqs(ctx context.Context, game uuid.UUID, seqs []uint64
 	if replies, err = s.replies.many(ctx, s.cfg.RequestTimeout, "$JS.API.DIRECT.GET."+s.cfg.Stream, reqs); err != nil {
 		return err
 	}
-	if missing() && s.cfg.Replicas > 1 {
+	if missing() && s.replicated() {
 		// A follower that has not applied the message yet answers 404 for
 		// it too (refresh's caughtUp): ask again, a little later, before
 		// concluding the message is gone.

@@ -146,7 +146,7 @@ func (s *Store) refreshWith(ctx context.Context, game uuid.UUID, g *gameIndex, a
 // again, with backoff, for at most RequestTimeout. On one replica it does
 // nothing.
 func (s *Store) caughtUp(ctx context.Context, game uuid.UUID, at func() uint64, read func() error) error {
-	if s.cfg.Replicas <= 1 {
+	if !s.replicated() {
 		return nil
 	}
 	last, found, err := s.leaderLast(ctx, game)

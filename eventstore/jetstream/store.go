@@ -33,6 +33,7 @@ type Store struct {
 	subs   map[eventstore.Subscription]struct{}
 
 	denyPurge bool // the stream refuses purges: Remove cannot work
+	clustered bool // the server is in a cluster: see replicated
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -87,8 +88,16 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.shutdownServer()
 		return nil, fmt.Errorf("jetstream: stream %s: %w", cfg.Stream, err)
 	}
+	s.clustered = s.nc.ConnectedClusterName() != ""
 	return s, nil
 }
+
+// replicated reports whether reads must guard against replicas that lag
+// the stream's leader (docs/cluster.md, "Reads are current"): the stream
+// has several, or the server is in a cluster, where another node may give
+// it more at any time (-nats-replicas, nats stream edit) without this
+// process knowing.
+func (s *Store) replicated() bool { return s.cfg.Replicas > 1 || s.clustered }
 
 // createOrUpdateStream creates the stream, or updates an existing one in
 // place to streamConfig (an existing stream gains the seal subjects so).
