@@ -189,7 +189,9 @@ func (c *conn) kill(code int, text string) {
 			c.cancel()
 		}
 		c.mu.Unlock()
-		c.send.end()
+		// What closeWrite would not flush is not written at all, even by
+		// a writer blocked in a batch when the cut came.
+		c.send.end(code == protocol.CloseSlowConsumer || code == websocket.CloseAbnormalClosure)
 	})
 }
 

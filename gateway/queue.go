@@ -23,6 +23,7 @@ type sendQueue struct {
 	writing bool          // a writer runs (or has been started)
 	pingDue bool          // the writer is to ping the client
 	ending  bool          // the connection ends: the last writer sends the close; writing stays true
+	discard bool          // ending, and what waits is not to be sent
 }
 
 // init readies a zero sendQueue (kept in its conn, not allocated apart).
@@ -108,10 +109,15 @@ func (q *sendQueue) ping() {
 
 // end tells the writer the connection ends, starting one if none runs:
 // it sends what the close allows, then the close frame. Messages queued
-// later are dropped. Once only (conn.kill).
-func (q *sendQueue) end() {
+// later are dropped; with discard, so are those waiting now, and a writer
+// in the middle of a batch takes no more (a slow consumer is cut at
+// once). Once only (conn.kill).
+func (q *sendQueue) end(discard bool) {
 	q.mu.Lock()
 	q.ending = true
+	if discard {
+		q.discard, q.items = true, nil
+	}
 	wake := q.wakeLocked()
 	q.mu.Unlock()
 	if wake {
@@ -150,7 +156,7 @@ func (q *sendQueue) next() writerStep {
 // take returns the oldest message, if any. Writer only.
 func (q *sendQueue) take() ([]byte, bool) {
 	q.mu.Lock()
-	if len(q.items) == 0 {
+	if len(q.items) == 0 || q.discard {
 		q.mu.Unlock()
 		return nil, false
 	}
