@@ -20,8 +20,9 @@ type Config struct {
 	Burst             int
 	// AbuseLimit refusals within any AbuseWindow close the connection
 	// (1008): a flood is cut at once, while a client that goes over the
-	// rate now and then, or steadily by less than AbuseLimit/AbuseWindow
-	// messages a second, is only refused. Defaults 100 and 10s.
+	// rate now and then, or steadily by less than (AbuseLimit-1)/AbuseWindow
+	// messages a second (AbuseLimit refusals span AbuseLimit-1 gaps), is
+	// only refused. Defaults 100 and 10s.
 	AbuseLimit  int
 	AbuseWindow time.Duration
 	// RateLimitReplies is how many refusals are answered rate_limited

@@ -56,6 +56,18 @@ func TestLimiter(t *testing.T) {
 			t.Fatalf("%d refusals answered in 60 windows", tally[refuseWithAnswer])
 		}
 	})
+	t.Run("the documented bound: below 29.9 a second never closed, 29.95 closed", func(t *testing.T) {
+		for _, rate := range []float64{29.5, 29.85} {
+			l := newLimiter(cfg, start)
+			if tally, at := simulate(&l, start, rate, int(rate*600)); tally[closeForAbuse] != 0 {
+				t.Errorf("ten minutes at %.2f/s: closed after %v: %v", rate, at, tally)
+			}
+		}
+		l := newLimiter(cfg, start)
+		if tally, at := simulate(&l, start, 29.95, 29.95*60); tally[closeForAbuse] != 1 || at > 20*time.Second {
+			t.Errorf("29.95/s: %v, closed at %v", tally, at)
+		}
+	})
 	t.Run("a client half over the rate is closed", func(t *testing.T) {
 		l := newLimiter(cfg, start)
 		// 10 refusals a second: the 100th falls within 10 s of the first.
