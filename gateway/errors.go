@@ -7,6 +7,7 @@ import (
 
 	"github.com/playlog/playlog/engine"
 	"github.com/playlog/playlog/eventstore"
+	"github.com/playlog/playlog/hub"
 	"github.com/playlog/playlog/play"
 	"github.com/playlog/playlog/projections"
 	"github.com/playlog/playlog/protocol"
@@ -67,6 +68,9 @@ func classify(err error) *apiError {
 	case errors.Is(err, eventstore.ErrUnavailable):
 		return errorf(protocol.CodeUnavailable, http.StatusServiceUnavailable,
 			"the event log is not answering now: retry with the same message_id")
+	case errors.Is(err, hub.ErrSpectatorsBehind):
+		return errorf(protocol.CodeUnavailable, http.StatusServiceUnavailable,
+			"this game moves too fast for its spectator delay: spectate it again later")
 	case errors.Is(err, play.ErrBusy):
 		return errorf(protocol.CodeInternalError, http.StatusServiceUnavailable, "the game is too busy; retry with the same message_id")
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):

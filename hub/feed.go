@@ -53,6 +53,14 @@ func (f *feed) delayed(view engine.Viewer) bool {
 	return !f.delay.IsZero() && view.Role == engine.RoleSpectator
 }
 
+// behind reports whether view is a delayed game's spectators' whom the feed
+// has given up (overflowLocked): catchUp would refuse them.
+func (f *feed) behind(view engine.Viewer) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.delayed(view) && f.overflowed
+}
+
 // viewer is one Watch's state in its feed.
 type viewer struct {
 	view engine.Viewer

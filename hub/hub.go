@@ -182,6 +182,10 @@ func (h *Hub) Watch(ctx context.Context, game Game, view engine.Viewer, after ui
 	if err != nil {
 		return nil, err
 	}
+	if f.behind(view) { // known now: refused before anything is answered
+		h.release(f)
+		return nil, ErrSpectatorsBehind
+	}
 	v := &viewer{view: view, sink: sink, pos: after}
 	h.stats.viewers.Add(1)
 	w := &Watch{h: h, f: f, v: v}

@@ -339,3 +339,34 @@ func TestTooMuchHeldGivesSpectatorsUpNotPlayers(t *testing.T) {
 		t.Fatalf("a new spectator of the overflowed feed: %v", err)
 	}
 }
+
+// A spectator of a delayed game whose feed has given its spectators up
+// (it held more than MaxHeld) is refused before ready: the gateway would
+// have answered `joined`, then cut the connection (1011), and the client,
+// resuming as told, got the same again while the feed stayed open.
+func TestBehindSpectatorRefusedBeforeReady(t *testing.T) {
+	testenv.ForEachStore(t, func(t *testing.T, b testenv.Backend) {
+		f := fixtureOn(t, b.Open(t), hub.Config{Linger: time.Hour, MaxHeld: 4})
+		g, err := f.svc.Create(context.Background(), "tictactoe", []string{"x", "o"}, json.RawMessage(`{"spectator_delay":{"seconds":3600}}`), "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		hg := hub.Game{ID: g.ID, Rules: g.Rules, Head: g.Head(), Delay: engine.Delay{Seconds: 3600}, SpectatorHead: 1}
+		player := newSink(100)
+		if _, err := f.hub.Watch(context.Background(), hg, engine.AsPlayer("x"), g.Head(), player, func() {}); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 6 && f.move(t, g.ID, i); i++ {
+		}
+		head, _ := f.store.Head(context.Background(), g.ID)
+		player.events(t, head) // the feed has fanned out (and held) them all
+		readied := false
+		_, err = f.hub.Watch(context.Background(), hg, engine.AsSpectator(), 1, newSink(100), func() { readied = true })
+		if !errors.Is(err, hub.ErrSpectatorsBehind) {
+			t.Fatalf("spectator of an overflowed feed: %v", err)
+		}
+		if readied {
+			t.Fatal("ready ran before the refusal")
+		}
+	})
+}
