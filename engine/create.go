@@ -35,6 +35,9 @@ func (g *Game) CreateAt(config json.RawMessage, players []string, seed []byte, a
 		return nil, fmt.Errorf("%w: %v", ErrInvalidSetup, err)
 	}
 	cfg, err := canonicalConfig(config)
+	if err == nil {
+		err = strictConfig(cfg)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidSetup, err)
 	}

@@ -107,6 +107,16 @@ func parseObject(data []byte) (*Object, error) {
 	return o, nil
 }
 
+// lookup returns key's raw value, without marking it read.
+func (o *Object) lookup(key string) (json.RawMessage, bool) {
+	for i, k := range o.keys {
+		if k == key {
+			return o.values[i], true
+		}
+	}
+	return nil, false
+}
+
 // Has reports whether the object has key.
 func (o *Object) Has(key string) bool {
 	for _, k := range o.keys {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -59,6 +60,47 @@ func (d Delay) Duration() time.Duration { return time.Duration(d.Seconds) * time
 
 // settingKeys are the config keys the engine owns.
 var settingKeys = map[string]bool{"public": true, "spectator_delay": true, "turn_timer": true}
+
+// settingFields are the fields of the engine's settings that are objects.
+var settingFields = []struct {
+	key    string
+	fields []string
+}{
+	{"spectator_delay", []string{"events", "seconds"}},
+	{"turn_timer", []string{"seconds", "warnings", "grace", "graces_per_turn", "timeouts_to_lose"}},
+}
+
+// strictConfig refuses, at a game's creation, a config that the settings'
+// decoders (encoding/json: keys in any case, the last of two kept) would
+// read otherwise than it is written: a key twice, anywhere in the config's
+// object or a setting's, or a setting's field spelt in other letters. A
+// stored config is read as before, so that games created before this check
+// still read.
+func strictConfig(config json.RawMessage) error {
+	bad := func(where string, err error) error {
+		return fmt.Errorf("config%s: %s", where, strings.TrimPrefix(err.Error(), ErrInvalidAction.Error()+": "))
+	}
+	o, err := ParseObject(config)
+	if err != nil {
+		return bad("", err)
+	}
+	for _, set := range settingFields {
+		raw, ok := o.lookup(set.key)
+		if !ok || len(raw) == 0 || raw[0] != '{' {
+			continue // absent, or a shape the setting's parser words
+		}
+		inner, err := ParseObject(raw)
+		if err != nil {
+			return bad(": "+set.key, err)
+		}
+		for _, k := range inner.keys {
+			if !slices.Contains(set.fields, k) {
+				return fmt.Errorf("config: %s: unknown field %q", set.key, k)
+			}
+		}
+	}
+	return nil
+}
 
 // splitConfig takes the engine's settings out of a canonical config and
 // returns them and the rules' part, also canonical. Errors name the key.

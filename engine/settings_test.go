@@ -57,6 +57,11 @@ func TestBadSettingsAreRefused(t *testing.T) {
 		{`{"spectator_delay":{"events":-1}}`, "spectator_delay"},
 		{`{"size":4}`, "size"},
 		{`{"turn_timer":{"seconds":600,"warnings":[1,2,3,4,5,6,7,8,9,10,11]}}`, "at most 10 warnings"},
+		// What encoding/json would read otherwise than it is written.
+		{`{"spectator_delay":{"EVENTS":4}}`, `unknown field "EVENTS"`},
+		{`{"turn_timer":{"Seconds":60}}`, `unknown field "Seconds"`},
+		{`{"spectator_delay":{"events":4,"events":1}}`, `duplicate field "events"`},
+		{`{"public":true,"public":false}`, `duplicate field "public"`},
 	} {
 		evs, err := g.Create(json.RawMessage(tc.config), []string{"x", "o"}, seed)
 		if !errors.Is(err, engine.ErrInvalidSetup) || !strings.Contains(err.Error(), tc.want) || evs != nil {
@@ -79,5 +84,14 @@ func TestBadSettingsRefusedAlike(t *testing.T) {
 	}
 	if len(seen) != 1 {
 		t.Fatalf("one config, %d different refusals: %v", len(seen), seen)
+	}
+}
+
+// A config stored before creation refused other spellings still reads as
+// it did: the check is at creation only.
+func TestStoredLenientConfigStillReads(t *testing.T) {
+	set, err := engine.SettingsOf(json.RawMessage(`{"spectator_delay":{"EVENTS":4}}`))
+	if err != nil || set.SpectatorDelay.Events != 4 {
+		t.Fatalf("a stored config: %+v, %v", set, err)
 	}
 }
