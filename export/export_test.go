@@ -23,14 +23,15 @@ var (
 	now   = time.Date(2026, 12, 1, 8, 0, 0, 5, time.UTC)
 )
 
-// gameOf stamps a game the way a store does, in two appends.
+// gameOf stamps a game the way a store does, in two appends; its last
+// event is the one that ends a game, so that it may carry a final seal.
 func gameOf(id uuid.UUID) []eventstore.Event {
 	evs := eventstore.Stamp(id, 0, eventstore.Hash{}, at, []eventstore.Pending{
 		{Type: "game_created", SchemaVersion: 1, Actor: "alice", Data: []byte(`{"rules":"tictactoe", "players":["alice","bob"]}`)},
 	})
 	return append(evs, eventstore.Stamp(id, 1, evs[0].Hash, at.Add(time.Second), []eventstore.Pending{
 		{Type: "action", SchemaVersion: 1, Actor: "alice", MessageID: "alice/m-1", Data: []byte(`{"cell":4,"note":"<&> \"quoted\" é"}`)},
-		{Type: "placed", SchemaVersion: 2, Actor: "alice", MessageID: "alice/m-1", Data: []byte("{\n  \"cell\": 4\r\n}")},
+		{Type: "seed_revealed", SchemaVersion: 2, Actor: "alice", MessageID: "alice/m-1", Data: []byte("{\n  \"cell\": 4\r\n}")},
 	})...)
 }
 
@@ -384,6 +385,12 @@ func TestExportVerifyGame(t *testing.T) {
 		"final not last": {edit: func(g *export.Game) { g.Seals[0].Kind = eventstore.SealFinal },
 			want: "final at seq 2, but events follow it"},
 		"seal kind": {edit: func(g *export.Game) { g.Seals[0].Kind = "weekly" }, want: `unknown kind "weekly"`},
+		"final on a running game": {edit: func(g *export.Game) {
+			last := &g.Events[2]
+			last.Type = "placed"
+			last.Hash = eventstore.ChainHash(g.Events[1].Hash, last)
+			g.HeadHash, g.Seals[1].Hash = last.Hash, last.Hash
+		}, want: "seal 2 is final, but the game's log does not end it"},
 		"signature": {check: func(s eventstore.Seal) error {
 			if s.Kind == eventstore.SealFinal {
 				return badSig

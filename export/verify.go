@@ -3,6 +3,7 @@ package export
 import (
 	"fmt"
 
+	"github.com/playlog/playlog/engine"
 	"github.com/playlog/playlog/eventstore"
 )
 
@@ -11,7 +12,8 @@ import (
 // zero hash (eventstore.VerifyChain), a declared head hash equal to the
 // last event's hash, and seals that belong to its events: each of g.ID,
 // with a seq within the game and the hash of the event at that seq, of
-// kind final (then at the last event: nothing may follow a final seal) or
+// kind final (then at the last event, which ends the game: nothing may
+// follow a final seal) or
 // checkpoint. checkSeal, if not nil, is called on every seal to check its
 // signature (seal.Verifier.Verify); nil means signatures are not checked.
 // Errors wrap ErrInvalid and, for a seal checkSeal refused, its error.
@@ -52,6 +54,9 @@ func VerifyGame(g Game, checkSeal func(eventstore.Seal) error) error {
 		case eventstore.SealFinal:
 			if s.Seq != head.Seq {
 				return fail("seal %d is final at seq %d, but events follow it up to seq %d", i+1, s.Seq, head.Seq)
+			}
+			if head.Type != engine.TypeSeedRevealed {
+				return fail("seal %d is final, but the game's log does not end it (its last event is %s, not %s)", i+1, head.Type, engine.TypeSeedRevealed)
 			}
 		case eventstore.SealCheckpoint:
 		default:
