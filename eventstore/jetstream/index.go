@@ -101,6 +101,8 @@ func (s *Store) refresh(ctx context.Context, game uuid.UUID, g *gameIndex) error
 // which it may (a lagging index is refreshed again before it is trusted),
 // and the next refresh goes on from it.
 func (s *Store) refreshWith(ctx context.Context, game uuid.UUID, g *gameIndex, also func(r msgRef, m *nats.Msg) error) error {
+	fresh := g.lastSS == 0
+	var before uint64 // the last message indexed before a start anew
 	read := func() error {
 		return s.directGet(ctx, game, g.lastSS+1, 0, func(m *nats.Msg, ss uint64) error {
 			r, err := headerRef(m.Header.Get(hdrIndex), ss)
@@ -109,7 +111,14 @@ func (s *Store) refreshWith(ctx context.Context, game uuid.UUID, g *gameIndex, a
 			}
 			if r.first == 1 && g.head > 0 {
 				// The game's first message after the ones indexed: they were
-				// removed, and the game stored anew (Remove, then Import).
+				// removed, and the game stored anew (Remove, then Import),
+				// which purges the old log first. Read from the stream's
+				// start, the old log is still there: a second log was
+				// published around the append's guard.
+				if fresh {
+					return fmt.Errorf("%w at stream seq %d: game %s starts again at seq 1 after %d events still stored: a second log beside the first", errFormat, ss, game, g.head)
+				}
+				before = g.lastSS
 				g.reset()
 			}
 			if r.first != g.head+1 {
@@ -131,10 +140,29 @@ func (s *Store) refreshWith(ctx context.Context, game uuid.UUID, g *gameIndex, a
 		// a replica behind the leader misses nothing it must return.
 		err = nil
 	}
+	if err == nil && before > 0 {
+		if err = s.checkGone(ctx, game, before); err != nil {
+			g.reset() // read afresh, the next refresh finds both logs again
+		}
+	}
 	if err == nil {
 		s.remember(game, g)
 	}
 	return err
+}
+
+// checkGone fails if the game's message at stream seq ss, indexed before
+// the game started anew, is still stored: then the new log is a second one
+// beside it, not a log stored after a removal (see refreshWith).
+func (s *Store) checkGone(ctx context.Context, game uuid.UUID, ss uint64) error {
+	m, _, found, err := s.directMsg(ctx, game.String(), map[string]any{"seq": ss})
+	switch {
+	case err != nil:
+		return err
+	case found && m.Header.Get("Nats-Subject") == s.subject(game):
+		return fmt.Errorf("%w: game %s starts again at seq 1 while its message at stream seq %d is still stored: a second log beside the first", errFormat, game, ss)
+	}
+	return nil
 }
 
 // caughtUp makes a read on a replicated stream current. Direct gets are

@@ -31,8 +31,16 @@ func TestStreamFromBeforeSeals(t *testing.T) {
 	if err := s.js.DeleteStream(ctx, s.cfg.Stream); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.js.CreateStream(ctx, old); err != nil {
-		t.Fatal(err)
+	// The server may still be removing the deleted stream's files: it
+	// then refuses to create the store for a moment.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		_, err := s.js.CreateStream(ctx, old)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
 	}
 	game := uuid.New()
 	res, err := s.Append(ctx, game, 0, pending("m1"))
