@@ -155,6 +155,12 @@ func (h *Hub) Stats() Stats {
 func (h *Hub) Close() error {
 	h.mu.Lock()
 	h.closed = true
+	for _, f := range h.feeds { // lingering ones too: their timers go
+		if f.linger != nil {
+			f.linger.Stop()
+		}
+		h.stopLocked(f)
+	}
 	h.mu.Unlock()
 	h.cancel()
 	h.wg.Wait()

@@ -370,3 +370,27 @@ func TestBehindSpectatorRefusedBeforeReady(t *testing.T) {
 		}
 	})
 }
+
+// Close stops the feeds that linger after their last viewer, timers and
+// all: nothing of the hub runs or stays registered after it.
+func TestCloseStopsLingeringFeeds(t *testing.T) {
+	testenv.ForEachStore(t, func(t *testing.T, b testenv.Backend) {
+		f := newFixture(t, b, 300*time.Millisecond)
+		g, err := f.svc.Create(context.Background(), "tictactoe", []string{"x", "o"}, nil, "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := f.watch(t, g.ID, engine.AsSpectator(), g.Head(), newSink(10))
+		w.Close() // the last viewer: the feed lingers on a timer
+		if st := f.hub.Stats(); st.Feeds != 1 {
+			t.Fatalf("%d feeds lingering, want 1", st.Feeds)
+		}
+		f.hub.Close()
+		if st := f.hub.Stats(); st.Feeds != 0 {
+			t.Fatalf("after Close: %d feeds still registered (their linger timers armed)", st.Feeds)
+		}
+		if js, ok := f.store.(*jetstream.Store); ok && js.LiveSubscriptions() != 0 {
+			t.Fatalf("after Close: %d live store subscriptions", js.LiveSubscriptions())
+		}
+	})
+}
