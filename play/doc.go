@@ -39,4 +39,8 @@
 // without storing seeds anywhere; the log holds only the engine's
 // commitment until the game ends and the seed is revealed. Keep the secret
 // as secret as the games' hidden information.
+//
+// Lock order, outer first: an entry's mu (held for one command, across the
+// store's append and the sealer), then the store's locks, the Sealer's mu,
+// the game cache's own lock. No two entries' locks are held together.
 package play

@@ -33,4 +33,9 @@
 // DurabilitySync fsyncs every write (the server's sync_interval "always")
 // and survives power loss at a large cost in throughput. For an external
 // server the setting is the server's own; see docs/eventlog.md.
+//
+// Lock order, outer first: gameIndex.mu (held across a game's refresh or
+// append, and the network requests they make), then Store.mu, the index
+// cache's own lock, replyMux.mu (each taken briefly, none while taking
+// another). liveSub.mu is never held with Store.mu or liveRouter.mu.
 package jetstream
