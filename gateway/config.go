@@ -33,6 +33,10 @@ type Config struct {
 	// SendQueue bounds the messages waiting to be written to one client.
 	// Default 512.
 	SendQueue int
+	// MaxGames bounds the games one connection follows at once (joined or
+	// spectating): each costs the node a feed and a store subscription, so
+	// client input may not grow them without end. Default 100.
+	MaxGames int
 	// SlowConsumerTimeout is how long the connection's own answers and a
 	// join's catch-up may wait for room in a full send queue before the
 	// client is disconnected (4001). Live events never wait: a queue full
@@ -76,6 +80,9 @@ func (c *Config) setDefaults() {
 	if c.SendQueue == 0 {
 		c.SendQueue = 512
 	}
+	if c.MaxGames == 0 {
+		c.MaxGames = 100
+	}
 	def(&c.AbuseWindow, 10*time.Second)
 	def(&c.SlowConsumerTimeout, 5*time.Second)
 	def(&c.PingInterval, 20*time.Second)
@@ -96,6 +103,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("gateway: RateLimitReplies %d is not between 1 and AbuseLimit (%d)", c.RateLimitReplies, c.AbuseLimit)
 	case c.SendQueue < 16:
 		return fmt.Errorf("gateway: SendQueue %d is under 16", c.SendQueue)
+	case c.MaxGames < 1:
+		return fmt.Errorf("gateway: MaxGames %d is under 1", c.MaxGames)
 	case c.SlowConsumerTimeout <= 0 || c.PingInterval <= 0 || c.PongTimeout <= 0 || c.IdleTimeout <= 0 || c.WriteTimeout <= 0 || c.PresenceDebounce < 0:
 		return errors.New("gateway: timeouts must be positive")
 	}

@@ -133,10 +133,13 @@ func (c *conn) answerError(req protocol.Request, game uuid.UUID, err error) {
 // it cuts the connection, and the client resumes.
 func (c *conn) join(ctx context.Context, req protocol.Request, game uuid.UUID, role string) error {
 	c.mu.Lock()
-	already := c.sessionLocked(game) >= 0
+	already, followed := c.sessionLocked(game) >= 0, len(c.sessions)
 	c.mu.Unlock()
-	if already {
+	switch {
+	case already:
 		return errorf(protocol.CodeActionNotAllowed, 0, "this connection already follows that game; leave it first")
+	case followed >= c.s.cfg.MaxGames:
+		return errorf(protocol.CodeActionNotAllowed, 0, "this connection follows "+strconv.Itoa(followed)+" games, the most it may; leave one first")
 	}
 	// A resume needs only what never changes (rules, players) and the head:
 	// no fold of the game's log. A fresh join needs the state for its

@@ -256,3 +256,41 @@ func TestPresenceAndSpectators(t *testing.T) {
 		t.Fatal("disconnected announced before the debounce")
 	}
 }
+
+// One connection follows at most MaxGames games at once: each costs the
+// node a feed and a store subscription, which client input may not grow
+// without end. Past it a spectate is refused action_not_allowed and opens
+// nothing; leaving one makes room.
+func TestGamesPerConnectionAreBounded(t *testing.T) {
+	n := startNode(t, testenv.Stores(t)[0].Open(t), nil, gateway.Config{MaxGames: 3})
+	var ids []uuid.UUID
+	for i := 0; i < 4; i++ {
+		ids = append(ids, n.create(t, "tictactoe", "p"+strconv.Itoa(i)+"a", "p"+strconv.Itoa(i)+"b"))
+	}
+	sam := n.dial(t, "sam")
+	spectate := func(g uuid.UUID) protocol.Message {
+		m, err := sam.Request(ctxT(t), protocol.Request{Type: protocol.TypeSpectate, GameID: g.String()})
+		if err != nil && m.Error == nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	for _, g := range ids[:3] {
+		if m := spectate(g); m.Type != protocol.TypeJoined {
+			t.Fatalf("spectate within the bound: %+v", m)
+		}
+	}
+	m := spectate(ids[3])
+	if m.Type != protocol.TypeError || m.Error.Code != protocol.CodeActionNotAllowed || !strings.Contains(m.Error.Message, "follows 3 games") {
+		t.Fatalf("a fourth game: %+v", m)
+	}
+	if st := n.hub.Stats(); st.Feeds != 3 {
+		t.Fatalf("%d feeds after the refusal, want 3", st.Feeds)
+	}
+	if m, err := sam.Request(ctxT(t), protocol.Request{Type: protocol.TypeLeaveSpectate, GameID: ids[0].String()}); err != nil || m.Type == protocol.TypeError {
+		t.Fatalf("leave: %+v, %v", m, err)
+	}
+	if m := spectate(ids[3]); m.Type != protocol.TypeJoined {
+		t.Fatalf("a fourth game after leaving one: %+v", m)
+	}
+}
