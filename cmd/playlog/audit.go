@@ -33,7 +33,7 @@ type storeFlags struct {
 
 func (f *storeFlags) register(fs *flag.FlagSet, env func(string) string) {
 	f.fs, f.env = fs, env
-	fs.StringVar(&f.data, "data", "", "embedded JetStream directory of an existing log (only while no playlogd uses it)")
+	fs.StringVar(&f.data, "data", "", "embedded JetStream directory of an existing log that no playlogd runs on (refused if one does: use --nats-url)")
 	fs.StringVar(&f.natsURL, "nats-url", "", "NATS server of a running playlog (playlogd -nats-listen, or a cluster); default $PLAYLOG_NATS_URL")
 	fs.StringVar(&f.databaseURL, "database-url", "", "PostgreSQL of a running playlog; default $PLAYLOG_DATABASE_URL")
 	fs.StringVar(&f.schema, "database-schema", "playlog", "PostgreSQL schema")

@@ -2,10 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/playlog/playlog/eventstore/jetstream"
+	"github.com/playlog/playlog/export"
 )
 
 // The store flags: one given on the command line wins over the
@@ -81,5 +86,38 @@ func TestArchiveHelpToStdout(t *testing.T) {
 	if code := run([]string{"archive", "-h"}, func(string) string { return "" }, &out, &errOut); code != 0 ||
 		!strings.Contains(out.String(), "-older-than") || errOut.Len() != 0 {
 		t.Errorf("archive -h: exit %d\nstdout: %s\nstderr: %s", code, out.String(), errOut.String())
+	}
+}
+
+// A tool given the --data of a node that runs is refused, exit 1, naming
+// the way to reach it: a second embedded server on the directory would
+// take the node's files for its own (an import so reported success and
+// was gone after the node's restart).
+func TestDataInUseIsRefused(t *testing.T) {
+	dir, finished, _ := playedGames(t)
+	node, err := jetstream.Open(context.Background(), jetstream.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Close()
+	in := filepath.Join(t.TempDir(), "empty.jsonl")
+	var file bytes.Buffer
+	w := export.NewWriter(&file, "test", time.Now())
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(in, file.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"audit", "--data", dir, "--quiet"},
+		{"dump", "--data", dir, "--game", finished.String()},
+		{"import", "--data", dir, "--in", in},
+	} {
+		var out, errOut bytes.Buffer
+		code := run(args, func(string) string { return "" }, &out, &errOut)
+		if code != 1 || !strings.Contains(errOut.String(), "in use by another process") || !strings.Contains(errOut.String(), "--nats-url") {
+			t.Errorf("%s on a directory a node uses: exit %d, %q", args[0], code, errOut.String())
+		}
 	}
 }

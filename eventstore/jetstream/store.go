@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -32,8 +33,9 @@ type Store struct {
 	closed bool
 	subs   map[eventstore.Subscription]struct{}
 
-	denyPurge bool // the stream refuses purges: Remove cannot work
-	clustered bool // the server is in a cluster: see replicated
+	denyPurge bool     // the stream refuses purges: Remove cannot work
+	clustered bool     // the server is in a cluster: see replicated
+	dirLock   *os.File // an embedded server's directory, held locked (dirlock.go)
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -58,7 +60,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	var err error
 	if cfg.URL == "" {
+		if s.dirLock, err = lockDir(cfg.Dir); err != nil {
+			return nil, err
+		}
 		if s.ns, err = startEmbedded(&cfg); err != nil {
+			s.dirLock.Close()
 			return nil, err
 		}
 		s.nc, err = nats.Connect(s.ns.ClientURL(), append(opts, nats.InProcessServer(s.ns))...)
@@ -215,6 +221,7 @@ func (s *Store) shutdownServer() {
 	if s.ns != nil {
 		s.ns.Shutdown()
 		s.ns.WaitForShutdown()
+		s.dirLock.Close() // the files are the next process's now
 	}
 }
 

@@ -255,7 +255,7 @@ func testBadSeals(t *testing.T, b Backend) {
 	putSeal(t, s, longest)
 	sameSeals(t, seals(t, s, game), []eventstore.Seal{good, longest})
 
-	closed := b.Open(t, Options{Now: Clock()})
+	closed := b.OpenPeer(t, s, Options{Now: Clock()}) // beside s: two stores on one directory are refused
 	if err := closed.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -122,7 +122,7 @@ func testBadSnapshots(t *testing.T, b Backend) {
 	putSnapshot(t, s, largest)
 	wantSnapshot(t, s, largest)
 
-	closed := b.Open(t, Options{Now: Clock()})
+	closed := b.OpenPeer(t, s, Options{Now: Clock()}) // beside s: two stores on one directory are refused
 	if err := closed.Close(); err != nil {
 		t.Fatal(err)
 	}
