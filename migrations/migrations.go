@@ -61,13 +61,16 @@ func All() ([]Migration, error) {
 	return out, nil
 }
 
-var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+// schemaName: at most 56 bytes, so that the notification channels named
+// after the schema ("<schema>_events", "<schema>_bus") fit PostgreSQL's
+// 63: LISTEN cuts a longer name short, and pg_notify refuses it.
+var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,55}$`)
 
 // Apply applies every migration not yet recorded in schema.schema_migrations
 // and returns the versions it applied.
 func Apply(ctx context.Context, conn *pgx.Conn, schema string) ([]int, error) {
 	if !schemaName.MatchString(schema) {
-		return nil, fmt.Errorf("migrations: schema name %q: use lower-case letters, digits and '_'", schema)
+		return nil, fmt.Errorf("migrations: schema name %q: use lower-case letters, digits and '_', at most 56 of them", schema)
 	}
 	all, err := All()
 	if err != nil {

@@ -52,6 +52,12 @@ func (s *Store) Append(ctx context.Context, game uuid.UUID, expected uint64, eve
 				}
 				continue
 			}
+			if err == nil {
+				// Perhaps stored by a try that failed (its deadline passed
+				// while the commit went through), which woke nobody: wake
+				// the game's subscribers here and elsewhere now.
+				s.hub.appended(game, nil)
+			}
 			return res, err
 		}
 		if g.head != expected {

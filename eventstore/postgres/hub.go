@@ -202,15 +202,27 @@ func (h *hub) runNotifier(ctx context.Context, linger time.Duration, origin, eve
 		failed   int // sends failed since the last warning
 	)
 	for {
+		// At the end (Close) what was gathered is still sent, once: the
+		// appends were acknowledged, and other processes would otherwise
+		// learn of them only at their TailCheck.
+		stopping := false
 		select {
 		case <-ctx.Done():
-			return
+			stopping = true
 		case <-h.kick:
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(linger):
+		if !stopping {
+			select {
+			case <-ctx.Done():
+				stopping = true
+			case <-time.After(linger):
+			}
+		}
+		sendCtx := ctx
+		if stopping {
+			var cancel context.CancelFunc
+			sendCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), finalNotifyTimeout)
+			defer cancel()
 		}
 		h.mu.Lock()
 		var payloads []string
@@ -230,9 +242,19 @@ func (h *hub) runNotifier(ctx context.Context, linger time.Duration, origin, eve
 		h.pending, h.overflow, h.bus, h.busBytes = map[uuid.UUID]struct{}{}, false, nil, 0
 		h.mu.Unlock()
 		if len(payloads) == 0 {
+			if stopping {
+				return
+			}
 			continue
 		}
-		if err := send(ctx, channels, payloads); err != nil && ctx.Err() == nil {
+		err := send(sendCtx, channels, payloads)
+		if stopping {
+			if err != nil {
+				log.Warn("postgres: the last notifications not sent at close; other processes will poll", "err", err)
+			}
+			return
+		}
+		if err != nil && ctx.Err() == nil {
 			// Other processes will find the events by polling; the bus
 			// messages are lost.
 			failed++
@@ -245,6 +267,9 @@ func (h *hub) runNotifier(ctx context.Context, linger time.Duration, origin, eve
 		}
 	}
 }
+
+// finalNotifyTimeout bounds the last send, at Close.
+const finalNotifyTimeout = 2 * time.Second
 
 // notifyWarnEvery is the least time between two warnings of failed sends.
 const notifyWarnEvery = 10 * time.Second

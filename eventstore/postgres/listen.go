@@ -14,11 +14,15 @@ import (
 // lost connection it reconnects and wakes everything, since notifications
 // may have been missed in between.
 func (s *Store) listen(ctx context.Context) {
-	backoff := 100 * time.Millisecond
+	const first = 100 * time.Millisecond
+	backoff := first
 	for ctx.Err() == nil {
-		err := s.listenOnce(ctx)
+		listening, err := s.listenOnce(ctx)
 		if ctx.Err() != nil {
 			return
+		}
+		if listening {
+			backoff = first // it held: this loss is a new one, not a run of failures
 		}
 		s.cfg.Logger.Warn("postgres: listen connection lost; subscriptions keep polling", "err", err)
 		s.hub.wake(uuid.Nil)
@@ -31,24 +35,26 @@ func (s *Store) listen(ctx context.Context) {
 	}
 }
 
-func (s *Store) listenOnce(ctx context.Context) error {
+// listenOnce listens until the connection is lost; listening reports
+// whether LISTEN took effect (a loss after it starts the backoff afresh).
+func (s *Store) listenOnce(ctx context.Context) (listening bool, err error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	// The connection leaves the pool: LISTEN state must not leak to others.
 	pc := conn.Hijack()
 	defer pc.Close(context.Background())
 	for _, ch := range []string{s.channel, s.busChannel()} {
 		if _, err := pc.Exec(ctx, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
-			return err
+			return false, err
 		}
 	}
 	s.hub.wake(uuid.Nil) // anything appended before LISTEN took effect
 	for {
 		n, err := pc.WaitForNotification(ctx)
 		if err != nil {
-			return err
+			return true, err
 		}
 		if n.Channel == s.busChannel() {
 			s.buses.deliver(n.Payload)

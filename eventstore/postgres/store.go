@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -156,6 +157,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
+	if err := checkTxids(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s := &Store{
 		cfg: cfg, pool: pool, channel: cfg.Schema + "_events", cancel: cancel,
@@ -171,6 +176,37 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.hub.runNotifier(runCtx, cfg.NotifyDelay, s.origin, s.channel, cfg.Logger, s.notifyOthers)
 	}()
 	return s, nil
+}
+
+// checkTxids refuses an events table that holds transaction ids this
+// server has not yet given out: a logical restore (pg_dump, pg_restore)
+// from another server copies the rows' txid column, not that server's
+// transaction counter. The feed reads rows below the server's horizon, so
+// it would deliver nothing restored, and new appends would sort before the
+// restored rows, until the counter passed them. No row of this server's
+// own can be at or past its next transaction id. The BRIN index on txid
+// finds such rows without reading the table.
+func checkTxids(ctx context.Context, pool *pgxpool.Pool) error {
+	var next string
+	if err := pool.QueryRow(ctx, `SELECT pg_snapshot_xmax(pg_current_snapshot())::text`).Scan(&next); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	var ahead *string
+	if err := pool.QueryRow(ctx, `SELECT max(txid)::text FROM events WHERE txid >= $1::text::bigint`, next).Scan(&ahead); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	if ahead == nil {
+		return nil
+	}
+	max, err := strconv.ParseUint(*ahead, 10, 64)
+	if err != nil {
+		return fmt.Errorf("postgres: txid %q: %w", *ahead, err)
+	}
+	return fmt.Errorf("postgres: the events table holds transaction ids up to %d, past this server's next (%s): "+
+		"it was restored from another server, whose transaction counter a logical restore does not carry, and its feed "+
+		"would deliver nothing restored. Stop PostgreSQL, advance its counter past them "+
+		"(pg_resetwal -e %d -x %d DATADIR), start it, then playlogd (docs/operations.md, Backups)",
+		max, next, max>>32, max&0xffffffff+1)
 }
 
 // Close ends every subscription, stops the listener and closes the pool,

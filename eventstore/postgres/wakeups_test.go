@@ -1,0 +1,282 @@
+package postgres_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/playlog/playlog/eventstore"
+	"github.com/playlog/playlog/eventstore/postgres"
+	"github.com/playlog/playlog/internal/testkit/pgtest"
+)
+
+// A schema name the store accepts carries NOTIFY wake-ups to other
+// processes: "<schema>_events" past 63 bytes was cut short by LISTEN and
+// refused by pg_notify ("channel name too long"), so with a 57-63 byte
+// schema another process's subscriber learnt of an append only at its
+// TailCheck. Names are now at most 56 bytes; the longest works.
+func TestLongestSchemaWakesOtherProcess(t *testing.T) {
+	ctx := context.Background()
+	schema := pgtest.NewSchema("l")
+	if _, err := postgres.Open(ctx, postgres.Config{URL: databaseURL, Schema: schema + strings.Repeat("x", 57-len(schema))}); err == nil || !strings.Contains(err.Error(), "at most 56") {
+		t.Fatalf("a 57-byte schema: %v", err)
+	}
+	schema += strings.Repeat("x", 56-len(schema))
+	a := openStore(t, postgres.Config{Schema: schema, TailCheck: time.Minute})
+	b := openStore(t, postgres.Config{Schema: schema, TailCheck: time.Minute})
+	game := uuid.New()
+	if _, err := a.Append(ctx, game, 0, pending(0)); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := b.Subscribe(ctx, game, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	time.Sleep(500 * time.Millisecond) // LISTEN in place
+	drain, cancelDrain := context.WithTimeout(ctx, 300*time.Millisecond)
+	if e, err := sub.Next(drain); err == nil { // takes the wake-ups of the start
+		t.Fatalf("unexpected event %d", e.Seq)
+	}
+	cancelDrain()
+	if _, err := a.Append(ctx, game, 1, pending(1)); err != nil {
+		t.Fatal(err)
+	}
+	wait, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	e, err := sub.Next(wait)
+	if err != nil {
+		t.Fatalf("schema of %d bytes: the other process's subscriber got nothing within 3s (TailCheck 1m): %v", len(schema), err)
+	}
+	if e.Seq != 2 {
+		t.Fatalf("got seq %d", e.Seq)
+	}
+}
+
+// A pg_restore onto another server (a lost machine) carries the txid
+// column as stored, but not the old server's transaction counter: every
+// restored event sat above the new server's snapshot xmin, so the global
+// feed (directory, history, timers) delivered none of them, and new
+// appends sorted before them. Opening such a log is refused, saying how to
+// advance the counter.
+func TestRestoreOntoAnotherServerIsRefused(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	schema := pgtest.NewSchema("restore")
+	src := openStore(t, postgres.Config{Schema: schema})
+	// A server that has been in use: its transaction counter has moved on.
+	for i := 0; i < 3000; i++ {
+		if _, err := src.Pool().Exec(ctx, `SELECT pg_current_xact_id()`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	game := uuid.New()
+	if _, err := src.Append(ctx, game, 0, pending(0), pending(0)); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := src.Pool().Query(ctx, `SELECT game_id, seq, txid, type, schema_version, actor, message_id,
+		command_size, data::text, recorded_at, prev_hash, hash FROM events ORDER BY txid, seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dump [][]any
+	for rows.Next() {
+		v, err := rows.Values()
+		if err != nil {
+			t.Fatal(err)
+		}
+		dump = append(dump, v)
+	}
+	rows.Close()
+
+	// The new server: an empty database, restored (as pg_restore does:
+	// the schema, then COPY of the rows as they were).
+	cluster, err := pgtest.StartOwn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Stop()
+	dst, err := postgres.Open(ctx, postgres.Config{URL: cluster.URL, Schema: schema, PollInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	for _, v := range dump {
+		if _, err := dst.Pool().Exec(ctx, `INSERT INTO events (game_id, seq, txid, type, schema_version, actor, message_id,
+			command_size, data, recorded_at, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9::json,$10,$11,$12)`, v...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dst.Close()
+	_, err = postgres.Open(ctx, postgres.Config{URL: cluster.URL, Schema: schema})
+	if err == nil || !strings.Contains(err.Error(), "restored from another server") || !strings.Contains(err.Error(), "pg_resetwal") {
+		t.Fatalf("opening a log restored onto another server: %v; want a refusal saying how to mend it", err)
+	}
+}
+
+// TestListenBackoffResets: eventlog.md: "When the LISTEN connection
+// is lost, every subscription is woken and the connection is remade
+// (backoff 100 ms doubling to 5 s)". The backoff was never reset after a
+// connection that held, so a long-lived process that has lost its LISTEN
+// connection a few times (PostgreSQL restarts, failovers, idle-session
+// killers) waited 5 s at every later loss, during which no other
+// process's appends woke its subscribers.
+func TestListenBackoffResets(t *testing.T) {
+	ctx := context.Background()
+	schema := pgtest.NewSchema("backoff")
+	s := openStore(t, postgres.Config{Schema: schema})
+	listenQuery := `LISTEN "` + schema + `_bus"`
+	listener := func() int32 {
+		var pid int32
+		err := s.Pool().QueryRow(ctx, `SELECT pid FROM pg_stat_activity WHERE query = $1`, listenQuery).Scan(&pid)
+		if err != nil {
+			return 0
+		}
+		return pid
+	}
+	waitListener := func(old int32) (int32, time.Duration) {
+		start := time.Now()
+		for time.Since(start) < 15*time.Second {
+			if pid := listener(); pid != 0 && pid != old {
+				return pid, time.Since(start)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Fatal("the listener did not come back within 15s")
+		return 0, 0
+	}
+	pid, _ := waitListener(0)
+	for i := 1; i <= 7; i++ {
+		time.Sleep(500 * time.Millisecond) // LISTEN holds a while
+		if _, err := s.Pool().Exec(ctx, `SELECT pg_terminate_backend($1)`, pid); err != nil {
+			t.Fatal(err)
+		}
+		var took time.Duration
+		pid, took = waitListener(pid)
+		t.Logf("loss %d: LISTEN back after %v", i, took.Round(time.Millisecond))
+		if took > 2*time.Second {
+			t.Fatalf("loss %d of a connection that held: LISTEN back only after %v (want ~100ms backoff)", i, took.Round(time.Millisecond))
+		}
+	}
+}
+
+// TestCloseSendsPendingNotifications: "Other processes therefore
+// learn of an append up to NotifyDelay late" (eventlog.md). An append
+// acknowledged just before its process closes the store (a node drained
+// for a rolling restart) was never announced: the notifier dropped what
+// it gathered when its context ended, and other processes' viewers got
+// the event only at TailCheck.
+func TestCloseSendsPendingNotifications(t *testing.T) {
+	ctx := context.Background()
+	schema := pgtest.NewSchema("closenotify")
+	a, err := postgres.Open(ctx, postgres.Config{URL: databaseURL, Schema: schema, NotifyDelay: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b := openStore(t, postgres.Config{Schema: schema, TailCheck: time.Minute})
+	game := uuid.New()
+	if _, err := a.Append(ctx, game, 0, pending(0)); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := b.Subscribe(ctx, game, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	time.Sleep(500 * time.Millisecond) // b's LISTEN in place
+	drain, cancelDrain := context.WithTimeout(ctx, 300*time.Millisecond)
+	if e, err := sub.Next(drain); err == nil { // takes the wake-ups of the start
+		t.Fatalf("unexpected event %d", e.Seq)
+	}
+	cancelDrain()
+	if _, err := a.Append(ctx, game, 1, pending(1)); err != nil {
+		t.Fatal(err)
+	}
+	a.Close() // the node stops right after answering
+	start := time.Now()
+	wait, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	e, err := sub.Next(wait)
+	t.Logf("got %d after %v: %v", e.Seq, time.Since(start), err)
+	if err != nil {
+		t.Fatalf("an append acknowledged before Close never reached the other process's subscriber in 3s (TailCheck 1m): %v", err)
+	}
+}
+
+// TestRetriedAppendWakesItsViewers: a client whose append timed out
+// after the server had taken it retries with the same message id, as the
+// protocol tells it to; the store answers Duplicate. That answer used to
+// hand the events to no local subscriber and announce them to no other
+// process: live viewers got the move only at TailCheck.
+func TestRetriedAppendWakesItsViewers(t *testing.T) {
+	ctx := context.Background()
+	schema := pgtest.NewSchema("retried")
+	a := openStore(t, postgres.Config{Schema: schema, TailCheck: time.Minute})
+	b := openStore(t, postgres.Config{Schema: schema, TailCheck: time.Minute})
+	game := uuid.New()
+	if _, err := a.Append(ctx, game, 0, pending(0)); err != nil {
+		t.Fatal(err)
+	}
+	local, err := a.Subscribe(ctx, game, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer local.Close()
+	remote, err := b.Subscribe(ctx, game, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer remote.Close()
+	time.Sleep(500 * time.Millisecond) // LISTEN in place
+	for _, sub := range []eventstore.Subscription{local, remote} {
+		drain, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		if e, err := sub.Next(drain); err == nil { // the start's wake-ups
+			t.Fatalf("unexpected event %d", e.Seq)
+		}
+		cancel()
+	}
+
+	// Another session holds seq 2 uncommitted: the append waits on it,
+	// past its client's deadline, and commits once that session rolls back.
+	blocker, err := b.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := blocker.Exec(ctx, `INSERT INTO events (game_id, seq, type, schema_version, actor, message_id, data, recorded_at, prev_hash, hash)
+		VALUES ($1, 2, 'x', 1, '', '', '{}', now(), decode(repeat('00', 32), 'hex'), decode(repeat('00', 32), 'hex'))`, game); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	_, err = a.Append(short, game, 1, pending(1))
+	cancel()
+	if err == nil {
+		t.Fatal("append did not wait")
+	}
+	t.Logf("first try: %v", err)
+	blocker.Rollback(ctx)
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if h, _ := b.Head(ctx, game); h == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the timed-out append never committed (setup)")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	res, err := a.Append(ctx, game, 1, pending(1)) // the client's retry
+	if err != nil || !res.Duplicate {
+		t.Fatalf("retry: %+v, %v; want a duplicate", res, err)
+	}
+	for name, sub := range map[string]eventstore.Subscription{"local": local, "remote": remote} {
+		wait, cancel := context.WithTimeout(ctx, 2*time.Second)
+		e, err := sub.Next(wait)
+		cancel()
+		if err != nil || e.Seq != 2 {
+			t.Errorf("%s subscriber: %v (seq %d) within 2s of the retry's answer; TailCheck is 1m", name, err, e.Seq)
+		}
+	}
+}
