@@ -96,8 +96,8 @@ func (c *Config) Validate() error {
 		return errors.New("play: Store is required")
 	case c.Registry == nil:
 		return errors.New("play: Registry is required")
-	case len(c.SeedSecret) < 32:
-		return fmt.Errorf("play: SeedSecret is %d bytes; need at least 32", len(c.SeedSecret))
+	case len(c.SeedSecret) < MinSeedSecret:
+		return fmt.Errorf("play: SeedSecret is %d bytes; need at least %d", len(c.SeedSecret), MinSeedSecret)
 	case c.CachedGames < 1 || c.MaxAttempts < 1:
 		return errors.New("play: CachedGames and MaxAttempts must be positive")
 	}
@@ -141,6 +141,9 @@ type Result struct {
 	Duplicate bool
 	Game      Snapshot
 }
+
+// MinSeedSecret is the shortest SeedSecret: 256 bits.
+const MinSeedSecret = 32
 
 // entry is one game's state in this process. mu serializes this process's
 // commands to it. A cached entry is always loaded: it is cached only once

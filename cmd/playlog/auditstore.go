@@ -180,6 +180,11 @@ func runAudit(args []string, env func(string) string, stdout, stderr io.Writer) 
 			return usageErr("%v", err)
 		}
 		a.seeds = []byte(strings.TrimRight(string(b), "\r\n"))
+		if len(a.seeds) < play.MinSeedSecret {
+			// No server runs with it (playlogd refuses it too): every
+			// running game would be reported as tampered.
+			return usageErr("the seed secret in %s is %d bytes; a server's is at least %d", *seedFile, len(a.seeds), play.MinSeedSecret)
+		}
 	}
 	var sel selection
 	if *since != "" {

@@ -121,3 +121,19 @@ func TestDataInUseIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// A seed secret shorter than any server's is refused (2) before anything
+// is read: with it every running game failed its commitment and was
+// reported as tampered.
+func TestShortSeedSecretIsRefused(t *testing.T) {
+	dir, _, _ := playedGames(t)
+	short := filepath.Join(t.TempDir(), "short")
+	if err := os.WriteFile(short, []byte("12345\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	code := run([]string{"audit", "--data", dir, "--quiet", "--seed-secret-file", short}, func(string) string { return "" }, &out, &errOut)
+	if code != 2 || !strings.Contains(errOut.String(), "5 bytes") || out.Len() != 0 {
+		t.Fatalf("a 5-byte seed secret: exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
+	}
+}
