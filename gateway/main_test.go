@@ -1,7 +1,6 @@
 package gateway_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -81,14 +80,21 @@ func (n *node) dial(t testing.TB, user string) *client.Client {
 // rest calls the REST API as user and decodes the JSON answer into out.
 func (n *node) rest(t testing.TB, user, method, path string, body any, out any) int {
 	t.Helper()
-	var rd *bytes.Reader
+	var raw string
 	if body != nil {
 		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	} else {
-		rd = bytes.NewReader(nil)
+		raw = string(b)
 	}
-	req, _ := http.NewRequest(method, n.url+path, rd)
+	return n.rawREST(t, user, method, path, raw, nil, out)
+}
+
+// rawREST is rest with the body as given, and headers.
+func (n *node) rawREST(t testing.TB, user, method, path, body string, headers map[string]string, out any) int {
+	t.Helper()
+	req, _ := http.NewRequest(method, n.url+path, strings.NewReader(body))
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
 	if user != "" {
 		req.Header.Set("Authorization", "Bearer "+token(t, user))
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -19,14 +20,28 @@ import (
 
 const maxBody = 64 << 10
 
-// decodeBody decodes a JSON body strictly into v.
-func decodeBody(r *http.Request, v any) error {
+// readBody reads a request body of at most maxBody bytes.
+func readBody(r *http.Request) ([]byte, error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
-		return invalid("cannot read the request body")
+		return nil, invalid("cannot read the request body")
 	}
 	if len(body) > maxBody {
-		return errorf(protocol.CodeInvalidMessage, http.StatusRequestEntityTooLarge, "the request body is over 64 KiB")
+		return nil, errorf(protocol.CodeInvalidMessage, http.StatusRequestEntityTooLarge, "the request body is over 64 KiB")
+	}
+	return body, nil
+}
+
+// decodeBody decodes a JSON body strictly into v: unknown fields refused,
+// and a field given twice (encoding/json would keep the last of two, where
+// another reader might take the first).
+func decodeBody(r *http.Request, v any) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	if _, err := engine.ParseObject(body); err != nil && bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) && strings.Contains(err.Error(), "duplicate field") {
+		return invalid("malformed JSON body: " + strings.TrimPrefix(err.Error(), engine.ErrInvalidAction.Error()+": "))
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -241,6 +256,19 @@ func (s *Server) resign(w http.ResponseWriter, r *http.Request, user string) {
 	id, err := gameID(r)
 	if err != nil {
 		s.fail(w, err)
+		return
+	}
+	body, err := readBody(r)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	if b := bytes.TrimSpace(body); len(b) > 0 && string(b) != "{}" {
+		if o, err := engine.ParseObject(b); err == nil && o.Has("message_id") {
+			s.fail(w, invalid("a resign takes its message id in the Idempotency-Key header, not in the body"))
+			return
+		}
+		s.fail(w, invalid("a resign takes no body (or {}); its message id goes in the Idempotency-Key header"))
 		return
 	}
 	msgID := r.Header.Get("Idempotency-Key")

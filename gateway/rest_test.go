@@ -145,3 +145,37 @@ func TestOversizedConfigIsInvalid(t *testing.T) {
 		}
 	})
 }
+
+// REST bodies: a field given twice is refused (encoding/json kept the
+// last: {"rules":"tictactoe","rules":"crazyeights"} made crazy eights),
+// and a resign takes no body: a message id put there was ignored, so the
+// retry of a resign was refused game_ended instead of answered duplicate.
+func TestRESTBodiesAreRead(t *testing.T) {
+	n := startNode(t, testenv.Stores(t)[0].Open(t), nil, gateway.Config{})
+	var errBody struct {
+		Error protocol.Error `json:"error"`
+	}
+	if st := n.rawREST(t, "alice", "POST", "/v1/games", `{"rules":"tictactoe","rules":"crazyeights","players":["alice","bob"]}`, nil, &errBody); st != 400 || !strings.Contains(errBody.Error.Message, `duplicate field "rules"`) {
+		t.Fatalf("a body with rules twice: %d %+v", st, errBody.Error)
+	}
+	g := n.create(t, "tictactoe", "alice", "bob")
+	path := "/v1/games/" + g.String() + "/resign"
+	for body, want := range map[string]string{
+		`{"message_id":"res1"}`:     "Idempotency-Key header, not in the body",
+		`not json`:                  "takes no body",
+		strings.Repeat(" ", 70<<10): "over 64 KiB",
+	} {
+		errBody.Error = protocol.Error{}
+		if st := n.rawREST(t, "alice", "POST", path, body, nil, &errBody); st < 400 || !strings.Contains(errBody.Error.Message, want) {
+			t.Fatalf("resign with body %.20q: %d %+v, want %q", body, st, errBody.Error, want)
+		}
+	}
+	var res struct {
+		Duplicate bool `json:"duplicate"`
+	}
+	for i, want := range []bool{false, true} {
+		if st := n.rawREST(t, "alice", "POST", path, `{}`, map[string]string{"Idempotency-Key": "res1"}, &res); st != 200 || res.Duplicate != want {
+			t.Fatalf("resign %d with its key in the header: %d, duplicate %v", i+1, st, res.Duplicate)
+		}
+	}
+}
