@@ -269,6 +269,11 @@ func TestSchemaWebSocketTraffic(t *testing.T) {
 			{`{"type":"dance","message_id":"e5"}`, protocol.CodeUnknownMessageType, protocol.TypeError},
 			{`{"message_id":"e6"}`, protocol.CodeInvalidMessage, protocol.TypeError},
 			{`{"type":"heartbeat","message_id":"e7"`, protocol.CodeInvalidMessage, protocol.TypeError},
+			// Failed action_results without a readable game id or message id.
+			{`{"type":"action","message_id":"e8","game_id":"nope","action":{"type":"place","cell":0}}`, protocol.CodeInvalidMessage, protocol.TypeActionResult},
+			{`{"type":"resign","message_id":"e9"}`, protocol.CodeInvalidMessage, protocol.TypeActionResult},
+			{`{"type":"action","message_id":"","game_id":"` + g + `","action":{"type":"place","cell":0}}`, protocol.CodeInvalidMessage, protocol.TypeActionResult},
+			{`{"type":"action","message_id":"bad id!","game_id":"` + g + `","action":{"type":"place","cell":0}}`, protocol.CodeInvalidMessage, protocol.TypeActionResult},
 		} {
 			alice.sendInvalid(t, bad.raw)
 			m := alice.until(t, func(m protocol.Message) bool { return m.Type == bad.typ })
