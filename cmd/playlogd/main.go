@@ -126,6 +126,16 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	// flag package would leave the zero value: archiving or snapshots off).
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	// The log is one store: the command line names at most one, and the
+	// one it names wins over the other's variable, as in the tools.
+	switch {
+	case given["nats-url"] && given["database-url"]:
+		return c, errors.New("-nats-url and -database-url name different logs: give one")
+	case given["nats-url"]:
+		given["database-url"] = true // its variable is not for this run
+	case given["database-url"]:
+		given["nats-url"] = true
+	}
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
 		if v, ok := os.LookupEnv(envName(f)); ok && !given[f.Name] && envErr == nil {

@@ -233,3 +233,21 @@ func TestLogFormatAndLevel(t *testing.T) {
 		t.Fatalf("text log at warn: %q", got)
 	}
 }
+
+// The log is one store: -nats-url and -database-url together are
+// refused (PostgreSQL was picked quietly), and the one given on the
+// command line wins over the other's variable.
+func TestOneStoreOnTheCommandLine(t *testing.T) {
+	if _, err := parse([]string{"-nats-url", "nats://127.0.0.1:4222", "-database-url", "postgres://x"}, io.Discard); err == nil || !strings.Contains(err.Error(), "give one") {
+		t.Fatalf("both on the command line: %v", err)
+	}
+	t.Setenv("PLAYLOG_DATABASE_URL", "postgres://from-env")
+	c, err := parse([]string{"-nats-url", "nats://127.0.0.1:4222"}, io.Discard)
+	if err != nil || c.databaseURL != "" || c.natsURL != "nats://127.0.0.1:4222" {
+		t.Fatalf("-nats-url beside $PLAYLOG_DATABASE_URL: nats %q, database %q, %v", c.natsURL, c.databaseURL, err)
+	}
+	t.Setenv("PLAYLOG_NATS_URL", "nats://from-env:4222")
+	if c, err := parse(nil, io.Discard); err != nil || c.databaseURL != "postgres://from-env" {
+		t.Fatalf("both in the environment: the database's, as documented: %+v, %v", c, err)
+	}
+}
