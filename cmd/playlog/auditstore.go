@@ -214,6 +214,9 @@ func runAudit(args []string, env func(string) string, stdout, stderr io.Writer) 
 	if *parallel < 1 {
 		return usageErr("--parallel must be at least 1")
 	}
+	if *maxRate < 0 {
+		return usageErr("--max-events-per-second must be 0 (no limit) or more")
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	store, err := sf.open(ctx, false)

@@ -98,7 +98,7 @@ func runIdle(args []string, env func(string) string, stdout, stderr io.Writer) i
 	case *conns < 1 || *conns > maxIdleConns:
 		return fail(2, "-conns %d: want 1 to %d", *conns, maxIdleConns)
 	case *games < 1 || *conns < *games || *conns > 2**games:
-		return fail(2, "-games %d: want from half of -conns (%d) to -conns, rounded up", *games, *conns)
+		return fail(2, "-games %d: want %d to %d (half of -conns, rounded up, to -conns)", *games, (*conns+1)/2, *conns)
 	case *concurrency < 1 || *concurrency > maxIdleConcurrency:
 		return fail(2, "-concurrency %d: want 1 to %d", *concurrency, maxIdleConcurrency)
 	case *hold < 0 || *hold > maxIdleHold:

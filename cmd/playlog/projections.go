@@ -45,6 +45,10 @@ func runProjections(args []string, env func(string) string, stdout, stderr io.Wr
 		fmt.Fprintf(stderr, "playlog projections: unexpected arguments %q\n", fs.Args())
 		return 2
 	}
+	if *batch < 1 {
+		fmt.Fprintf(stderr, "playlog projections: --batch must be at least 1\n")
+		return 2
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	store, err := sf.open(ctx, false)

@@ -137,3 +137,25 @@ func TestShortSeedSecretIsRefused(t *testing.T) {
 		t.Fatalf("a 5-byte seed secret: exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
 	}
 }
+
+// Flags out of their range are bad usage (2), naming the range.
+func TestFlagsOutOfRange(t *testing.T) {
+	dir, _, _ := playedGames(t)
+	secret := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secret, []byte("0123456789abcdef0123456789abcdef"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"audit", "--data", dir, "--quiet", "--max-events-per-second", "-5"}, "--max-events-per-second must be 0"},
+		{[]string{"projections", "rebuild", "history", "--data", dir, "--batch", "0"}, "--batch must be at least 1"},
+		{[]string{"idle", "-url", "http://127.0.0.1:1", "-secret-file", secret, "-conns", "20", "-games", "5"}, "want 10 to 20"},
+	} {
+		var out, errOut bytes.Buffer
+		if code := run(c.args, func(string) string { return "" }, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), c.want) {
+			t.Errorf("%q: exit %d, %q; want 2 and %q", c.args, code, errOut.String(), c.want)
+		}
+	}
+}

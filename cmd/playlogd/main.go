@@ -51,7 +51,9 @@ func main() {
 	// The first signal starts the drain; from then on a second one ends
 	// the process at once (Go's default), as an operator expects.
 	context.AfterFunc(ctx, stop)
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); errors.Is(err, flag.ErrHelp) {
+		return // -h: the usage is printed, as asked
+	} else if err != nil {
 		fmt.Fprintln(os.Stderr, "playlogd:", err)
 		os.Exit(1)
 	}
