@@ -561,7 +561,7 @@ func parse(data []byte) (protocol.Request, *apiError) {
 	}
 	if needsGame {
 		if _, ok := parseGameID(req.GameID); !ok {
-			return req, invalid("game_id must be a UUID in its canonical hyphenated form")
+			return req, badGameID("game_id", req.GameID)
 		}
 	}
 	return req, nil

@@ -57,7 +57,7 @@ func decodeBody(r *http.Request, v any) error {
 func gameID(r *http.Request) (uuid.UUID, error) {
 	id, ok := parseGameID(r.PathValue("id"))
 	if !ok {
-		return uuid.Nil, invalid("game id must be a UUID in its canonical hyphenated form")
+		return uuid.Nil, badGameID("game id", r.PathValue("id"))
 	}
 	return id, nil
 }
@@ -68,6 +68,15 @@ func gameID(r *http.Request) (uuid.UUID, error) {
 func parseGameID(s string) (uuid.UUID, bool) {
 	id, err := uuid.Parse(s)
 	return id, err == nil && len(s) == 36 && id != uuid.Nil
+}
+
+// badGameID is the refusal of a game id parseGameID refused; what names it
+// ("game id", "game_id").
+func badGameID(what, s string) *apiError {
+	if s == uuid.Nil.String() {
+		return invalid(what + " is the nil UUID, which is no game's id")
+	}
+	return invalid(what + " must be a UUID in its canonical hyphenated form")
 }
 
 type createRequest struct {

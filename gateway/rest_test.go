@@ -179,3 +179,20 @@ func TestRESTBodiesAreRead(t *testing.T) {
 		}
 	}
 }
+
+// The nil UUID is in the canonical form, and the refusal says what is
+// wrong with it instead of asking for that form.
+func TestNilGameIDIsNamed(t *testing.T) {
+	n := startNode(t, testenv.Stores(t)[0].Open(t), nil, gateway.Config{})
+	var errBody struct {
+		Error protocol.Error `json:"error"`
+	}
+	if st := n.rest(t, "alice", "GET", "/v1/games/"+uuid.Nil.String(), nil, &errBody); st != 400 || !strings.Contains(errBody.Error.Message, "nil UUID") {
+		t.Fatalf("the nil UUID: %d %+v", st, errBody.Error)
+	}
+	c := n.dial(t, "alice")
+	m, _ := c.Request(ctxT(t), protocol.Request{Type: protocol.TypeSpectate, GameID: uuid.Nil.String()})
+	if m.Error == nil || m.Error.Code != protocol.CodeInvalidMessage || !strings.Contains(m.Error.Message, "nil UUID") {
+		t.Fatalf("spectating the nil UUID: %+v", m)
+	}
+}
