@@ -2,14 +2,17 @@ package auth
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/playlog/playlog/internal/userid"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/playlog/playlog/internal/lru"
+	"github.com/playlog/playlog/internal/userid"
 )
 
 // MaxUserIDLen is the longest subject accepted as a user id, in bytes.
@@ -99,6 +102,9 @@ func (v *Verifier) Verify(token string) (userID string, err error) {
 	if err := checkUserID(claims.Subject); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 	}
+	if err := numericDates(t); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrUnauthenticated, err)
+	}
 	if len(token) <= acceptedTokenLen {
 		a := acceptedToken{sub: claims.Subject, exp: claims.ExpiresAt.Time}
 		if claims.NotBefore != nil {
@@ -110,6 +116,30 @@ func (v *Verifier) Verify(token string) (userID string, err error) {
 		v.accepted.Add(token, a)
 	}
 	return claims.Subject, nil
+}
+
+// numericDates refuses exp, nbf or iat written as anything but a JSON
+// number (RFC 7519's NumericDate): the jwt library also reads a string
+// holding digits, which another verifier of the same token would refuse.
+func numericDates(t *jwt.Token) error {
+	parts := strings.Split(t.Raw, ".")
+	if len(parts) != 3 {
+		return errors.New("malformed token")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return errors.New("malformed token payload")
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(payload, &raw); err != nil {
+		return errors.New("malformed token payload")
+	}
+	for _, claim := range []string{"exp", "nbf", "iat"} {
+		if v, ok := raw[claim]; ok && (len(v) == 0 || (v[0] != '-' && (v[0] < '0' || v[0] > '9'))) {
+			return fmt.Errorf("claim %s must be a number of seconds (a NumericDate), not %.20s", claim, v)
+		}
+	}
+	return nil
 }
 
 // stillValid applies the parser's time checks to a token accepted before:

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -370,5 +371,32 @@ func BenchmarkVerify(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// exp, nbf and iat are NumericDates (RFC 7519): JSON numbers. The jwt
+// library also reads a string of digits, which other verifiers of the
+// same token refuse; so does this one.
+func TestTimeClaimsMustBeNumbers(t *testing.T) {
+	secret := testSecret()
+	v := newTestVerifier(t, Config{Secret: secret, Issuer: testIssuer, Audience: testAudience})
+	c := baseClaims()
+	exp := strconv.FormatInt(c.ExpiresAt.Unix(), 10)
+	for name, claims := range map[string]jwt.MapClaims{
+		"exp as a string": {"sub": "alice", "iss": testIssuer, "aud": testAudience, "exp": exp},
+		"nbf as a string": {"sub": "alice", "iss": testIssuer, "aud": testAudience, "exp": c.ExpiresAt.Unix(), "nbf": "0"},
+		"iat as a string": {"sub": "alice", "iss": testIssuer, "aud": testAudience, "exp": c.ExpiresAt.Unix(), "iat": "0"},
+	} {
+		token, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sub, err := v.Verify(token); !errors.Is(err, ErrUnauthenticated) || !strings.Contains(err.Error(), "must be a number") {
+			t.Errorf("%s: %q, %v", name, sub, err)
+		}
+	}
+	good, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "alice", "iss": testIssuer, "aud": testAudience, "exp": c.ExpiresAt.Unix(), "iat": 0}).SignedString(secret)
+	if sub, err := v.Verify(good); err != nil || sub != "alice" {
+		t.Fatalf("numbers: %q, %v", sub, err)
 	}
 }
