@@ -24,13 +24,7 @@ import (
 // running playlogd's history runner notices the reset and follows the
 // rebuilt model from its new checkpoint.
 func runProjections(args []string, env func(string) string, stdout, stderr io.Writer) int {
-	if len(args) < 2 || args[0] != "rebuild" || args[1] != "history" {
-		fmt.Fprintln(stderr, "usage: playlog projections rebuild history (--data DIR | --nats-url URL | --database-url URL) [--batch N] [--quiet]")
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
-			return 0
-		}
-		return 2
-	}
+	const use = "usage: playlog projections rebuild history (--data DIR | --nats-url URL | --database-url URL) [--batch N] [--quiet]"
 	fs := flag.NewFlagSet("playlog projections rebuild history", flag.ContinueOnError)
 	var out bytes.Buffer
 	fs.SetOutput(&out)
@@ -38,6 +32,16 @@ func runProjections(args []string, env func(string) string, stdout, stderr io.Wr
 	sf.register(fs, env)
 	batch := fs.Int("batch", 1000, "events per commit")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	if len(args) < 2 || args[0] != "rebuild" || args[1] != "history" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+			fmt.Fprintln(stdout, use)
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return 0
+		}
+		fmt.Fprintln(stderr, use)
+		return 2
+	}
 	if code, done := parseFlags(fs, args[2:], &out, stdout, stderr); done {
 		return code
 	}

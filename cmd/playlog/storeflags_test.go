@@ -80,12 +80,22 @@ func TestStoreFlags(t *testing.T) {
 	}
 }
 
-// archive -h, like the other commands' help, goes to stdout.
-func TestArchiveHelpToStdout(t *testing.T) {
-	var out, errOut bytes.Buffer
-	if code := run([]string{"archive", "-h"}, func(string) string { return "" }, &out, &errOut); code != 0 ||
-		!strings.Contains(out.String(), "-older-than") || errOut.Len() != 0 {
-		t.Errorf("archive -h: exit %d\nstdout: %s\nstderr: %s", code, out.String(), errOut.String())
+// Each command's help goes to stdout, with its flags ("playlog help
+// projections" printed a usage line only).
+func TestHelpToStdout(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"archive", "-h"}, "-older-than"},
+		{[]string{"help", "projections"}, "-batch"},
+		{[]string{"projections", "-h"}, "-database-url"},
+	} {
+		var out, errOut bytes.Buffer
+		if code := run(c.args, func(string) string { return "" }, &out, &errOut); code != 0 ||
+			!strings.Contains(out.String(), c.flag) || errOut.Len() != 0 {
+			t.Errorf("%q: exit %d\nstdout: %s\nstderr: %s", c.args, code, out.String(), errOut.String())
+		}
 	}
 }
 
