@@ -29,11 +29,7 @@ func playedGames(t *testing.T) (dir string, finished, unfinished uuid.UUID) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	svc, err := play.New(play.Config{Store: s, Registry: games.Standard(), SeedSecret: []byte("0123456789abcdef0123456789abcdef"),
-		Sealer: seal.NewSealer(seal.NewSigner(auditKey), s, seal.Policy{}, nil, nil)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := sealedService(t, s)
 	g1, _ := svc.Create(ctx, "tictactoe", []string{"alice", "bob"}, nil, "alice")
 	for i, cell := range []int{0, 3, 1, 4, 2} {
 		who := []string{"alice", "bob"}[i%2]
@@ -46,6 +42,17 @@ func playedGames(t *testing.T) (dir string, finished, unfinished uuid.UUID) {
 }
 
 // auditKey signs the seals of the games these tests play.
+// sealedService plays on s and seals with auditKey, as playlogd would.
+func sealedService(t *testing.T, s *jetstream.Store) *play.Service {
+	t.Helper()
+	svc, err := play.New(play.Config{Store: s, Registry: games.Standard(), SeedSecret: []byte("0123456789abcdef0123456789abcdef"),
+		Sealer: seal.NewSealer(seal.NewSigner(auditKey), s, seal.Policy{}, nil, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
 var auditKey = ed25519.NewKeyFromSeed([]byte("audit-key-audit-key-audit-key-au"))
 
 // auditPublicKey writes auditKey's public key to a file for --public-key.

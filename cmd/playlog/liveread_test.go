@@ -50,11 +50,7 @@ func TestGamePlayedOnWhileReadAuditsClean(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	svc, err := play.New(play.Config{Store: s, Registry: games.Standard(), SeedSecret: []byte("0123456789abcdef0123456789abcdef"),
-		Sealer: seal.NewSealer(seal.NewSigner(auditKey), s, seal.Policy{}, nil, nil)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := sealedService(t, s)
 	g, err := svc.Create(ctx, "tictactoe", []string{"alice", "bob"}, nil, "alice")
 	if err != nil {
 		t.Fatal(err)

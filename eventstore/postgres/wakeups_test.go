@@ -36,12 +36,7 @@ func TestLongestSchemaWakesOtherProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sub.Close()
-	time.Sleep(500 * time.Millisecond) // LISTEN in place
-	drain, cancelDrain := context.WithTimeout(ctx, 300*time.Millisecond)
-	if e, err := sub.Next(drain); err == nil { // takes the wake-ups of the start
-		t.Fatalf("unexpected event %d", e.Seq)
-	}
-	cancelDrain()
+	settle(t, sub)
 	if _, err := a.Append(ctx, game, 1, pending(1)); err != nil {
 		t.Fatal(err)
 	}
@@ -187,12 +182,7 @@ func TestCloseSendsPendingNotifications(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sub.Close()
-	time.Sleep(500 * time.Millisecond) // b's LISTEN in place
-	drain, cancelDrain := context.WithTimeout(ctx, 300*time.Millisecond)
-	if e, err := sub.Next(drain); err == nil { // takes the wake-ups of the start
-		t.Fatalf("unexpected event %d", e.Seq)
-	}
-	cancelDrain()
+	settle(t, sub)
 	if _, err := a.Append(ctx, game, 1, pending(1)); err != nil {
 		t.Fatal(err)
 	}
@@ -231,14 +221,7 @@ func TestRetriedAppendWakesItsViewers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer remote.Close()
-	time.Sleep(500 * time.Millisecond) // LISTEN in place
-	for _, sub := range []eventstore.Subscription{local, remote} {
-		drain, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-		if e, err := sub.Next(drain); err == nil { // the start's wake-ups
-			t.Fatalf("unexpected event %d", e.Seq)
-		}
-		cancel()
-	}
+	settle(t, local, remote)
 
 	// Another session holds seq 2 uncommitted: the append waits on it,
 	// past its client's deadline, and commits once that session rolls back.
@@ -277,6 +260,22 @@ func TestRetriedAppendWakesItsViewers(t *testing.T) {
 		cancel()
 		if err != nil || e.Seq != 2 {
 			t.Errorf("%s subscriber: %v (seq %d) within 2s of the retry's answer; TailCheck is 1m", name, err, e.Seq)
+		}
+	}
+}
+
+// settle waits for the stores' LISTEN to be in place, then takes the
+// wake-ups of the subscriptions' start, which deliver nothing: an event
+// read later was delivered by what the test does next.
+func settle(t *testing.T, subs ...eventstore.Subscription) {
+	t.Helper()
+	time.Sleep(500 * time.Millisecond)
+	for _, sub := range subs {
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		e, err := sub.Next(ctx)
+		cancel()
+		if err == nil {
+			t.Fatalf("unexpected event %d before the test appended it", e.Seq)
 		}
 	}
 }
