@@ -67,7 +67,7 @@ func runBench(args []string, env func(string) string, stdout, stderr io.Writer) 
 		fmt.Fprintln(fs.Output(), "created over REST and played by two WebSocket players who move as soon as they")
 		fmt.Fprintln(fs.Output(), "may; a finished game is followed by a new one. After the warmup it measures")
 		fmt.Fprintln(fs.Output(), "moves/s, action_result, opponent event and join latencies, errors by kind, and")
-		fmt.Fprintln(fs.Output(), "the CPU time and RSS of each -pid. Players are bench-u0001, bench-u0002, ...")
+		fmt.Fprintln(fs.Output(), "the CPU time and RSS of each -pid (a process and its children, such as a PostgreSQL postmaster and its backends). Players are bench-u0001, bench-u0002, ...")
 		fmt.Fprintln(fs.Output(), "with tokens minted from the server's secret.")
 		fmt.Fprintln(fs.Output())
 		fs.PrintDefaults()
@@ -179,11 +179,13 @@ func (b *bench) run(ctx context.Context) (*benchReport, error) {
 
 	var errs []error
 	before := make([]time.Duration, len(b.cfg.pids))
+	unread := make([]bool, len(b.cfg.pids)) // a read failed (the process ended): not measured
 	sample := func(into []time.Duration) {
 		for i, pid := range b.cfg.pids {
 			cpu, err := readCPU(pid)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("pid %d: %w", pid, err))
+				errs = append(errs, fmt.Errorf("pid %d: not measured: %w", pid, err))
+				unread[i] = true
 			}
 			into[i] = cpu
 		}
@@ -203,7 +205,7 @@ func (b *bench) run(ctx context.Context) (*benchReport, error) {
 		rss[i], _ = readRSS(pid)
 	}
 	wg.Wait()
-	return b.report(before, after, rss), errors.Join(errs...)
+	return b.report(before, after, rss, unread), errors.Join(errs...)
 }
 
 // dial opens a WebSocket and reads its connected message.
@@ -638,17 +640,19 @@ type benchReport struct {
 	Processes      []procReport      `json:"processes,omitempty"`
 	CPUSeconds     float64           `json:"cpu_s,omitempty"`           // all processes
 	CPUPerMove     float64           `json:"cpu_us_per_move,omitempty"` // all processes
+	Incomplete     bool              `json:"incomplete,omitempty"`      // a process was not measured: the totals leave it out
 }
 
 // procReport is one -pid's use of the machine.
 type procReport struct {
 	PID        int     `json:"pid"`
-	CPUSeconds float64 `json:"cpu_s"`           // during the window
-	CPUPerMove float64 `json:"cpu_us_per_move"` // during the window
-	RSSBytes   int64   `json:"rss_bytes"`       // at its end
+	CPUSeconds float64 `json:"cpu_s"`                // during the window
+	CPUPerMove float64 `json:"cpu_us_per_move"`      // during the window
+	RSSBytes   int64   `json:"rss_bytes"`            // at its end
+	Unmeasured bool    `json:"unmeasured,omitempty"` // its /proc could not be read (it ended): left out of the total
 }
 
-func (b *bench) report(before, after []time.Duration, rss []int64) *benchReport {
+func (b *bench) report(before, after []time.Duration, rss []int64, unread []bool) *benchReport {
 	r := b.rec
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -667,6 +671,13 @@ func (b *bench) report(before, after []time.Duration, rss []int64) *benchReport 
 	}
 	var total time.Duration
 	for i, pid := range b.cfg.pids {
+		if unread[i] {
+			// Its CPU before or after the window is unknown: a difference
+			// with a zero would count minus all it ever used.
+			rep.Processes = append(rep.Processes, procReport{PID: pid, Unmeasured: true})
+			rep.Incomplete = true
+			continue
+		}
 		cpu := after[i] - before[i]
 		total += cpu
 		rep.Processes = append(rep.Processes, procReport{PID: pid, CPUSeconds: cpu.Seconds(), CPUPerMove: perMove(cpu), RSSBytes: rss[i]})
@@ -706,10 +717,18 @@ func (r *benchReport) write(w io.Writer) {
 		fmt.Fprintf(w, "%-16s %d\n", "warmup errors", r.WarmupErrors)
 	}
 	for _, p := range r.Processes {
+		if p.Unmeasured {
+			fmt.Fprintf(w, "%-16s not measured: it ended, or its /proc could not be read\n", "pid "+strconv.Itoa(p.PID))
+			continue
+		}
 		fmt.Fprintf(w, "%-16s cpu %.2fs (%.0f%% of a core)  %.0fµs/move  rss %.1f MiB\n", "pid "+strconv.Itoa(p.PID),
 			p.CPUSeconds, 100*p.CPUSeconds/r.Duration, p.CPUPerMove, float64(p.RSSBytes)/(1<<20))
 	}
 	if len(r.Processes) > 1 {
-		fmt.Fprintf(w, "%-16s cpu %.2fs (%.0f%% of a core)  %.0fµs/move\n", "all pids", r.CPUSeconds, 100*r.CPUSeconds/r.Duration, r.CPUPerMove)
+		incomplete := ""
+		if r.Incomplete {
+			incomplete = "  INCOMPLETE: a pid was not measured"
+		}
+		fmt.Fprintf(w, "%-16s cpu %.2fs (%.0f%% of a core)  %.0fµs/move%s\n", "all pids", r.CPUSeconds, 100*r.CPUSeconds/r.Duration, r.CPUPerMove, incomplete)
 	}
 }

@@ -231,13 +231,14 @@ func (r *idleRun) token(g, seat int) (string, error) {
 
 // phase is the -pids' CPU time and RSS as one phase of the run ends.
 type phase struct {
-	cpu []time.Duration
-	rss []int64
+	cpu    []time.Duration
+	rss    []int64
+	unread []bool // the pid's /proc could not be read (it ended)
 }
 
 // sample reads the -pids' CPU time and RSS now.
 func (r *idleRun) sample() (phase, error) {
-	p := phase{cpu: make([]time.Duration, len(r.cfg.pids)), rss: make([]int64, len(r.cfg.pids))}
+	p := phase{cpu: make([]time.Duration, len(r.cfg.pids)), rss: make([]int64, len(r.cfg.pids)), unread: make([]bool, len(r.cfg.pids))}
 	var errs []error
 	for i, pid := range r.cfg.pids {
 		cpu, err := readCPU(pid)
@@ -245,7 +246,8 @@ func (r *idleRun) sample() (phase, error) {
 			p.rss[i], err = readRSS(pid)
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("pid %d: %w", pid, err))
+			errs = append(errs, fmt.Errorf("pid %d: not measured: %w", pid, err))
+			p.unread[i] = true
 		}
 		p.cpu[i] = cpu
 	}
@@ -571,6 +573,7 @@ type idleProcess struct {
 	KBPerConn       float64 `json:"kb_per_conn"`
 	KBPerConnJoined float64 `json:"kb_per_conn_joined"`
 	CPU             idleCPU `json:"cpu_s"`
+	Unmeasured      bool    `json:"unmeasured,omitempty"` // a read of its /proc failed (it ended): no figures
 }
 
 // idleCPU is CPU time by phase, in seconds.
@@ -615,6 +618,11 @@ func (r *idleRun) report(took idleTimes, at []phase) *idleReport {
 	}
 	cpu := func(i, from, to int) float64 { return (at[to].cpu[i] - at[from].cpu[i]).Seconds() }
 	for i, pid := range r.cfg.pids {
+		if slices.ContainsFunc(at, func(p phase) bool { return p.unread[i] }) {
+			// A difference with a zero read would be all it ever used.
+			rep.Processes = append(rep.Processes, idleProcess{PID: pid, Unmeasured: true})
+			continue
+		}
 		start, games, joined, held := at[0].rss[i], at[1].rss[i], at[2].rss[i], at[3].rss[i]
 		rep.Processes = append(rep.Processes, idleProcess{
 			PID: pid, RSSStart: start, RSSGames: games, RSSJoined: joined, RSSHeld: held,
@@ -647,6 +655,10 @@ func (r *idleReport) write(w io.Writer) {
 	const mib = 1 << 20
 	for _, p := range r.Processes {
 		name := "pid " + strconv.Itoa(p.PID)
+		if p.Unmeasured {
+			fmt.Fprintf(w, "%-16s not measured: it ended, or its /proc could not be read\n", name)
+			continue
+		}
 		fmt.Fprintf(w, "%-16s rss %.1f MiB at the start, %.1f MiB with the games (%.1f KB/game)\n", name,
 			float64(p.RSSStart)/mib, float64(p.RSSGames)/mib, p.KBPerGame)
 		fmt.Fprintf(w, "%-16s rss %.1f MiB all joined, %.1f MiB after the hold: %.1f KB/connection (%.1f when joined)\n", "",
