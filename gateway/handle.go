@@ -179,12 +179,12 @@ func (c *conn) join(ctx context.Context, req protocol.Request, game uuid.UUID, r
 		if head, err = c.s.deps.Store.Head(ctx, game); err != nil {
 			return err
 		}
-		if *req.LastEventID > head {
-			if spectate && !h.Created.Settings().SpectatorDelay.IsZero() {
-				// The real head is the present, which a delayed spectator
-				// may not learn.
-				return invalid("last_event_id " + strconv.FormatUint(*req.LastEventID, 10) + " is beyond the game's head")
-			}
+		secondsBehind := spectate && h.Created.Settings().SpectatorDelay.Seconds > 0
+		if *req.LastEventID > head && !secondsBehind {
+			// A spectator held seconds behind may not learn the present
+			// head, not even from which ids are refused: its resume waits
+			// for the id it gives, whatever it is. (An events delay's head
+			// is the spectator head plus N: nothing to hide.)
 			return invalid("last_event_id " + strconv.FormatUint(*req.LastEventID, 10) +
 				" is beyond the game's head " + strconv.FormatUint(head, 10))
 		}

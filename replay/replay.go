@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"sync"
 	"time"
 
@@ -285,10 +284,13 @@ func (r *Replayer) SpectatorHead(ctx context.Context, id uuid.UUID, d engine.Del
 // spectatorHead is SpectatorHead knowing whether the game has ended: an
 // ended game shows every step, whatever the delay (nothing is left to
 // spoil). An events delay N holds spectators N events behind the head; a
-// seconds delay S shows the events recorded at least S ago, found by a
-// binary search of the log's recorded times (dense seqs, and recorded
-// times that never go back within a game). game_created is always
-// visible, so the result is at least 1.
+// seconds delay S shows the events before the first one recorded less
+// than S ago, as the hub releases them. Recorded times are each
+// appending node's clock, so they may go back within a game (a node
+// behind another): the log is read from its start until that first
+// event, not searched by halves, which would stop on an old-dated event
+// after newer ones and show them early. game_created is always visible,
+// so the result is at least 1.
 func (r *Replayer) spectatorHead(ctx context.Context, id uuid.UUID, d engine.Delay, head uint64, ended bool) (uint64, error) {
 	if ended {
 		return head, nil // nothing is left to spoil: the end releases every delay
@@ -302,23 +304,22 @@ func (r *Replayer) spectatorHead(ctx context.Context, id uuid.UUID, d engine.Del
 		return head - d.Events, nil
 	case d.Seconds > 0:
 		cutoff := r.cfg.Now().Add(-d.Duration())
-		var err error
-		// The first seq in (1, head] recorded after cutoff; the one before
-		// it is the answer.
-		n := sort.Search(int(head-1), func(i int) bool {
+		for after := uint64(1); after < head; {
+			page, err := r.cfg.Store.Read(ctx, id, after, int(min(head-after, eventstore.MaxReadLimit)))
 			if err != nil {
-				return true
+				return 0, fmt.Errorf("replay %s: read after %d: %w", id, after, err)
 			}
-			var e eventstore.Event
-			if e, err = r.event(ctx, id, uint64(i)+2); err != nil {
-				return true
+			if len(page) == 0 {
+				return after, nil
 			}
-			return e.RecordedAt.After(cutoff)
-		})
-		if err != nil {
-			return 0, err
+			for _, e := range page {
+				if e.RecordedAt.After(cutoff) {
+					return e.Seq - 1, nil
+				}
+			}
+			after = page[len(page)-1].Seq
 		}
-		return uint64(n) + 1, nil
+		return head, nil
 	}
 	return head, nil
 }

@@ -1,0 +1,117 @@
+package gateway_test
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/playlog/playlog/eventstore/jetstream"
+	"github.com/playlog/playlog/gateway"
+	"github.com/playlog/playlog/internal/testkit/testenv"
+	"github.com/playlog/playlog/protocol"
+)
+
+// Two nodes over one store, node B's clock 30 s behind node A's. With a
+// 20 s delay, alice moves through A, then bob through B: bob's events are
+// stamped 30 s earlier than alice's. A spectator asking node A (whose
+// clock is right) at once is shown alice's move, recorded under a second
+// ago, when the spectator head was a binary search of recorded times,
+// which go back within a game when nodes' clocks differ. It is now the
+// hub's rule: the events before the first one recorded under the delay
+// ago; REST, a fresh join and the live feed agree.
+func TestSkewedClocksLeakNothingToSpectators(t *testing.T) {
+	dir := t.TempDir()
+	first, err := jetstream.Open(context.Background(), jetstream.Config{Dir: dir, Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { first.Close() })
+	second, err := jetstream.Open(context.Background(), jetstream.Config{URL: first.ClientURL(),
+		Now: func() time.Time { return time.Now().Add(-30 * time.Second) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { second.Close() })
+	na := startNode(t, first, first.Bus("presence"), gateway.Config{})
+	nb := startNode(t, second, second.Bus("presence"), gateway.Config{})
+	ctx := ctxT(t)
+	game := createWith(t, na, `{"spectator_delay":{"seconds":20}}`)
+	sam := newViewer(t, na.dial(t, "sam"), game, "tictactoe")
+	if _, err := sam.c.Request(ctx, protocol.Request{Type: protocol.TypeSpectate, GameID: game.String(), LastEventID: u64(0)}); err != nil {
+		t.Fatal(err)
+	}
+	sam.until(ctx, 1)
+	var aliceLast uint64
+	for i, mv := range []struct {
+		n    *node
+		who  string
+		cell int
+	}{{na, "alice", 0}, {nb, "bob", 3}} {
+		var res struct {
+			Head uint64 `json:"head"`
+		}
+		if st := mv.n.rest(t, mv.who, "POST", "/v1/games/"+game.String()+"/actions", map[string]any{
+			"message_id": "m" + strconv.Itoa(i), "action": map[string]any{"type": "place", "cell": mv.cell}}, &res); st != http.StatusOK {
+			t.Fatalf("move %d: %d", i, st)
+		}
+		if i == 0 {
+			aliceLast = res.Head
+		}
+	}
+	var events struct {
+		Head   uint64             `json:"head"`
+		Events []protocol.Message `json:"events"`
+	}
+	na.rest(t, "sue", "GET", "/v1/games/"+game.String()+"/events", nil, &events)
+	joined, err := newViewer(t, na.dial(t, "sue"), game, "tictactoe").c.Request(ctx, protocol.Request{Type: protocol.TypeSpectate, GameID: game.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet(t, sam, 200*time.Millisecond) // the hub holds alice's move: the live spectator stays at 1
+	for _, m := range events.Events {
+		if *m.EventID > 1 && m.RecordedAt.After(time.Now().Add(-20*time.Second)) {
+			t.Fatalf("node A (right clock) shows a spectator event %d recorded %v ago, under its 20 s delay (REST head %d, fresh joined.head %d; alice's move ends at %d; its live spectator is at %d)",
+				*m.EventID, time.Since(*m.RecordedAt).Round(time.Millisecond), events.Head, *joined.Head, aliceLast, sam.state.Seq())
+		}
+	}
+	if events.Head != 1 || *joined.Head != 1 {
+		t.Fatalf("spectator heads on node A: REST %d, a fresh join %d; want 1 (everything after game_created is under 20 s old)", events.Head, *joined.Head)
+	}
+}
+
+// A spectator held seconds behind learns nothing of the present head from
+// a resume's last_event_id: every id is taken and waited for (the next
+// past the head was refused, so probing gave the head away). An events
+// delay, whose head is the spectator head plus N, still refuses an id
+// past the head.
+func TestDelayedSpectatorCannotProbeTheHead(t *testing.T) {
+	n := startNode(t, testenv.Stores(t)[0].Open(t), nil, gateway.Config{})
+	ctx := ctxT(t)
+	for _, c := range []struct {
+		config          string
+		refusedPastHead bool
+	}{{`{"spectator_delay":{"seconds":3600}}`, false}, {`{"spectator_delay":{"events":2}}`, true}} {
+		game := createWith(t, n, c.config)
+		var head uint64
+		for i, cell := range []int{0, 3, 1} {
+			var res struct {
+				Head uint64 `json:"head"`
+			}
+			if st := n.rest(t, []string{"alice", "bob"}[i%2], "POST", "/v1/games/"+game.String()+"/actions", map[string]any{
+				"message_id": "m" + strconv.Itoa(i), "action": map[string]any{"type": "place", "cell": cell}}, &res); st != http.StatusOK {
+				t.Fatalf("move %d: %d", i, st)
+			}
+			head = res.Head
+		}
+		for _, probe := range []uint64{1, head, head + 1, head + 50} {
+			cl := n.dial(t, "sam")
+			_, err := cl.Request(ctx, protocol.Request{Type: protocol.TypeSpectate, GameID: game.String(), LastEventID: u64(probe)})
+			cl.Close()
+			if refused := err != nil; refused != (c.refusedPastHead && probe > head) {
+				t.Errorf("%s: resume at %d (head %d): %v", c.config, probe, head, err)
+			}
+		}
+	}
+}
