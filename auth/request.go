@@ -3,6 +3,7 @@ package auth
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -31,7 +32,10 @@ func TokenFromHandshake(r *http.Request) (string, error) {
 func tokenOf(r *http.Request, handshake bool) (string, error) {
 	var q []string
 	if r.URL != nil {
-		q = r.URL.Query()[queryParameter]
+		var malformed bool
+		if q, malformed = queryTokens(r.URL.RawQuery); malformed {
+			return "", fmt.Errorf("%w: %w", ErrUnauthenticated, errAmbiguousTokens)
+		}
 	}
 	if q != nil && !(handshake && isWebSocketHandshake(r)) {
 		return "", fmt.Errorf("%w: %w", ErrUnauthenticated, errQueryToken)
@@ -101,4 +105,29 @@ func (v *Verifier) AuthenticateHandshake(r *http.Request) (string, error) {
 		return "", err
 	}
 	return v.Verify(token)
+}
+
+// queryTokens returns the values of every access_token parameter in a raw
+// query, however it is spelt: url.ParseQuery drops a pair holding a ';'
+// or a bad %-escape, so "access_token=T;" would pass for no token at all
+// (a REST request would keep it in its URL, a handshake take another).
+// Pairs are split on '&' and ';'; malformed reports an access_token pair
+// whose value does not unescape.
+func queryTokens(raw string) (values []string, malformed bool) {
+	for _, pair := range strings.FieldsFunc(raw, func(r rune) bool { return r == '&' || r == ';' }) {
+		k, v, _ := strings.Cut(pair, "=")
+		if key, err := url.QueryUnescape(k); err == nil {
+			k = key
+		}
+		if k != queryParameter {
+			continue
+		}
+		value, err := url.QueryUnescape(v)
+		if err != nil {
+			malformed = true
+			value = v
+		}
+		values = append(values, value)
+	}
+	return values, malformed
 }

@@ -240,3 +240,29 @@ func TestQueryTokenOnlyOnTheHandshake(t *testing.T) {
 		}
 	}
 }
+
+// An access_token is found however its pair is spelt: url.ParseQuery drops
+// a pair holding a ';' or a bad %-escape, so a REST request with such a
+// token in its URL was served (200) and a handshake with two tokens, one
+// malformed, was let in with the other.
+func TestQueryTokenRefusedWhateverItsSpelling(t *testing.T) {
+	n := startNode(t, testenv.Stores(t)[0].Open(t), nil, gateway.Config{})
+	tok := token(t, "alice")
+	for _, q := range []string{"access_token=" + tok + ";", "access_token=" + tok + "%zz", "x=1;access_token=" + tok} {
+		req, _ := http.NewRequest("GET", n.url+"/v1/games?player=me&"+q, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("REST with %q in its query: %d, want 401", q, resp.StatusCode)
+		}
+	}
+	ws, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(n.url, "http")+"/v1/ws?access_token="+tok+"&access_token=%zz", nil)
+	if err == nil {
+		ws.Close()
+		t.Errorf("a handshake with two access_token parameters: %d, want 401", resp.StatusCode)
+	}
+}
