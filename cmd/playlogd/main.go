@@ -59,6 +59,10 @@ func main() {
 	}
 }
 
+// idleTimeout is how long an HTTP keep-alive connection may wait for its
+// next request (a variable for the test of it).
+var idleTimeout = 2 * time.Minute
+
 // config is everything playlogd can be told.
 type config struct {
 	http           string
@@ -310,7 +314,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		gw.Close()
 		return err
 	}
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// A keep-alive connection waits at most idleTimeout for its next
+	// request, and a request's headers and body come within the read
+	// timeouts: a client cannot hold a connection (a descriptor, a
+	// goroutine, buffers) by saying nothing. A WebSocket, once hijacked,
+	// keeps its own deadlines.
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		IdleTimeout: idleTimeout, MaxHeaderBytes: 64 << 10}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 

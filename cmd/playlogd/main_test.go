@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -249,5 +250,49 @@ func TestOneStoreOnTheCommandLine(t *testing.T) {
 	t.Setenv("PLAYLOG_NATS_URL", "nats://from-env:4222")
 	if c, err := parse(nil, io.Discard); err != nil || c.databaseURL != "postgres://from-env" {
 		t.Fatalf("both in the environment: the database's, as documented: %+v, %v", c, err)
+	}
+}
+
+// An idle keep-alive connection is closed after idleTimeout: net/http
+// waited for its next request for ever (ReadHeaderTimeout starts at the
+// request's first byte), so a client could hold connections by saying
+// nothing after one request.
+func TestIdleKeepAliveIsClosed(t *testing.T) {
+	old := idleTimeout
+	idleTimeout = 300 * time.Millisecond
+	defer func() { idleTimeout = old }()
+	ctx, cancel := context.WithCancel(context.Background())
+	outR, outW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-data", t.TempDir(), "-http", "127.0.0.1:0"}, outW, io.Discard)
+		outW.Close()
+	}()
+	defer func() { cancel(); <-done }()
+	lines := bufio.NewScanner(outR)
+	var url string
+	for url == "" && lines.Scan() {
+		if m := regexp.MustCompile(`serving (http://\S+)`).FindStringSubmatch(lines.Text()); m != nil {
+			url = m[1]
+		}
+	}
+	go io.Copy(io.Discard, outR)
+	c, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var ne net.Error
+	if _, err := br.ReadByte(); errors.As(err, &ne) && ne.Timeout() {
+		t.Fatal("an idle keep-alive connection is still open 10 s after its last request")
 	}
 }
