@@ -34,23 +34,7 @@ import (
 func TestRunServesAndStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	dir := t.TempDir()
-	outR, outW := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-data", dir, "-http", "127.0.0.1:0"}, outW, io.Discard)
-		outW.Close()
-	}()
-	lines := bufio.NewScanner(outR)
-	var url string
-	for url == "" && lines.Scan() {
-		if m := regexp.MustCompile(`serving (http://\S+)`).FindStringSubmatch(lines.Text()); m != nil {
-			url = m[1]
-		}
-	}
-	go io.Copy(io.Discard, outR)
-	if url == "" {
-		t.Fatal("playlogd never said where it serves")
-	}
+	url, done := serve(t, ctx, dir)
 	secret, err := os.ReadFile(filepath.Join(dir, "dev-jwt-secret"))
 	if err != nil {
 		t.Fatal(err)
@@ -262,21 +246,8 @@ func TestIdleKeepAliveIsClosed(t *testing.T) {
 	idleTimeout = 300 * time.Millisecond
 	defer func() { idleTimeout = old }()
 	ctx, cancel := context.WithCancel(context.Background())
-	outR, outW := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-data", t.TempDir(), "-http", "127.0.0.1:0"}, outW, io.Discard)
-		outW.Close()
-	}()
+	url, done := serve(t, ctx, t.TempDir())
 	defer func() { cancel(); <-done }()
-	lines := bufio.NewScanner(outR)
-	var url string
-	for url == "" && lines.Scan() {
-		if m := regexp.MustCompile(`serving (http://\S+)`).FindStringSubmatch(lines.Text()); m != nil {
-			url = m[1]
-		}
-	}
-	go io.Copy(io.Discard, outR)
 	c, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
 	if err != nil {
 		t.Fatal(err)
@@ -295,4 +266,28 @@ func TestIdleKeepAliveIsClosed(t *testing.T) {
 	if _, err := br.ReadByte(); errors.As(err, &ne) && ne.Timeout() {
 		t.Fatal("an idle keep-alive connection is still open 10 s after its last request")
 	}
+}
+
+// serve runs playlogd on dir and a free port until ctx ends, and returns
+// the URL it serves and its end (run's error).
+func serve(t *testing.T, ctx context.Context, dir string) (string, <-chan error) {
+	t.Helper()
+	outR, outW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-data", dir, "-http", "127.0.0.1:0"}, outW, io.Discard)
+		outW.Close()
+	}()
+	lines := bufio.NewScanner(outR)
+	var url string
+	for url == "" && lines.Scan() {
+		if m := regexp.MustCompile(`serving (http://\S+)`).FindStringSubmatch(lines.Text()); m != nil {
+			url = m[1]
+		}
+	}
+	go io.Copy(io.Discard, outR)
+	if url == "" {
+		t.Fatal("playlogd never said where it serves")
+	}
+	return url, done
 }
