@@ -286,7 +286,8 @@ func (p *poller) end() {
 // ErrSpectatorsBehind is what a delayed game's spectators are dropped or
 // refused with when their feed holds more than it may for them: the game
 // moves faster than its delay can hold. They may watch again once the
-// game's feed on this node has closed and reopened (no viewer for a while).
+// game has ended, or its feed on this node has closed and reopened (no
+// viewer for a while).
 var ErrSpectatorsBehind = errors.New("hub: this game moves too fast for its spectator delay: its spectators are behind by more than the node holds")
 
 // fanOut renders e once per view that has a viewer who needs it, and
@@ -300,6 +301,12 @@ func (f *feed) fanOut(e eventstore.Event) {
 		if !f.delayed(view) {
 			f.sendLocked(&r, view, vs)
 		}
+	}
+	if f.overflowed && e.Type == engine.TypeSeedRevealed {
+		// The end releases every delay: nothing is left to hold back, and
+		// spectators may watch the game again (from the log, catchUp).
+		f.overflowed, f.ended, f.released = false, true, e.Seq
+		return
 	}
 	if !f.delay.IsZero() && !f.overflowed {
 		f.held = append(f.held, e)
@@ -316,6 +323,7 @@ func (f *feed) fanOut(e eventstore.Event) {
 
 // overflowLocked gives the feed's delayed spectators up: they are dropped,
 // nothing more is held, and no spectator may attach to this feed again
+// until the game ends (fanOut)
 // (catchUp refuses them). Players are not touched.
 func (f *feed) overflowLocked() {
 	f.h.cfg.Logger.Warn("hub: too many events held back for a delayed game's spectators; dropping them", "game", f.game, "held", len(f.held))

@@ -335,8 +335,11 @@ func TestTooMuchHeldGivesSpectatorsUpNotPlayers(t *testing.T) {
 	if len(spectator.ch) != 0 {
 		t.Fatalf("the spectator got %d messages from inside the delay", len(spectator.ch))
 	}
-	if err := watch(engine.AsSpectator(), newSink(100)); !errors.Is(err, hub.ErrSpectatorsBehind) {
-		t.Fatalf("a new spectator of the overflowed feed: %v", err)
+	// The game has ended, which releases every delay: a new spectator is
+	// taken again (TestBehindSpectatorsWatchAgainAfterTheEnd; before the
+	// end it is refused, TestBehindSpectatorRefusedBeforeReady).
+	if err := watch(engine.AsSpectator(), newSink(100)); err != nil {
+		t.Fatalf("a new spectator of the overflowed feed, after the end: %v", err)
 	}
 }
 
@@ -391,6 +394,43 @@ func TestCloseStopsLingeringFeeds(t *testing.T) {
 		}
 		if js, ok := f.store.(*jetstream.Store); ok && js.LiveSubscriptions() != 0 {
 			t.Fatalf("after Close: %d live store subscriptions", js.LiveSubscriptions())
+		}
+	})
+}
+
+// A feed that gave its delayed spectators up takes them again once the
+// game has ended: the end releases every delay, so nothing is left to hold
+// back (they were refused for as long as the feed stayed open).
+func TestBehindSpectatorsWatchAgainAfterTheEnd(t *testing.T) {
+	testenv.ForEachStore(t, func(t *testing.T, b testenv.Backend) {
+		f := fixtureOn(t, b.Open(t), hub.Config{Linger: time.Hour, MaxHeld: 4})
+		g, err := f.svc.Create(context.Background(), "tictactoe", []string{"x", "o"}, json.RawMessage(`{"spectator_delay":{"seconds":3600}}`), "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		hg := hub.Game{ID: g.ID, Rules: g.Rules, Head: g.Head(), Delay: engine.Delay{Seconds: 3600}, SpectatorHead: 1}
+		player := newSink(100)
+		if _, err := f.hub.Watch(context.Background(), hg, engine.AsPlayer("x"), g.Head(), player, func() {}); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for ; n < 6 && f.move(t, g.ID, n); n++ {
+		}
+		head, _ := f.store.Head(context.Background(), g.ID)
+		player.events(t, head)
+		if _, err := f.hub.Watch(context.Background(), hg, engine.AsSpectator(), 1, newSink(100), func() {}); !errors.Is(err, hub.ErrSpectatorsBehind) {
+			t.Fatalf("before the end: %v, want ErrSpectatorsBehind", err)
+		}
+		for ; f.move(t, g.ID, n); n++ {
+		}
+		last, _ := f.store.Head(context.Background(), g.ID)
+		player.events(t, last)
+		spectator := newSink(100)
+		if _, err := f.hub.Watch(context.Background(), hg, engine.AsSpectator(), 1, spectator, func() {}); err != nil {
+			t.Fatalf("after the end: %v", err)
+		}
+		if got := spectator.events(t, last); uint64(len(got)) != last-1 {
+			t.Fatalf("after the end, a spectator got %d events, want %d", len(got), last-1)
 		}
 	})
 }
