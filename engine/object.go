@@ -107,6 +107,34 @@ func parseObject(data []byte) (*Object, error) {
 	return o, nil
 }
 
+// DuplicateKey reports the first key that data, a JSON object, gives
+// twice at its top level: encoding/json would keep the last of them, where
+// another reader of the same bytes might take the first. It reports
+// nothing for data that is no object; the caller's decoder words that.
+func DuplicateKey(data []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return "", false
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		key, ok := tok.(string)
+		if err != nil || !ok {
+			return "", false
+		}
+		if seen[key] {
+			return key, true
+		}
+		seen[key] = true
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return "", false
+		}
+	}
+	return "", false
+}
+
 // lookup returns key's raw value, without marking it read.
 func (o *Object) lookup(key string) (json.RawMessage, bool) {
 	for i, k := range o.keys {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -77,21 +76,24 @@ var settingFields = []struct {
 // stored config is read as before, so that games created before this check
 // still read.
 func strictConfig(config json.RawMessage) error {
-	bad := func(where string, err error) error {
-		return fmt.Errorf("config%s: %s", where, strings.TrimPrefix(err.Error(), ErrInvalidAction.Error()+": "))
+	if key, dup := DuplicateKey(config); dup {
+		return fmt.Errorf("config: duplicate field %q", key)
 	}
 	o, err := ParseObject(config)
 	if err != nil {
-		return bad("", err)
+		return fmt.Errorf("config: not a JSON object")
 	}
 	for _, set := range settingFields {
 		raw, ok := o.lookup(set.key)
-		if !ok || len(raw) == 0 || raw[0] != '{' {
-			continue // absent, or a shape the setting's parser words
+		if !ok {
+			continue
+		}
+		if key, dup := DuplicateKey(raw); dup {
+			return fmt.Errorf("config: %s: duplicate field %q", set.key, key)
 		}
 		inner, err := ParseObject(raw)
 		if err != nil {
-			return bad(": "+set.key, err)
+			continue // not an object: the setting's parser words it
 		}
 		for _, k := range inner.keys {
 			if !slices.Contains(set.fields, k) {

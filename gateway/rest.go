@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/google/uuid"
 
@@ -40,8 +39,8 @@ func decodeBody(r *http.Request, v any) error {
 	if err != nil {
 		return err
 	}
-	if _, err := engine.ParseObject(body); err != nil && bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) && strings.Contains(err.Error(), "duplicate field") {
-		return invalid("malformed JSON body: " + strings.TrimPrefix(err.Error(), engine.ErrInvalidAction.Error()+": "))
+	if key, dup := engine.DuplicateKey(body); dup {
+		return invalid("malformed JSON body: duplicate field " + strconv.Quote(key))
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

@@ -349,22 +349,9 @@ func TestTooMuchHeldGivesSpectatorsUpNotPlayers(t *testing.T) {
 // resuming as told, got the same again while the feed stayed open.
 func TestBehindSpectatorRefusedBeforeReady(t *testing.T) {
 	testenv.ForEachStore(t, func(t *testing.T, b testenv.Backend) {
-		f := fixtureOn(t, b.Open(t), hub.Config{Linger: time.Hour, MaxHeld: 4})
-		g, err := f.svc.Create(context.Background(), "tictactoe", []string{"x", "o"}, json.RawMessage(`{"spectator_delay":{"seconds":3600}}`), "x")
-		if err != nil {
-			t.Fatal(err)
-		}
-		hg := hub.Game{ID: g.ID, Rules: g.Rules, Head: g.Head(), Delay: engine.Delay{Seconds: 3600}, SpectatorHead: 1}
-		player := newSink(100)
-		if _, err := f.hub.Watch(context.Background(), hg, engine.AsPlayer("x"), g.Head(), player, func() {}); err != nil {
-			t.Fatal(err)
-		}
-		for i := 0; i < 6 && f.move(t, g.ID, i); i++ {
-		}
-		head, _ := f.store.Head(context.Background(), g.ID)
-		player.events(t, head) // the feed has fanned out (and held) them all
+		f, hg, _, _ := overflowed(t, b)
 		readied := false
-		_, err = f.hub.Watch(context.Background(), hg, engine.AsSpectator(), 1, newSink(100), func() { readied = true })
+		_, err := f.hub.Watch(context.Background(), hg, engine.AsSpectator(), 1, newSink(100), func() { readied = true })
 		if !errors.Is(err, hub.ErrSpectatorsBehind) {
 			t.Fatalf("spectator of an overflowed feed: %v", err)
 		}
@@ -403,27 +390,13 @@ func TestCloseStopsLingeringFeeds(t *testing.T) {
 // back (they were refused for as long as the feed stayed open).
 func TestBehindSpectatorsWatchAgainAfterTheEnd(t *testing.T) {
 	testenv.ForEachStore(t, func(t *testing.T, b testenv.Backend) {
-		f := fixtureOn(t, b.Open(t), hub.Config{Linger: time.Hour, MaxHeld: 4})
-		g, err := f.svc.Create(context.Background(), "tictactoe", []string{"x", "o"}, json.RawMessage(`{"spectator_delay":{"seconds":3600}}`), "x")
-		if err != nil {
-			t.Fatal(err)
-		}
-		hg := hub.Game{ID: g.ID, Rules: g.Rules, Head: g.Head(), Delay: engine.Delay{Seconds: 3600}, SpectatorHead: 1}
-		player := newSink(100)
-		if _, err := f.hub.Watch(context.Background(), hg, engine.AsPlayer("x"), g.Head(), player, func() {}); err != nil {
-			t.Fatal(err)
-		}
-		n := 0
-		for ; n < 6 && f.move(t, g.ID, n); n++ {
-		}
-		head, _ := f.store.Head(context.Background(), g.ID)
-		player.events(t, head)
+		f, hg, player, n := overflowed(t, b)
 		if _, err := f.hub.Watch(context.Background(), hg, engine.AsSpectator(), 1, newSink(100), func() {}); !errors.Is(err, hub.ErrSpectatorsBehind) {
 			t.Fatalf("before the end: %v, want ErrSpectatorsBehind", err)
 		}
-		for ; f.move(t, g.ID, n); n++ {
+		for ; f.move(t, hg.ID, n); n++ {
 		}
-		last, _ := f.store.Head(context.Background(), g.ID)
+		last, _ := f.store.Head(context.Background(), hg.ID)
 		player.events(t, last)
 		spectator := newSink(100)
 		if _, err := f.hub.Watch(context.Background(), hg, engine.AsSpectator(), 1, spectator, func() {}); err != nil {
@@ -433,4 +406,26 @@ func TestBehindSpectatorsWatchAgainAfterTheEnd(t *testing.T) {
 			t.Fatalf("after the end, a spectator got %d events, want %d", len(got), last-1)
 		}
 	})
+}
+
+// overflowed is a game delayed an hour for its spectators, on a feed of
+// MaxHeld 4 that has given them up: a player follows it (player), and n
+// moves were played, all fanned out and held.
+func overflowed(t *testing.T, b testenv.Backend) (f *fixture, hg hub.Game, player *sink, n int) {
+	t.Helper()
+	f = fixtureOn(t, b.Open(t), hub.Config{Linger: time.Hour, MaxHeld: 4})
+	g, err := f.svc.Create(context.Background(), "tictactoe", []string{"x", "o"}, json.RawMessage(`{"spectator_delay":{"seconds":3600}}`), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hg = hub.Game{ID: g.ID, Rules: g.Rules, Head: g.Head(), Delay: engine.Delay{Seconds: 3600}, SpectatorHead: 1}
+	player = newSink(100)
+	if _, err := f.hub.Watch(context.Background(), hg, engine.AsPlayer("x"), g.Head(), player, func() {}); err != nil {
+		t.Fatal(err)
+	}
+	for ; n < 6 && f.move(t, g.ID, n); n++ {
+	}
+	head, _ := f.store.Head(context.Background(), g.ID)
+	player.events(t, head) // the feed has fanned out (and held) them all
+	return f, hg, player, n
 }

@@ -99,7 +99,9 @@ chain:
 		add("times", 0, err.Error())
 	}
 	// A time the log cannot have yet: a forged tail dated ahead would
-	// otherwise never grow old enough for --unsealed-after.
+	// otherwise never grow old enough for --unsealed-after. "Now" is the
+	// later of the audit's start and the clock: a long audit meets events
+	// appended since it began.
 	now := time.Now()
 	if a.now.After(now) {
 		now = a.now

@@ -27,16 +27,8 @@ func TestLongestSchemaWakesOtherProcess(t *testing.T) {
 	schema += strings.Repeat("x", 56-len(schema))
 	a := openStore(t, postgres.Config{Schema: schema, TailCheck: time.Minute})
 	b := openStore(t, postgres.Config{Schema: schema, TailCheck: time.Minute})
-	game := uuid.New()
-	if _, err := a.Append(ctx, game, 0, pending(0)); err != nil {
-		t.Fatal(err)
-	}
-	sub, err := b.Subscribe(ctx, game, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sub.Close()
-	settle(t, sub)
+	game, subs := watched(t, a, b)
+	sub := subs[0]
 	if _, err := a.Append(ctx, game, 1, pending(1)); err != nil {
 		t.Fatal(err)
 	}
@@ -173,16 +165,8 @@ func TestCloseSendsPendingNotifications(t *testing.T) {
 	}
 	defer a.Close()
 	b := openStore(t, postgres.Config{Schema: schema, TailCheck: time.Minute})
-	game := uuid.New()
-	if _, err := a.Append(ctx, game, 0, pending(0)); err != nil {
-		t.Fatal(err)
-	}
-	sub, err := b.Subscribe(ctx, game, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sub.Close()
-	settle(t, sub)
+	game, subs := watched(t, a, b)
+	sub := subs[0]
 	if _, err := a.Append(ctx, game, 1, pending(1)); err != nil {
 		t.Fatal(err)
 	}
@@ -207,21 +191,8 @@ func TestRetriedAppendWakesItsViewers(t *testing.T) {
 	schema := pgtest.NewSchema("retried")
 	a := openStore(t, postgres.Config{Schema: schema, TailCheck: time.Minute})
 	b := openStore(t, postgres.Config{Schema: schema, TailCheck: time.Minute})
-	game := uuid.New()
-	if _, err := a.Append(ctx, game, 0, pending(0)); err != nil {
-		t.Fatal(err)
-	}
-	local, err := a.Subscribe(ctx, game, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer local.Close()
-	remote, err := b.Subscribe(ctx, game, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer remote.Close()
-	settle(t, local, remote)
+	game, subs := watched(t, a, a, b)
+	local, remote := subs[0], subs[1]
 
 	// Another session holds seq 2 uncommitted: the append waits on it,
 	// past its client's deadline, and commits once that session rolls back.
@@ -262,6 +233,29 @@ func TestRetriedAppendWakesItsViewers(t *testing.T) {
 			t.Errorf("%s subscriber: %v (seq %d) within 2s of the retry's answer; TailCheck is 1m", name, err, e.Seq)
 		}
 	}
+}
+
+// watched is a game whose first event a has appended, followed after it
+// through each of stores (settled): a store's own subscription or another
+// process's.
+func watched(t *testing.T, a *postgres.Store, stores ...*postgres.Store) (uuid.UUID, []eventstore.Subscription) {
+	t.Helper()
+	ctx := context.Background()
+	game := uuid.New()
+	if _, err := a.Append(ctx, game, 0, pending(0)); err != nil {
+		t.Fatal(err)
+	}
+	var subs []eventstore.Subscription
+	for _, s := range stores {
+		sub, err := s.Subscribe(ctx, game, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sub.Close() })
+		subs = append(subs, sub)
+	}
+	settle(t, subs...)
+	return game, subs
 }
 
 // settle waits for the stores' LISTEN to be in place, then takes the
