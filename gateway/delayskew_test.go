@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,5 +114,47 @@ func TestDelayedSpectatorCannotProbeTheHead(t *testing.T) {
 				t.Errorf("%s: resume at %d (head %d): %v", c.config, probe, head, err)
 			}
 		}
+	}
+}
+
+// While a game delayed by N events has at most N+1 of them, its spectator
+// head is 1 whatever the head is: a resume refused past the head would
+// tell the spectator the head. Every id up to N+1 is taken and waited
+// for; past it the refusal names no head. A player is still refused past
+// the head, with it named.
+func TestEventsDelayedSpectatorCannotProbeAnEarlyHead(t *testing.T) {
+	n := startNode(t, testenv.Stores(t)[0].Open(t), nil, gateway.Config{})
+	ctx := ctxT(t)
+	const delay = 8
+	game := createWith(t, n, `{"spectator_delay":{"events":`+strconv.Itoa(delay)+`}}`)
+	var res struct {
+		Head uint64 `json:"head"`
+	}
+	if st := n.rest(t, "alice", "POST", "/v1/games/"+game.String()+"/actions", map[string]any{
+		"message_id": "m0", "action": map[string]any{"type": "place", "cell": 4}}, &res); st != http.StatusOK {
+		t.Fatalf("move: %d", st)
+	}
+	head := res.Head
+	if head+1 > delay+1 {
+		t.Fatalf("head %d: the game is past its early part already; raise the delay", head)
+	}
+	for probe := head + 1; probe <= delay+2; probe++ {
+		cl := n.dial(t, "sam")
+		_, err := cl.Request(ctx, protocol.Request{Type: protocol.TypeSpectate, GameID: game.String(), LastEventID: u64(probe)})
+		cl.Close()
+		switch {
+		case probe <= delay+1 && err != nil:
+			t.Errorf("resume at %d (head %d, delay %d events) refused: %v", probe, head, delay, err)
+		case probe > delay+1 && !isCode(err, protocol.CodeInvalidMessage):
+			t.Errorf("resume at %d (delay %d events): %v; want invalid_message", probe, delay, err)
+		case err != nil && strings.Contains(err.Error(), strconv.FormatUint(head, 10)):
+			t.Errorf("resume at %d: the refusal %q names the head %d", probe, err, head)
+		}
+	}
+	cl := n.dial(t, "alice")
+	defer cl.Close()
+	_, err := cl.Request(ctx, protocol.Request{Type: protocol.TypeJoinGame, GameID: game.String(), LastEventID: u64(head + 1)})
+	if !isCode(err, protocol.CodeInvalidMessage) || !strings.Contains(err.Error(), "head "+strconv.FormatUint(head, 10)) {
+		t.Errorf("a player's resume past the head %d: %v; want invalid_message naming it", head, err)
 	}
 }

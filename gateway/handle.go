@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -179,16 +180,11 @@ func (c *conn) join(ctx context.Context, req protocol.Request, game uuid.UUID, r
 		if head, err = c.s.deps.Store.Head(ctx, game); err != nil {
 			return err
 		}
-		secondsBehind := spectate && h.Created.Settings().SpectatorDelay.Seconds > 0
-		if *req.LastEventID > head && !secondsBehind {
-			// A spectator held seconds behind may not learn the present
-			// head, not even from which ids are refused: its resume waits
-			// for the id it gives, whatever it is. (An events delay's head
-			// is the spectator head plus N: nothing to hide.)
+		g.ID, g.Rules, delay = game, h.Rules, h.Created.Settings().SpectatorDelay
+		if *req.LastEventID > head && (!spectate || delay.IsZero()) {
 			return invalid("last_event_id " + strconv.FormatUint(*req.LastEventID, 10) +
 				" is beyond the game's head " + strconv.FormatUint(head, 10))
 		}
-		g.ID, g.Rules, delay = game, h.Rules, h.Created.Settings().SpectatorDelay
 	}
 	// A delayed game's spectators see it as it stood the delay ago: their
 	// head, their snapshot. Every join of it tells the hub where they
@@ -198,6 +194,9 @@ func (c *conn) join(ctx context.Context, req protocol.Request, game uuid.UUID, r
 		var err error
 		if specHead, err = c.s.deps.Replay.SpectatorHead(ctx, game, delay, head); err != nil {
 			return err
+		}
+		if spectate && req.LastEventID != nil && *req.LastEventID > spectatorResumeLimit(delay, head, specHead) {
+			return invalid("last_event_id " + strconv.FormatUint(*req.LastEventID, 10) + " is beyond the game's head")
 		}
 		if viewer.Role == engine.RoleSpectator {
 			shown = specHead
@@ -321,4 +320,22 @@ func (c *conn) act(ctx context.Context, req protocol.Request, game uuid.UUID, ac
 	c.push(protocol.Message{Type: protocol.TypeActionResult, RequestMessageID: req.MessageID, GameID: req.GameID,
 		Success: &yes, EventIDs: seqs(res), Duplicate: &res.Duplicate})
 	return nil
+}
+
+// spectatorResumeLimit is the last id a spectator of a delayed game may
+// resume from without being refused, such that a refusal tells it nothing
+// of the present head that its own head does not. A seconds delay hides
+// the head entirely: every id is taken and waited for. An events delay N
+// shows a running game's head as the spectator head plus N, but the
+// spectator head stays at 1 (game_created) while the head is at most
+// N+1: until then ids up to N+1 are waited for, not refused. An ended
+// game shows everything (its spectator head is its head).
+func spectatorResumeLimit(d engine.Delay, head, specHead uint64) uint64 {
+	switch {
+	case d.Seconds > 0:
+		return math.MaxUint64
+	case specHead < head && head <= d.Events+1:
+		return d.Events + 1
+	}
+	return head
 }
