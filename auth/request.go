@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // TokenFromRequest returns the bearer token of a REST request r, from the
@@ -98,13 +99,19 @@ func (v *Verifier) Authenticate(r *http.Request) (string, error) {
 }
 
 // AuthenticateHandshake is Authenticate for a WebSocket handshake, whose
-// token may come in its query (TokenFromHandshake).
-func (v *Verifier) AuthenticateHandshake(r *http.Request) (string, error) {
+// token may come in its query (TokenFromHandshake). It also returns when
+// the token stops being accepted (its exp plus the leeway), which the
+// connection it opens must not outlive.
+func (v *Verifier) AuthenticateHandshake(r *http.Request) (userID string, expires time.Time, err error) {
 	token, err := TokenFromHandshake(r)
 	if err != nil {
-		return "", err
+		return "", time.Time{}, err
 	}
-	return v.Verify(token)
+	a, err := v.verify(token)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return a.sub, a.exp.Add(v.cfg.Leeway), nil
 }
 
 // queryTokens returns the values of every access_token parameter in a raw

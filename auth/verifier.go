@@ -91,31 +91,37 @@ func (v *Verifier) Algorithm() string { return v.alg }
 // Every error wraps ErrUnauthenticated and says why, without echoing the
 // token.
 func (v *Verifier) Verify(token string) (userID string, err error) {
+	a, err := v.verify(token)
+	return a.sub, err
+}
+
+// verify is Verify returning what the token claims.
+func (v *Verifier) verify(token string) (acceptedToken, error) {
 	if a, ok := v.accepted.Get(token); ok && v.stillValid(a) {
-		return a.sub, nil
+		return a, nil
 	}
 	var claims jwt.RegisteredClaims
 	t, err := v.parser.ParseWithClaims(token, &claims, v.keyFunc)
 	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrUnauthenticated, v.reason(err, t, &claims))
+		return acceptedToken{}, fmt.Errorf("%w: %w", ErrUnauthenticated, v.reason(err, t, &claims))
 	}
 	if err := checkUserID(claims.Subject); err != nil {
-		return "", fmt.Errorf("%w: %w", ErrUnauthenticated, err)
+		return acceptedToken{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 	}
 	if err := numericDates(t); err != nil {
-		return "", fmt.Errorf("%w: %w", ErrUnauthenticated, err)
+		return acceptedToken{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
+	}
+	a := acceptedToken{sub: claims.Subject, exp: claims.ExpiresAt.Time}
+	if claims.NotBefore != nil {
+		a.nbf = claims.NotBefore.Time
+	}
+	if claims.IssuedAt != nil {
+		a.iat = claims.IssuedAt.Time
 	}
 	if len(token) <= acceptedTokenLen {
-		a := acceptedToken{sub: claims.Subject, exp: claims.ExpiresAt.Time}
-		if claims.NotBefore != nil {
-			a.nbf = claims.NotBefore.Time
-		}
-		if claims.IssuedAt != nil {
-			a.iat = claims.IssuedAt.Time
-		}
 		v.accepted.Add(token, a)
 	}
-	return claims.Subject, nil
+	return a, nil
 }
 
 // numericDates refuses exp, nbf or iat written as anything but a JSON

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"errors"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -398,5 +399,32 @@ func TestTimeClaimsMustBeNumbers(t *testing.T) {
 	good, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "alice", "iss": testIssuer, "aud": testAudience, "exp": c.ExpiresAt.Unix(), "iat": 0}).SignedString(secret)
 	if sub, err := v.Verify(good); err != nil || sub != "alice" {
 		t.Fatalf("numbers: %q, %v", sub, err)
+	}
+}
+
+// A handshake's expiry is the token's exp plus the leeway, the last moment
+// Verify accepts it; the same from a remembered token.
+func TestAuthenticateHandshakeReturnsTheExpiry(t *testing.T) {
+	c := baseClaims()
+	tok := mintWith(t, testSecret(), HS256, c)
+	now := testNow
+	v := newTestVerifier(t, Config{Secret: testSecret(), Leeway: time.Minute, Now: func() time.Time { return now }})
+	want := c.ExpiresAt.Add(time.Minute)
+	for i := range 2 { // the second from the accepted tokens
+		r := httptest.NewRequest("GET", "/v1/ws?access_token="+tok, nil)
+		r.Header.Set("Connection", "Upgrade")
+		r.Header.Set("Upgrade", "websocket")
+		user, expires, err := v.AuthenticateHandshake(r)
+		if err != nil || user != c.Subject || !expires.Equal(want) {
+			t.Fatalf("try %d: %q, %v, %v; want %q, %v", i, user, expires, err, c.Subject, want)
+		}
+	}
+	now = want
+	if _, err := v.Verify(tok); !errors.Is(err, errExpired) {
+		t.Fatalf("at the expiry: %v, want expired", err)
+	}
+	now = want.Add(-time.Second)
+	if _, err := v.Verify(tok); err != nil {
+		t.Fatalf("a second before the expiry: %v", err)
 	}
 }

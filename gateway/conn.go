@@ -53,6 +53,7 @@ type conn struct {
 	mu       sync.Mutex         // guards what follows, and the read deadline
 	sessions []*session         // the games it follows: a few, looked up in turn
 	lastSeen time.Time          // last client message, for the idle timeout
+	expires  time.Time          // when the token stops being accepted (zero: never)
 	pinger   *time.Timer        // due pings, until the connection ends
 	cancel   context.CancelFunc // the command running, if any
 
@@ -64,7 +65,7 @@ type conn struct {
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
-	user, err := s.deps.Auth.AuthenticateHandshake(r)
+	user, expires, err := s.deps.Auth.AuthenticateHandshake(r)
 	if err != nil {
 		s.fail(w, errorf(protocol.CodeAuthenticationFailed, http.StatusUnauthorized, err.Error()))
 		return
@@ -80,7 +81,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	id := s.deps.NewID().String()
 	c := &conn{
-		s: s, ws: ws, sock: hj.conn, user: user,
+		s: s, ws: ws, sock: hj.conn, user: user, expires: expires,
 		done: make(chan struct{}), lastSeen: s.now(), id: id,
 		limit: newLimiter(s.cfg, s.now()), start: time.Now(),
 	}
@@ -315,6 +316,10 @@ func (c *conn) writeLoop() {
 			c.mu.Unlock()
 			if idle {
 				c.kill(protocol.CloseIdle, "idle timeout")
+				continue
+			}
+			if !c.expires.IsZero() && !c.s.now().Before(c.expires) {
+				c.kill(protocol.CloseTokenExpired, "token expired: reconnect with a new one and resume with last_event_id")
 				continue
 			}
 			c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.s.cfg.WriteTimeout))

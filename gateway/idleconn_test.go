@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/playlog/playlog/auth"
 	"github.com/playlog/playlog/client"
 	"github.com/playlog/playlog/gateway"
 	"github.com/playlog/playlog/internal/testkit/testenv"
@@ -162,5 +163,55 @@ func TestIdleTimeoutWithoutWriter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestExpiredTokenEndsTheConnection: a WebSocket does not outlive its
+// token. Once the token's exp plus the leeway has passed, the connection
+// is closed with 4003 at the next ping, however busy it is; a token with
+// time left keeps its connection.
+func TestExpiredTokenEndsTheConnection(t *testing.T) {
+	b := testenv.Stores(t)[0]
+	n := startNode(t, b.Open(t), nil, gateway.Config{PingInterval: 50 * time.Millisecond})
+	// Minted long ago, so that its exp plus the 30 s leeway is a second or
+	// two from now (exp is in whole seconds).
+	expires := time.Now().Add(2 * time.Second).Truncate(time.Second)
+	stale, err := auth.Mint(jwtSecret, "alice", time.Minute, "", "", expires.Add(-time.Minute-auth.DefaultLeeway))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	url := "ws" + strings.TrimPrefix(n.url, "http") + "/v1/ws"
+	c, err := client.Dial(ctx, url, stale, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fresh := n.dial(t, "alice")
+	for {
+		// A busy connection: the heartbeats count as activity, and the
+		// token ends it still.
+		_, err := c.Request(ctx, protocol.Request{Type: protocol.TypeHeartbeat})
+		for errors.Is(err, websocket.ErrCloseSent) {
+			_, err = c.Next(ctx) // the close came while writing: read it
+		}
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) {
+			if ce.Code != protocol.CloseTokenExpired || !strings.Contains(ce.Text, "token expired") {
+				t.Fatalf("closed with %d %q, want %d token expired", ce.Code, ce.Text, protocol.CloseTokenExpired)
+			}
+			if time.Now().Before(expires) {
+				t.Fatalf("closed at %v, before the token expired at %v", time.Now(), expires)
+			}
+			break
+		}
+		if err != nil {
+			t.Fatalf("heartbeat: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := fresh.Request(ctx, protocol.Request{Type: protocol.TypeHeartbeat}); err != nil {
+		t.Fatalf("a connection whose token has time left: %v", err)
 	}
 }

@@ -24,11 +24,12 @@ import (
 
 // Authenticator turns a request's credentials into a user id: a REST
 // request's (Authenticate) or a WebSocket handshake's, which may carry them
-// in its query (AuthenticateHandshake). Errors mean authentication_failed;
-// their text is shown to the client.
+// in its query (AuthenticateHandshake), with the time the credentials
+// stop being accepted, when the connection ends (zero: never). Errors
+// mean authentication_failed; their text is shown to the client.
 type Authenticator interface {
 	Authenticate(r *http.Request) (userID string, err error)
-	AuthenticateHandshake(r *http.Request) (userID string, err error)
+	AuthenticateHandshake(r *http.Request) (userID string, expires time.Time, err error)
 }
 
 // Deps are the parts the gateway serves from, built by cmd/playlogd.

@@ -80,6 +80,10 @@ const (
 	// CloseIdle: no client message within the idle timeout (pongs do not
 	// count: send heartbeats).
 	CloseIdle = 4002
+	// CloseTokenExpired: the token the connection was opened with has
+	// expired (its exp, plus the clock leeway). Reconnect with a new token
+	// and resume with last_event_id; nothing is lost.
+	CloseTokenExpired = 4003
 )
 
 // Roles of a viewer in a joined game.
