@@ -51,6 +51,10 @@ type Config struct {
 	CachedGames int
 	// Now is the clock that stamps events. Default time.Now.
 	Now func() time.Time
+	// NewID makes the id that marks this store's notifications, so that
+	// its own listener skips them: unique to each open store. Default
+	// uuid.New.
+	NewID func() uuid.UUID
 	// Logger receives operational messages. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -70,6 +74,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.TailCheck == 0 {
 		c.TailCheck = 5 * time.Second
+	}
+	if c.NewID == nil {
+		c.NewID = uuid.New
 	}
 	if c.CachedGames == 0 {
 		c.CachedGames = 10000
@@ -165,7 +172,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s := &Store{
 		cfg: cfg, pool: pool, channel: cfg.Schema + "_events", cancel: cancel,
 		games: lru.New[uuid.UUID, *gameIndex](cfg.CachedGames), hub: newHub(),
-		origin: "@" + uuid.NewString(),
+		origin: "@" + cfg.NewID().String(),
 	}
 	s.feed = &feedReader{s: s, summarize: make(chan struct{}, 1)}
 	s.wg.Add(3)

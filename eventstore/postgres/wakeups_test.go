@@ -263,3 +263,32 @@ func settle(t *testing.T, subs ...eventstore.Subscription) {
 		}
 	}
 }
+
+// A store's notifications are marked with the id its Config.NewID made
+// (its own listener skips them by it), not one it draws itself.
+func TestNotificationsCarryTheInjectedOrigin(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	schema := pgtest.NewSchema("origin")
+	origin := uuid.MustParse("0190c0de-0000-7000-8000-000000000042")
+	s := openStore(t, postgres.Config{Schema: schema, NewID: func() uuid.UUID { return origin }})
+	conn, err := s.Pool().Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `LISTEN "`+schema+`_events"`); err != nil {
+		t.Fatal(err)
+	}
+	game := uuid.New()
+	if _, err := s.Append(ctx, game, 0, pending(0)); err != nil {
+		t.Fatal(err)
+	}
+	n, err := conn.Conn().WaitForNotification(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "@" + origin.String() + "," + game.String(); n.Payload != want {
+		t.Fatalf("notification %q; want %q", n.Payload, want)
+	}
+}
