@@ -158,3 +158,31 @@ func TestEventsDelayedSpectatorCannotProbeAnEarlyHead(t *testing.T) {
 		t.Errorf("a player's resume past the head %d: %v; want invalid_message naming it", head, err)
 	}
 }
+
+// A game delayed by N events that has only its game_created yet (head 1)
+// looks to a spectator as one with up to N moves: its resume at any id up
+// to N+1 is waited for in both, so that the refusal does not tell "no
+// move yet" from "moves hidden by the delay".
+func TestEventsDelayedSpectatorCannotTellAnUntouchedGame(t *testing.T) {
+	n := startNode(t, testenv.Stores(t)[0].Open(t), nil, gateway.Config{})
+	ctx := ctxT(t)
+	const delay = 8
+	game := createWith(t, n, `{"spectator_delay":{"events":`+strconv.Itoa(delay)+`}}`)
+	var info struct {
+		Head uint64 `json:"head"`
+	}
+	if st := n.rest(t, "alice", "GET", "/v1/games/"+game.String(), nil, &info); st != http.StatusOK {
+		t.Fatalf("get: %d", st)
+	}
+	if info.Head != 1 {
+		t.Skipf("a new game's head is %d, not 1", info.Head)
+	}
+	for _, probe := range []uint64{2, delay + 1} {
+		cl := n.dial(t, "sam")
+		_, err := cl.Request(ctx, protocol.Request{Type: protocol.TypeSpectate, GameID: game.String(), LastEventID: u64(probe)})
+		cl.Close()
+		if err != nil {
+			t.Errorf("resume at %d of an untouched game (delay %d events) refused: %v; a game with a move waits", probe, delay, err)
+		}
+	}
+}

@@ -328,13 +328,15 @@ func (c *conn) act(ctx context.Context, req protocol.Request, game uuid.UUID, ac
 // the head entirely: every id is taken and waited for. An events delay N
 // shows a running game's head as the spectator head plus N, but the
 // spectator head stays at 1 (game_created) while the head is at most
-// N+1: until then ids up to N+1 are waited for, not refused. An ended
-// game shows everything (its spectator head is its head).
+// N+1: until then ids up to N+1 are waited for, not refused, a game
+// with only its game_created (head 1) too. An ended game shows everything
+// (its spectator head is its head, and it has more than game_created).
 func spectatorResumeLimit(d engine.Delay, head, specHead uint64) uint64 {
+	running := specHead < head || head == 1
 	switch {
 	case d.Seconds > 0:
 		return math.MaxUint64
-	case specHead < head && head <= d.Events+1:
+	case running && head <= d.Events+1:
 		return d.Events + 1
 	}
 	return head
