@@ -332,13 +332,14 @@ func (c *conn) writeLoop() {
 }
 
 // writeQueued writes the messages waiting; several go out in one write.
+// It returns early once a ping is due, which the writer sends first.
 func (c *conn) writeQueued() error {
 	batch := c.send.len() > 1
 	if batch {
 		c.sock.begin()
 	}
 	var err error
-	for b, ok := c.send.take(); ok && err == nil; b, ok = c.send.take() {
+	for b, ok := c.send.takeUnlessPing(); ok && err == nil; b, ok = c.send.takeUnlessPing() {
 		c.ws.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
 		err = c.ws.WriteMessage(websocket.TextMessage, b)
 	}
