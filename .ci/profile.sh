@@ -7,7 +7,8 @@
 #
 # Arguments: the binary, an output directory (cpu.pprof, bench.txt,
 # split.txt, top.txt go there). GAMES (200), DURATION (24s of bench) and
-# SECONDS (12 of profile, taken from the bench's 8th second) may be set.
+# SECONDS_PROFILED (12 s of profile, taken from the bench's 8th second) may
+# be set. (Not SECONDS: bash's own, the seconds since the shell started.)
 set -euo pipefail
 bin=$1 out=$2
 games=${GAMES:-200} dur=${DURATION:-24s} secs=${SECONDS_PROFILED:-12}
