@@ -154,15 +154,15 @@ func (q *sendQueue) next() writerStep {
 }
 
 // take returns the oldest message, if any. Writer only.
-func (q *sendQueue) take() ([]byte, bool) { return q.takeLocked(false) }
+func (q *sendQueue) take() ([]byte, bool) { return q.takeNext(false) }
 
 // takeUnlessPing is take for a writer's batch (stepWrite): it reports
 // none once a ping is due, so that the writer goes back to next and
 // pings (and checks the idle timeout and the token) even while a busy
 // queue never empties.
-func (q *sendQueue) takeUnlessPing() ([]byte, bool) { return q.takeLocked(true) }
+func (q *sendQueue) takeUnlessPing() ([]byte, bool) { return q.takeNext(true) }
 
-func (q *sendQueue) takeLocked(unlessPing bool) ([]byte, bool) {
+func (q *sendQueue) takeNext(unlessPing bool) ([]byte, bool) {
 	q.mu.Lock()
 	if len(q.items) == 0 || q.discard || (unlessPing && q.pingDue && !q.ending) {
 		q.mu.Unlock()
