@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,10 +22,13 @@ func TestBusyWriterStillPingsAndEndsAnExpiredToken(t *testing.T) {
 	c, client := pipeConn(t, Config{SendQueue: 4})
 	c.expires = time.Now().Add(-time.Second)
 	stop := make(chan struct{})
-	defer close(stop)
-	msg := []byte(`{"type":"event","pad":"` + strings.Repeat("x", 8<<10) + `"}`)
-	for range 8 { // producers that keep the queue full
+	var wg sync.WaitGroup
+	defer func() { close(stop); wg.Wait() }()
+	// loop runs f until the test or the connection ends.
+	loop := func(f func()) {
+		wg.Add(1)
 		go func() {
+			defer wg.Done()
 			for {
 				select {
 				case <-stop:
@@ -33,24 +37,18 @@ func TestBusyWriterStillPingsAndEndsAnExpiredToken(t *testing.T) {
 					return
 				default:
 				}
-				c.send.put(msg, c.done, time.Second)
+				f()
 			}
 		}()
 	}
-	go func() { // the ping timer's part (pingDue)
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-c.done:
-				return
-			case <-tick.C:
-				c.send.ping()
-			}
-		}
-	}()
+	msg := []byte(`{"type":"event","pad":"` + strings.Repeat("x", 8<<10) + `"}`)
+	for range 8 { // producers that keep the queue full
+		loop(func() { c.send.put(msg, c.done, time.Second) })
+	}
+	loop(func() { // the ping timer's part (pingDue)
+		time.Sleep(20 * time.Millisecond)
+		c.send.ping()
+	})
 	client.SetReadDeadline(time.Now().Add(3 * time.Second))
 	for {
 		_, _, err := client.ReadMessage()

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/playlog/playlog/eventstore/jetstream"
 	"github.com/playlog/playlog/gateway"
 	"github.com/playlog/playlog/internal/testkit/testenv"
@@ -107,9 +109,7 @@ func TestDelayedSpectatorCannotProbeTheHead(t *testing.T) {
 			head = res.Head
 		}
 		for _, probe := range []uint64{1, head, head + 1, head + 50} {
-			cl := n.dial(t, "sam")
-			_, err := cl.Request(ctx, protocol.Request{Type: protocol.TypeSpectate, GameID: game.String(), LastEventID: u64(probe)})
-			cl.Close()
+			err := resumeSpectating(t, ctx, n, game, probe)
 			if refused := err != nil; refused != (c.refusedPastHead && probe > head) {
 				t.Errorf("%s: resume at %d (head %d): %v", c.config, probe, head, err)
 			}
@@ -139,9 +139,7 @@ func TestEventsDelayedSpectatorCannotProbeAnEarlyHead(t *testing.T) {
 		t.Fatalf("head %d: the game is past its early part already; raise the delay", head)
 	}
 	for probe := head + 1; probe <= delay+2; probe++ {
-		cl := n.dial(t, "sam")
-		_, err := cl.Request(ctx, protocol.Request{Type: protocol.TypeSpectate, GameID: game.String(), LastEventID: u64(probe)})
-		cl.Close()
+		err := resumeSpectating(t, ctx, n, game, probe)
 		switch {
 		case probe <= delay+1 && err != nil:
 			t.Errorf("resume at %d (head %d, delay %d events) refused: %v", probe, head, delay, err)
@@ -178,11 +176,18 @@ func TestEventsDelayedSpectatorCannotTellAnUntouchedGame(t *testing.T) {
 		t.Fatalf("a new game's head is %d, not 1: this test no longer tests what it says", info.Head)
 	}
 	for _, probe := range []uint64{2, delay + 1} {
-		cl := n.dial(t, "sam")
-		_, err := cl.Request(ctx, protocol.Request{Type: protocol.TypeSpectate, GameID: game.String(), LastEventID: u64(probe)})
-		cl.Close()
+		err := resumeSpectating(t, ctx, n, game, probe)
 		if err != nil {
 			t.Errorf("resume at %d of an untouched game (delay %d events) refused: %v; a game with a move waits", probe, delay, err)
 		}
 	}
+}
+
+// resumeSpectating is a new connection's spectate of game resuming after
+// last: nil once joined, else the refusal.
+func resumeSpectating(t *testing.T, ctx context.Context, n *node, game uuid.UUID, last uint64) error {
+	cl := n.dial(t, "sam")
+	defer cl.Close()
+	_, err := cl.Request(ctx, protocol.Request{Type: protocol.TypeSpectate, GameID: game.String(), LastEventID: u64(last)})
+	return err
 }

@@ -181,10 +181,6 @@ func (c *conn) join(ctx context.Context, req protocol.Request, game uuid.UUID, r
 			return err
 		}
 		g.ID, g.Rules, delay = game, h.Rules, h.Created.Settings().SpectatorDelay
-		if *req.LastEventID > head && (!spectate || delay.IsZero()) {
-			return invalid("last_event_id " + strconv.FormatUint(*req.LastEventID, 10) +
-				" is beyond the game's head " + strconv.FormatUint(head, 10))
-		}
 	}
 	// A delayed game's spectators see it as it stood the delay ago: their
 	// head, their snapshot. Every join of it tells the hub where they
@@ -195,9 +191,6 @@ func (c *conn) join(ctx context.Context, req protocol.Request, game uuid.UUID, r
 		if specHead, err = c.s.deps.Replay.SpectatorHead(ctx, game, delay, head); err != nil {
 			return err
 		}
-		if spectate && req.LastEventID != nil && *req.LastEventID > spectatorResumeLimit(delay, head, specHead) {
-			return invalid("last_event_id " + strconv.FormatUint(*req.LastEventID, 10) + " is beyond the game's head")
-		}
 		if viewer.Role == engine.RoleSpectator {
 			shown = specHead
 			if req.LastEventID == nil {
@@ -206,6 +199,14 @@ func (c *conn) join(ctx context.Context, req protocol.Request, game uuid.UUID, r
 				}
 			}
 		}
+	}
+	hidden := spectate && !delay.IsZero() // the present head, from this viewer
+	if req.LastEventID != nil && *req.LastEventID > resumeLimit(hidden, delay, head, specHead) {
+		beyond := "last_event_id " + strconv.FormatUint(*req.LastEventID, 10) + " is beyond the game's head"
+		if !hidden {
+			beyond += " " + strconv.FormatUint(head, 10)
+		}
+		return invalid(beyond)
 	}
 	var snap *protocol.Message
 	if req.LastEventID == nil {
@@ -322,18 +323,21 @@ func (c *conn) act(ctx context.Context, req protocol.Request, game uuid.UUID, ac
 	return nil
 }
 
-// spectatorResumeLimit is the last id a spectator of a delayed game may
-// resume from without being refused, such that a refusal tells it nothing
-// of the present head that its own head does not. A seconds delay hides
-// the head entirely: every id is taken and waited for. An events delay N
-// shows a running game's head as the spectator head plus N, but the
-// spectator head stays at 1 (game_created) while the head is at most
-// N+1: until then ids up to N+1 are waited for, not refused, a game
-// with only its game_created (head 1) too. An ended game shows everything
-// (its spectator head is its head, and it has more than game_created).
-func spectatorResumeLimit(d engine.Delay, head, specHead uint64) uint64 {
+// resumeLimit is the last id a viewer may resume from without being
+// refused: the head, unless the head is hidden from it (a spectator of a
+// delayed game), whom a refusal must tell nothing of the present head
+// that its own head does not. A seconds delay hides the head entirely:
+// every id is taken and waited for. An events delay N shows a running
+// game's head as the spectator head plus N, but the spectator head stays
+// at 1 (game_created) while the head is at most N+1: until then ids up to
+// N+1 are waited for, not refused, a game with only its game_created
+// (head 1) too. An ended game shows everything (its spectator head is its
+// head, and it has more than game_created).
+func resumeLimit(hidden bool, d engine.Delay, head, specHead uint64) uint64 {
 	running := specHead < head || head == 1
 	switch {
+	case !hidden:
+		return head
 	case d.Seconds > 0:
 		return math.MaxUint64
 	case running && head <= d.Events+1:
